@@ -1,0 +1,50 @@
+# 3DPoseNet — `make run` starts the app, `make test` runs the tests. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+VIEWER := frontend/dist/viewer.js
+
+.PHONY: run test test-slow venv frontend chromium clean
+
+run: $(STAMP_RUN) $(VIEWER)
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	$(PY) -m webapp.run
+
+test: $(STAMP_TEST) $(VIEWER) chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Real-data checks (needs ../shared/data): accuracy, projections, full clips.
+test-slow: $(STAMP_TEST)
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP_RUN): requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -r requirements.txt
+	@touch $@
+
+$(STAMP_TEST): requirements.txt requirements-test.txt | $(VENV)/bin/python
+	$(PY) -m pip install -r requirements-test.txt
+	@touch $@ $(STAMP_RUN)
+
+$(VIEWER): frontend/package.json frontend/package-lock.json $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.js
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+frontend: $(VIEWER)
+
+# The browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Please install chromium (sudo apt-get install chromium)"; exit 1; fi; }
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist var

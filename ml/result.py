@@ -1,0 +1,85 @@
+"""The in-memory result of a video → 3D run, and its versioned JSON form (docs/result-format.md).
+
+All export formats are written from one `PoseResult`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+RESULT_VERSION = 1
+WORLD_FRAME = (
+    "metres; right-handed; +Y up, +X to the camera's right, +Z towards the camera; "
+    "floor at y=0 (lowest foot per frame); pelvis above the origin (no root trajectory yet)"
+)
+
+
+@dataclass
+class PoseResult:
+    fps: float
+    width: int
+    height: int
+    joint_names: list[str]
+    parents: list[int]
+    keypoints_2d: np.ndarray  # (T, 17, 3) x, y pixels in the video, confidence in [0, 1]
+    keypoints_3d: np.ndarray  # (T, 17, 3) metres, world frame (see WORLD_FRAME)
+    detected: np.ndarray  # (T,) bool: a person was detected in this frame (else interpolated)
+    model: dict = field(default_factory=dict)  # name, checkpoint, receptive_field
+    detector: str = ""
+    timings: dict = field(default_factory=dict)  # seconds per stage, and frames/s
+    source_name: str = ""
+
+    def __post_init__(self):
+        t = len(self.keypoints_2d)
+        assert self.keypoints_2d.shape == (t, len(self.joint_names), 3), self.keypoints_2d.shape
+        assert self.keypoints_3d.shape == (t, len(self.joint_names), 3), self.keypoints_3d.shape
+        assert self.detected.shape == (t,), self.detected.shape
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.keypoints_2d)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": "3dposenet-result",
+            "version": RESULT_VERSION,
+            "source": self.source_name,
+            "fps": self.fps,
+            "frame_count": self.frame_count,
+            "video_size": [self.width, self.height],
+            "joint_names": list(self.joint_names),
+            "parents": list(self.parents),
+            "coordinate_frame": WORLD_FRAME,
+            "model": self.model,
+            "detector": self.detector,
+            "timings": self.timings,
+            "detected": [bool(d) for d in self.detected],
+            "keypoints_2d": np.round(self.keypoints_2d, 2).tolist(),
+            "keypoints_3d": np.round(self.keypoints_3d, 5).tolist(),
+        }
+
+    def save_json(self, path: Path) -> Path:
+        """Write atomically (temp file + rename) so a crash never leaves half a result."""
+        path = Path(path)
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":")))
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load_json(cls, path: Path) -> "PoseResult":
+        d = json.loads(Path(path).read_text())
+        if d.get("format") != "3dposenet-result" or d.get("version") != RESULT_VERSION:
+            raise ValueError(f"{path} is not a version-{RESULT_VERSION} 3DPoseNet result file")
+        return cls(
+            fps=d["fps"], width=d["video_size"][0], height=d["video_size"][1],
+            joint_names=d["joint_names"], parents=d["parents"],
+            keypoints_2d=np.asarray(d["keypoints_2d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
+            keypoints_3d=np.asarray(d["keypoints_3d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
+            detected=np.asarray(d["detected"], dtype=bool), model=d["model"], detector=d["detector"],
+            timings=d["timings"], source_name=d.get("source", ""),
+        )

@@ -1,0 +1,71 @@
+"""The job stream: messages from the worker to websocket clients (see docs/websocket.md).
+
+Frame chunks are appended to the job's frames.jsonl *and* sent to the job's channel group, so a
+client that connects late replays the file and then gets the live tail. The consumer joins the
+group before it reads the file, so no chunk falls between the two; a chunk may arrive twice, and
+clients de-duplicate by frame index.
+"""
+import json
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+
+def group_name(job_id: int) -> str:
+    return f"job_{job_id}"
+
+
+def meta_message(job) -> dict:
+    from ml.skeleton import JOINT_NAMES, PARENTS  # pure tables, no torch
+
+    return {
+        "type": "meta", "job_id": job.pk, "status": job.status, "fps": job.fps,
+        "width": job.width, "height": job.height, "frame_count": job.frame_count,
+        "joint_names": list(JOINT_NAMES), "parents": list(PARENTS), "model": job.model_name,
+    }
+
+
+def progress_message(stage: str, done: int, total: int) -> dict:
+    return {"type": "progress", "stage": stage, "done": int(done), "total": int(total)}
+
+
+def frames_message(start: int, kp2d, kp3d) -> dict:
+    return {
+        "type": "frames", "start": int(start),
+        "kp2d": [[[round(float(v), 1) if k < 2 else round(float(v), 3) for k, v in enumerate(j)] for j in f] for f in kp2d],
+        "kp3d": [[[round(float(v), 4) for v in j] for j in f] for f in kp3d],
+    }
+
+
+def status_message(job) -> dict:
+    return {"type": "status", "status": job.status, "message": job.error, "model": job.model_name,
+            "frame_count": job.frame_count}
+
+
+def send(job_id: int, message: dict) -> None:
+    """Send from synchronous code (the Celery worker) to every client watching the job."""
+    layer = get_channel_layer()
+    async_to_sync(layer.group_send)(group_name(job_id), {"type": "job.message", "message": message})
+
+
+def append_frames(job, message: dict) -> None:
+    with open(job.frames_log_path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(message, separators=(",", ":")) + "\n")
+        f.flush()
+
+
+def read_frames_log(path) -> list[dict]:
+    """All complete chunks written so far (a half-written last line is skipped)."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # the writer is mid-line: the live tail brings this chunk
+    return out
