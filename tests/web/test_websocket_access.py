@@ -1,0 +1,53 @@
+"""/ws/jobs/<id>/: the owner gets meta + replay + status; another user and anonymous are refused."""
+import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from poseapp import stream
+from poseapp.models import PoseJob, Video
+from poseapp.routing import websocket_urlpatterns
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+app = URLRouter(websocket_urlpatterns)
+
+
+@pytest.fixture
+def job(owner, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    job = PoseJob.objects.create(owner=owner, status="succeeded", frame_count=3,
+                                 video=Video.objects.create(owner=owner, original_name="a.mp4"))
+    job.work_dir.mkdir(parents=True)
+    zero = [[[0.0, 0.0, 1.0]] * 17] * 3
+    stream.append_frames(job, stream.frames_message(0, zero[:2], zero[:2]))
+    stream.append_frames(job, stream.frames_message(2, zero[2:], zero[2:]))
+    return job
+
+
+async def connect(job, user):
+    communicator = WebsocketCommunicator(app, f"/ws/jobs/{job.pk}/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def test_owner_gets_meta_then_replay_then_status(job, owner):
+    communicator, connected, _ = await connect(job, owner)
+    assert connected
+    messages = [await communicator.receive_json_from() for _ in range(4)]
+    assert [m["type"] for m in messages] == ["meta", "frames", "frames", "status"]
+    assert messages[0]["joint_names"][0] == "pelvis" and len(messages[0]["parents"]) == 17
+    assert [m["start"] for m in messages[1:3]] == [0, 2]
+    assert messages[3]["status"] == "succeeded"
+    await communicator.disconnect()
+
+
+async def test_other_user_is_refused(job, other_user):
+    communicator, connected, code = await connect(job, other_user)
+    assert not connected and code == 4403
+
+
+async def test_anonymous_is_refused(job):
+    communicator, connected, code = await connect(job, AnonymousUser())
+    assert not connected and code == 4403
