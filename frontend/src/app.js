@@ -1,0 +1,688 @@
+// The job viewer: wires the websocket, job state, three.js scene, video + 2D overlay and timeline.
+import { JobModel } from './job.js';
+import { JobConnection, websocketUrl } from './connection.js';
+import { SkeletonScene } from './scene.js';
+import { KeypointOverlay } from './overlay.js';
+import { PlaybackClock } from './clock.js';
+import { timeToFrame, frameToSeekTime, frameToTime, formatTime, clamp } from './sync.js';
+import { parseMomentHash, momentHash } from './hashlink.js';
+import { progressText, progressFraction, stageLabel, isTerminal, humanMessage } from './progress.js';
+import { poseBounds, unionBounds, estimateFloor } from './coords.js';
+import { ROOT_JOINT } from './skeleton.js';
+import { resultToMessages } from './result.js';
+import { buildUI, DOWNLOAD_LABELS } from './ui.js';
+
+const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
+
+export class PoseViewerApp {
+  constructor(root, { doc = document, win = window } = {}) {
+    this.root = root;
+    this.doc = doc;
+    this.win = win;
+    const ds = root.dataset;
+    this.wsPath = ds.wsUrl || '';
+    this.jobId = ds.jobId || '';
+    this.videoUrl = ds.videoUrl || '';
+    this.resultUrl = ds.resultUrl || '';
+    this.downloads = parseJSON(ds.downloads) || null;
+
+    this.statusEl = doc.getElementById('job-status');
+    this.progressEl = doc.getElementById('job-progress');
+    this.errorEl = doc.getElementById('job-error');
+
+    const initialStatus = (this.statusEl && this.statusEl.textContent.trim().toLowerCase()) || 'queued';
+    this.job = new JobModel({ status: initialStatus });
+    this.clock = new PlaybackClock({ fps: this.job.fps, speed: 1, loop: true });
+
+    this.currentFrame = 0;
+    this.displayedFrame = -1;
+    this.playing = false;
+    this.waiting = false;
+    this.speed = 1;
+    this.loop = true;
+    this.userMovedCamera = false;
+    this.pendingMoment = null;
+    this.messageCount = 0;
+    this.roots = []; // root [x,y,z] per frame index (for the trail)
+    this.videoState = this.videoUrl ? 'loading' : 'none'; // none | loading | ready | error
+    this._expectVideoPause = 0;
+    this._lastTick = null;
+    this._resultFetched = false;
+
+    this.ui = buildUI(root, { hasVideo: !!this.videoUrl, speeds: SPEEDS });
+    this._setupProgress();
+    this.scene = new SkeletonScene(this.ui.view3d, { parents: this.job.parents });
+    this.scene.controls.addEventListener('start', () => {
+      this.userMovedCamera = true;
+    });
+    this.overlay = new KeypointOverlay(this.ui.overlayCanvas);
+    this.overlay.setParents(this.job.parents);
+    this._setupVideo();
+    this._bindControls();
+    this._renderDownloads();
+
+    const moment = parseMomentHash(win.location.hash);
+    if (moment) this.pendingMoment = moment;
+    else this.playing = true; // auto-play, following the live edge
+    this.clock.playing = this.playing;
+    win.addEventListener('hashchange', () => {
+      const m = parseMomentHash(win.location.hash);
+      if (m) {
+        this.pendingMoment = m;
+        this._applyPendingMoment();
+      }
+    });
+
+    this._updateStatusUI();
+    this._updateTimelineUI();
+    this._loop = this._loop.bind(this);
+    win.requestAnimationFrame(this._loop);
+    this._connect();
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  _connect() {
+    if (!this.wsPath) {
+      this._fetchResultFallback();
+      return;
+    }
+    this.connection = new JobConnection(websocketUrl(this.wsPath, this.win.location), {
+      onMessage: (msg) => this.handleMessage(msg),
+      onState: (state, info) => this._onConnectionState(state, info),
+      resumeFrom: () => this.job.available,
+      shouldReconnect: () => !this.job.finished,
+    });
+    this.connection.start();
+  }
+
+  get socket() {
+    return this.connection ? this.connection.socket : null;
+  }
+
+  _onConnectionState(state, info) {
+    const el = this.ui.connBadge;
+    let text = '';
+    if (state === 'connecting') text = this.connection.connects ? 'Reconnecting…' : 'Connecting…';
+    else if (state === 'open') text = this.job.finished ? '' : 'Live';
+    else if (state === 'waiting') text = `Connection lost — retrying in ${Math.max(1, Math.round(info.delay / 1000))} s`;
+    else if (state === 'closed') text = this.job.finished ? '' : 'Disconnected';
+    el.textContent = text;
+    el.dataset.state = state;
+    el.hidden = !text;
+    if (state === 'waiting' && this.connection.failures >= 3 && this.job.buffer.size === 0) {
+      this._fetchResultFallback();
+    }
+  }
+
+  /** When the socket cannot be used, a finished job's result.json still shows everything. */
+  async _fetchResultFallback() {
+    if (!this.resultUrl || this._resultFetched) return;
+    this._resultFetched = true;
+    try {
+      const res = await fetch(this.resultUrl, { credentials: 'same-origin' });
+      if (!res.ok) {
+        this._resultFetched = false;
+        return;
+      }
+      const data = await res.json();
+      for (const m of resultToMessages(data)) this.handleMessage(m);
+      if (this.connection) this.connection.stop();
+    } catch (_) {
+      this._resultFetched = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  handleMessage(msg) {
+    this.messageCount++;
+    const wasFinished = this.job.finished;
+    const prevParents = this.job.parents.join(',');
+    const r = this.job.apply(msg);
+    if (r.type === 'meta') {
+      this.clock.fps = this.job.fps;
+      if (this.job.parents.join(',') !== prevParents) {
+        this.scene.setParents(this.job.parents);
+        this.overlay.setParents(this.job.parents);
+      }
+      this.displayedFrame = -1;
+    } else if (r.type === 'frames' && r.added.length) {
+      this._onFramesAdded(r.added);
+    } else if (r.type === 'status') {
+      if (this.job.finished && !wasFinished) this._onFinished();
+    }
+    this._updateStatusUI();
+    this._updateTimelineUI();
+  }
+
+  _onFramesAdded(added) {
+    for (const i of added) {
+      const p = this.job.buffer.kp3d(i);
+      this.roots[i] = Array.isArray(p) && Array.isArray(p[ROOT_JOINT]) ? p[ROOT_JOINT] : null;
+    }
+    if (!this.scene.framedOnce) this._autoFrame(true);
+    this._applyPendingMoment();
+    // resume a video that waited at the live edge
+    if (this.waiting && this.playing && this._videoDrives()) {
+      const f = timeToFrame(this.ui.video.currentTime, this.job.fps);
+      if (f < this.job.available) this._playVideo();
+    }
+    if (added.includes(this.currentFrame) || this.displayedFrame < 0) this.displayedFrame = -1;
+  }
+
+  _onFinished() {
+    if (this.connection && this.job.status !== 'running') {
+      // the server closes; do not reconnect (shouldReconnect looks at job.finished)
+    }
+    if (!this.userMovedCamera) this._autoFrame(false);
+    this._applyPendingMoment();
+    if (this.waiting && this.playing && this._videoDrives()) this._playVideo();
+  }
+
+  // ---------------------------------------------------------------- camera
+
+  _autoFrame(initial) {
+    const buf = this.job.buffer;
+    const idx = buf.receivedIndices();
+    if (!idx.length) return;
+    let b = null;
+    const poses = [];
+    const step = Math.max(1, Math.floor(idx.length / 200));
+    for (let k = 0; k < idx.length; k += step) {
+      const p = buf.kp3d(idx[k]);
+      poses.push(p);
+      b = unionBounds(b, poseBounds(p));
+    }
+    if (!b) return;
+    const floor = estimateFloor(poses);
+    this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
+    if (this.scene.followRoot) {
+      b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
+    }
+    if (initial || !this.userMovedCamera) this.scene.frame(b);
+  }
+
+  resetView() {
+    this.userMovedCamera = false;
+    this.scene.framedOnceReset = true;
+    const buf = this.job.buffer;
+    if (this.scene.followRoot) {
+      const b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame)));
+      this.scene.frame(b);
+    } else {
+      this._autoFrame(true);
+      if (!buf.size) this.scene.frame(null);
+    }
+  }
+
+  // ---------------------------------------------------------------- video
+
+  _setupVideo() {
+    const v = this.ui.video;
+    if (!v) return;
+    v.muted = true;
+    v.playsInline = true;
+    v.preload = 'auto';
+    v.controls = true;
+    v.addEventListener('loadedmetadata', () => {
+      this.videoState = 'ready';
+      this.displayedFrame = -1;
+      this._syncVideoToFrame(true);
+    });
+    v.addEventListener('error', () => {
+      this.videoState = 'error';
+      this.ui.videoNote.textContent = 'This video cannot be played in the browser; showing the 2D keypoints only.';
+      this.ui.videoNote.hidden = false;
+      this.ui.videoPanel.classList.add('pv-novideo');
+      this.displayedFrame = -1;
+    });
+    v.addEventListener('play', () => {
+      if (!this.playing) this.play();
+    });
+    v.addEventListener('pause', () => {
+      if (this._expectVideoPause > 0) {
+        this._expectVideoPause--;
+        return;
+      }
+      if (v.ended) return; // handled by the loop
+      if (this.playing && !this.waiting) this.pause();
+    });
+    const fromVideo = () => {
+      if (this.playing && !v.paused) return;
+      const f = timeToFrame(v.currentTime, this.job.fps);
+      if (f !== this.currentFrame) this._setFrame(f, { syncVideo: false });
+    };
+    v.addEventListener('seeked', fromVideo);
+    v.addEventListener('timeupdate', fromVideo);
+    v.addEventListener('ratechange', () => {
+      if (Math.abs(v.playbackRate - this.speed) > 1e-3 && v.playbackRate > 0) this.setSpeed(v.playbackRate);
+    });
+    v.src = this.videoUrl;
+  }
+
+  _videoDrives() {
+    return this.videoState === 'ready' && !!this.ui.video;
+  }
+
+  _playVideo() {
+    const v = this.ui.video;
+    v.playbackRate = this.speed;
+    this.waiting = false;
+    const p = v.play();
+    if (p && p.catch) {
+      p.catch(() => {
+        // autoplay refused or source gone: fall back to the internal clock
+        if (this.videoState === 'ready') this.videoState = 'noplay';
+        this.clock.seek(this.currentFrame);
+      });
+    }
+  }
+
+  _pauseVideo() {
+    const v = this.ui.video;
+    if (v && !v.paused) {
+      this._expectVideoPause++;
+      v.pause();
+    }
+  }
+
+  /** Put the video on the current frame (when paused or not driving). */
+  _syncVideoToFrame(force = false) {
+    const v = this.ui.video;
+    if (!v || this.videoState === 'error' || this.videoState === 'none' || v.readyState < 1) return;
+    const f = timeToFrame(v.currentTime, this.job.fps);
+    if (force || f !== this.currentFrame) {
+      v.currentTime = frameToSeekTime(this.currentFrame, this.job.fps);
+    }
+  }
+
+  videoTime() {
+    const v = this.ui.video;
+    return v && this.videoState !== 'error' ? v.currentTime : null;
+  }
+
+  // ---------------------------------------------------------------- playback
+
+  play() {
+    if (this.job.finished && this.job.available > 0 && this.currentFrame >= this.job.available - 1) {
+      this._setFrame(0);
+    }
+    this.playing = true;
+    this.clock.playing = true;
+    this.clock.seek(this.currentFrame);
+    if (this._videoDrives()) {
+      const f = timeToFrame(this.ui.video.currentTime, this.job.fps);
+      if (f !== this.currentFrame) this.ui.video.currentTime = frameToSeekTime(this.currentFrame, this.job.fps);
+      this._playVideo();
+    }
+    this._updateTimelineUI();
+  }
+
+  pause() {
+    this.playing = false;
+    this.waiting = false;
+    this.clock.playing = false;
+    this._pauseVideo();
+    this._syncVideoToFrame();
+    this._updateTimelineUI();
+  }
+
+  togglePlay() {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  /** Show frame i (clamped to the frames received so far). */
+  seek(i) {
+    const n = this.job.available || this.job.buffer.maxIndex + 1;
+    const f = clamp(Math.round(Number(i) || 0), 0, Math.max(0, n - 1));
+    this.clock.seek(f);
+    this._setFrame(f);
+    if (this.playing && this._videoDrives()) {
+      this.ui.video.currentTime = frameToSeekTime(f, this.job.fps);
+    }
+  }
+
+  step(delta) {
+    if (this.playing) this.pause();
+    this.seek(this.currentFrame + delta);
+  }
+
+  setSpeed(s) {
+    const v = clamp(Number(s) || 1, 0.25, 2);
+    this.speed = v;
+    this.clock.speed = v;
+    if (this.ui.video && this.videoState !== 'none') this.ui.video.playbackRate = v;
+    this.ui.speed.value = String(v);
+    if (this.ui.speed.value !== String(v)) {
+      // not one of the listed speeds: add it
+      const o = this.doc.createElement('option');
+      o.value = String(v);
+      o.textContent = `${v}×`;
+      this.ui.speed.appendChild(o);
+      this.ui.speed.value = String(v);
+    }
+  }
+
+  setLoop(on) {
+    this.loop = !!on;
+    this.clock.loop = this.loop;
+    this.ui.loopBtn.setAttribute('aria-pressed', String(this.loop));
+  }
+
+  _applyPendingMoment() {
+    const m = this.pendingMoment;
+    if (!m) return;
+    const f = m.frame != null ? m.frame : timeToFrame(m.time, this.job.fps);
+    if (f < this.job.available || (this.job.finished && this.job.available > 0)) {
+      this.pendingMoment = null;
+      this.pause();
+      this.seek(f);
+      this._syncVideoToFrame(true);
+    }
+  }
+
+  _setFrame(f, { syncVideo = true } = {}) {
+    this.currentFrame = f;
+    if (syncVideo && !(this.playing && this._videoDrives())) this._syncVideoToFrame();
+    this._updateTimelineUI();
+  }
+
+  _loop(now) {
+    this.win.requestAnimationFrame(this._loop);
+    const dt = this._lastTick == null ? 0 : Math.min(0.25, Math.max(0, (now - this._lastTick) / 1000));
+    this._lastTick = now;
+    const avail = this.job.available;
+    const finished = this.job.finished;
+
+    if (this.playing) {
+      if (this._videoDrives()) {
+        const v = this.ui.video;
+        let f = timeToFrame(v.currentTime, this.job.fps);
+        const atEnd = v.ended || f >= avail;
+        if (atEnd) {
+          if (!finished) {
+            // live edge: hold the video until the worker catches up
+            if (!v.paused) this._pauseVideo();
+            this.waiting = true;
+            f = Math.max(0, avail - 1);
+          } else if (avail > 0) {
+            if (this.loop) {
+              v.currentTime = frameToSeekTime(0, this.job.fps);
+              if (v.paused) this._playVideo();
+              f = 0;
+            } else {
+              f = avail - 1;
+              this.pause();
+            }
+          }
+        } else if (this.waiting || v.paused) {
+          this._playVideo();
+        }
+        if (f !== this.currentFrame) this._setFrame(f, { syncVideo: false });
+      } else {
+        this.clock.fps = this.job.fps;
+        this.clock.tick(dt, avail, finished);
+        this.waiting = this.clock.waiting;
+        if (!this.clock.playing) {
+          this.playing = false;
+          this._updateTimelineUI();
+        }
+        const f = this.clock.frame;
+        if (f !== this.currentFrame) this._setFrame(f);
+      }
+    }
+    if (this.currentFrame !== this.displayedFrame) this._display(this.currentFrame);
+    this.ui.root.classList.toggle('pv-waiting', this.playing && this.waiting && !finished);
+    this.scene.renderIfNeeded();
+  }
+
+  _display(f) {
+    const buf = this.job.buffer;
+    const k = buf.has(f) ? f : buf.nearest(f);
+    this.displayedFrame = f;
+    if (k < 0) return;
+    const kp3d = buf.kp3d(k);
+    const kp2d = buf.kp2d(k);
+    const conf = Array.isArray(kp2d) ? kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null)) : null;
+    this.scene.setPose(kp3d, conf);
+    if (this.scene.showTrail) {
+      const pts = [];
+      for (let i = 0; i <= k; i++) if (this.roots[i]) pts.push(this.roots[i]);
+      this.scene.setTrail(pts);
+    }
+    const v = this.ui.video;
+    const vw = this.job.width || (v && v.videoWidth) || 16;
+    const vh = this.job.height || (v && v.videoHeight) || 9;
+    const noVideo = this.videoState === 'none' || this.videoState === 'error';
+    this.overlay.draw(kp2d, vw, vh, { background: noVideo ? '#2a2f38' : null });
+  }
+
+  // ---------------------------------------------------------------- UI
+
+  _setupProgress() {
+    if (!this.progressEl) {
+      this.progressEl = this.doc.createElement('div');
+      this.progressEl.id = 'job-progress';
+      this.ui.header.appendChild(this.progressEl);
+    }
+    this.progressEl.textContent = '';
+    this.progressText = this.doc.createElement('span');
+    this.progressText.className = 'pv-progress-text';
+    this.progressBar = this.doc.createElement('progress');
+    this.progressBar.className = 'pv-progress-bar';
+    this.progressBar.max = 1;
+    this.progressEl.append(this.progressText, this.progressBar);
+    if (!this.errorEl) {
+      this.errorEl = this.doc.createElement('div');
+      this.errorEl.id = 'job-error';
+      this.ui.header.appendChild(this.errorEl);
+    }
+  }
+
+  _updateStatusUI() {
+    const job = this.job;
+    if (this.statusEl) {
+      this.statusEl.textContent = job.status;
+      this.statusEl.dataset.status = job.status;
+    }
+    this.root.dataset.status = job.status;
+    let text, frac;
+    if (job.status === 'succeeded') {
+      text = `Done — ${job.buffer.size} frames`;
+      frac = 1;
+    } else if (job.status === 'failed' || job.status === 'cancelled') {
+      text = job.status === 'failed' ? 'Stopped: the job failed' : 'Cancelled';
+      frac = job.progress ? progressFraction(job.progress.done, job.progress.total) : 0;
+    } else if (job.progress) {
+      text = progressText(job.progress.stage, job.progress.done, job.progress.total);
+      frac = progressFraction(job.progress.done, job.progress.total);
+    } else if (job.status === 'queued') {
+      text = 'Queued — waiting for a worker';
+      frac = null;
+    } else {
+      text = stageLabel(null) + '…';
+      frac = null;
+    }
+    this.progressText.textContent = text;
+    if (frac == null) this.progressBar.removeAttribute('value');
+    else this.progressBar.value = frac;
+    this.progressEl.dataset.stage = job.progress ? job.progress.stage || '' : '';
+    const err = job.error || '';
+    if (this.errorEl) {
+      this.errorEl.textContent = humanMessage(err);
+      this.errorEl.hidden = !err;
+    }
+    if (isTerminal(job.status) && this.ui.connBadge) this.ui.connBadge.hidden = true;
+  }
+
+  _updateTimelineUI() {
+    const ui = this.ui;
+    const job = this.job;
+    const len = job.timelineLength;
+    const fps = job.fps;
+    const max = Math.max(0, len - 1);
+    ui.slider.max = String(max);
+    ui.slider.disabled = job.buffer.size === 0;
+    if (Number(ui.slider.value) !== this.currentFrame && this.doc.activeElement !== ui.slider) {
+      ui.slider.value = String(this.currentFrame);
+    } else if (Number(ui.slider.value) !== this.currentFrame) {
+      ui.slider.value = String(this.currentFrame);
+    }
+    const pct = len > 0 ? (100 * job.available) / len : 0;
+    ui.buffer.style.width = `${Math.min(100, pct)}%`;
+    const playPct = len > 1 ? (100 * this.currentFrame) / max : 0;
+    ui.played.style.width = `${Math.min(100, playPct)}%`;
+    const shownTotal = job.finished ? job.buffer.size : len || job.buffer.size;
+    ui.frameCounter.textContent = job.buffer.size
+      ? `Frame ${this.currentFrame + 1} / ${shownTotal}${job.finished ? '' : '…'}`
+      : 'No frames yet';
+    ui.time.textContent = `${formatTime(frameToTime(this.currentFrame, fps))} / ${formatTime(len / fps)}`;
+    ui.playBtn.textContent = this.playing ? '❚❚' : '▶';
+    ui.playBtn.setAttribute('aria-label', this.playing ? 'Pause' : 'Play');
+    ui.playBtn.title = this.playing ? 'Pause (space)' : 'Play (space)';
+    ui.root.classList.toggle('pv-playing', this.playing);
+  }
+
+  _renderDownloads() {
+    const d = this.downloads || (this.resultUrl ? { json: this.resultUrl } : null);
+    const box = this.ui.downloads;
+    box.textContent = '';
+    if (!d || typeof d !== 'object') {
+      box.hidden = true;
+      return;
+    }
+    const label = this.doc.createElement('span');
+    label.className = 'pv-dl-label';
+    label.textContent = 'Download';
+    box.appendChild(label);
+    for (const [fmt, url] of Object.entries(d)) {
+      if (!url) continue;
+      const a = this.doc.createElement('a');
+      a.className = 'pv-btn pv-dl';
+      a.href = url;
+      a.setAttribute('download', '');
+      a.dataset.format = fmt;
+      a.textContent = DOWNLOAD_LABELS[fmt] || fmt.toUpperCase();
+      box.appendChild(a);
+    }
+    box.hidden = false;
+  }
+
+  _bindControls() {
+    const ui = this.ui;
+    ui.playBtn.addEventListener('click', () => this.togglePlay());
+    ui.prevBtn.addEventListener('click', () => this.step(-1));
+    ui.nextBtn.addEventListener('click', () => this.step(1));
+    ui.loopBtn.addEventListener('click', () => this.setLoop(!this.loop));
+    ui.speed.addEventListener('change', () => this.setSpeed(parseFloat(ui.speed.value)));
+    ui.slider.addEventListener('input', () => {
+      if (this.playing) this.pause();
+      this.seek(Number(ui.slider.value));
+    });
+    ui.resetBtn.addEventListener('click', () => this.resetView());
+    ui.followBtn.addEventListener('click', () => {
+      const on = !this.scene.followRoot;
+      this.scene.setFollowRoot(on);
+      ui.followBtn.setAttribute('aria-pressed', String(on));
+      if (on) this.resetView();
+    });
+    ui.trailBtn.addEventListener('click', () => {
+      const on = !this.scene.showTrail;
+      this.scene.setTrailVisible(on);
+      ui.trailBtn.setAttribute('aria-pressed', String(on));
+      this.displayedFrame = -1;
+    });
+    ui.overlayBtn.addEventListener('click', () => {
+      this.overlay.visible = !this.overlay.visible;
+      ui.overlayBtn.setAttribute('aria-pressed', String(this.overlay.visible));
+      this.displayedFrame = -1;
+    });
+    ui.linkBtn.addEventListener('click', () => this.copyMomentLink());
+    this.setLoop(true);
+    this.setSpeed(1);
+    this.win.addEventListener('keydown', (e) => this._onKey(e));
+    // a focused button would also "click" on the space key's keyup: space is play/pause here
+    this.root.addEventListener('keyup', (e) => {
+      if (e.key === ' ' && e.target && e.target.tagName === 'BUTTON') e.preventDefault();
+    });
+    this.win.addEventListener('resize', () => {
+      this.displayedFrame = -1;
+    });
+  }
+
+  momentLink() {
+    const h = momentHash(this.currentFrame, this.job.fps);
+    const loc = this.win.location;
+    return `${loc.origin}${loc.pathname}${loc.search}${h}`;
+  }
+
+  copyMomentLink() {
+    const url = this.momentLink();
+    const h = url.slice(url.indexOf('#'));
+    try {
+      this.win.history.replaceState(null, '', h);
+    } catch (_) {
+      /* ignore */
+    }
+    const done = () => {
+      this.ui.linkBtn.dataset.copied = 'true';
+      this.ui.linkNote.textContent = 'Link copied';
+      this.ui.linkNote.hidden = false;
+      setTimeout(() => {
+        this.ui.linkNote.hidden = true;
+      }, 1800);
+    };
+    if (this.win.navigator.clipboard && this.win.isSecureContext) {
+      this.win.navigator.clipboard.writeText(url).then(done, () => {
+        this.ui.linkNote.textContent = 'Link in the address bar';
+        this.ui.linkNote.hidden = false;
+      });
+    } else {
+      this.ui.linkNote.textContent = 'Link in the address bar';
+      this.ui.linkNote.hidden = false;
+    }
+    return url;
+  }
+
+  _onKey(e) {
+    const t = e.target;
+    const tag = t && t.tagName ? t.tagName.toLowerCase() : '';
+    if (tag === 'textarea' || tag === 'select' || (t && t.isContentEditable)) return;
+    if (tag === 'input' && t.type !== 'range' && t.type !== 'button' && t.type !== 'checkbox') return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    let handled = true;
+    switch (e.key) {
+      case ' ':
+      case 'k':
+        if (tag === 'button' && !this.root.contains(t)) return;
+        this.togglePlay();
+        break;
+      case 'ArrowLeft':
+        this.step(e.shiftKey ? -10 : -1);
+        break;
+      case 'ArrowRight':
+        this.step(e.shiftKey ? 10 : 1);
+        break;
+      case 'Home':
+        this.step(-this.currentFrame);
+        break;
+      case 'End':
+        this.step(this.job.available);
+        break;
+      default:
+        handled = false;
+    }
+    if (handled) e.preventDefault();
+  }
+}
+
+function parseJSON(s) {
+  if (!s) return null;
+  try {
+    return JSON.parse(s);
+  } catch (_) {
+    return null;
+  }
+}

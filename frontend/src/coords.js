@@ -1,0 +1,103 @@
+// Coordinate helpers. The result/world frame is right-handed, Y up, metres, feet near y=0 —
+// the same convention as three.js, so world -> scene is the identity (kept as one function so
+// that a change of convention lives in one place).
+
+/** World point [x,y,z] -> scene {x,y,z}; null for a missing/invalid point. */
+export function worldToScene(p) {
+  if (!Array.isArray(p) || p.length < 3) return null;
+  const x = +p[0], y = +p[1], z = +p[2];
+  if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) return null;
+  return { x, y, z };
+}
+
+/** Axis-aligned bounds of a pose (array of [x,y,z]); null when no valid joint. */
+export function poseBounds(pose) {
+  if (!Array.isArray(pose)) return null;
+  const min = [Infinity, Infinity, Infinity];
+  const max = [-Infinity, -Infinity, -Infinity];
+  let n = 0;
+  for (const p of pose) {
+    const s = worldToScene(p);
+    if (!s) continue;
+    n++;
+    const v = [s.x, s.y, s.z];
+    for (let k = 0; k < 3; k++) {
+      if (v[k] < min[k]) min[k] = v[k];
+      if (v[k] > max[k]) max[k] = v[k];
+    }
+  }
+  return n ? { min, max } : null;
+}
+
+export function unionBounds(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return {
+    min: a.min.map((v, k) => Math.min(v, b.min[k])),
+    max: a.max.map((v, k) => Math.max(v, b.max[k])),
+  };
+}
+
+/**
+ * Camera placement that frames bounds: target at the box centre, camera on a fixed
+ * viewing direction at a distance that fits the box's bounding sphere in a vertical fov (deg)
+ * for an aspect ratio. Returns {target:[x,y,z], position:[x,y,z], distance}.
+ */
+export function frameBounds(bounds, fovDeg = 45, aspect = 1, dir = [0.55, 0.35, 1.0], margin = 1.25) {
+  const b = bounds || { min: [-0.5, 0, -0.5], max: [0.5, 1.8, 0.5] };
+  const c = [0, 1, 2].map((k) => (b.min[k] + b.max[k]) / 2);
+  const ext = [0, 1, 2].map((k) => Math.max(0, b.max[k] - b.min[k]));
+  // never frame less than a person-sized box
+  const radius = Math.max(0.9, 0.5 * Math.hypot(ext[0], ext[1], ext[2]));
+  const vfov = (fovDeg * Math.PI) / 180;
+  const hfov = 2 * Math.atan(Math.tan(vfov / 2) * Math.max(0.2, aspect));
+  const fov = Math.min(vfov, hfov);
+  const distance = (margin * radius) / Math.sin(fov / 2);
+  const len = Math.hypot(dir[0], dir[1], dir[2]) || 1;
+  const d = dir.map((v) => v / len);
+  return {
+    target: c,
+    position: [c[0] + d[0] * distance, c[1] + d[1] * distance, c[2] + d[2] * distance],
+    distance,
+  };
+}
+
+/**
+ * Floor height estimate: the 5th percentile of the foot joints' y over some poses. Data should
+ * already have feet near y=0; this only guards against data that does not.
+ */
+export function estimateFloor(poses, footJoints = [3, 6]) {
+  const ys = [];
+  for (const pose of poses) {
+    if (!Array.isArray(pose)) continue;
+    for (const j of footJoints) {
+      const s = worldToScene(pose[j]);
+      if (s) ys.push(s.y);
+    }
+  }
+  if (!ys.length) return 0;
+  ys.sort((a, b) => a - b);
+  return ys[Math.floor(0.05 * (ys.length - 1))];
+}
+
+/**
+ * Mapping from video pixels to a box of size (boxW, boxH) showing a video of (vw, vh) with
+ * object-fit: contain. Returns {scale, offsetX, offsetY}; x_box = offsetX + x_px * scale.
+ */
+export function containFit(vw, vh, boxW, boxH) {
+  if (!(vw > 0 && vh > 0 && boxW > 0 && boxH > 0)) return { scale: 1, offsetX: 0, offsetY: 0 };
+  const scale = Math.min(boxW / vw, boxH / vh);
+  return { scale, offsetX: (boxW - vw * scale) / 2, offsetY: (boxH - vh * scale) / 2 };
+}
+
+/** Video pixel [x,y] -> box coordinates under a containFit mapping. */
+export function videoToBox(p, fit) {
+  return [fit.offsetX + p[0] * fit.scale, fit.offsetY + p[1] * fit.scale];
+}
+
+/** Confidence (0..1, may be missing) -> opacity, never fully invisible. */
+export function confidenceToOpacity(c, minOpacity = 0.15) {
+  if (c == null || !Number.isFinite(+c)) return 1;
+  const v = Math.max(0, Math.min(1, +c));
+  return minOpacity + (1 - minOpacity) * v;
+}

@@ -1,0 +1,101 @@
+// Frames received over the websocket, by frame index, each kept exactly once.
+
+export class FrameBuffer {
+  constructor() {
+    this.clear();
+  }
+
+  clear() {
+    this._kp2d = [];
+    this._kp3d = [];
+    this._has = [];
+    this._size = 0;
+    this._contiguous = 0; // frames 0 .. contiguous-1 are all present
+    this._maxIndex = -1;
+    this._sortedCache = null;
+    this.duplicates = 0; // frames received again and ignored
+  }
+
+  /** Number of distinct frames received. */
+  get size() {
+    return this._size;
+  }
+
+  /** Length of the gap-free run starting at frame 0 (the next frame a resume should ask for). */
+  get contiguousEnd() {
+    return this._contiguous;
+  }
+
+  /** Highest frame index received, -1 when empty. */
+  get maxIndex() {
+    return this._maxIndex;
+  }
+
+  has(i) {
+    return this._has[i] === true;
+  }
+
+  get(i) {
+    if (!this.has(i)) return null;
+    return { index: i, kp2d: this._kp2d[i], kp3d: this._kp3d[i] };
+  }
+
+  kp3d(i) {
+    return this.has(i) ? this._kp3d[i] : null;
+  }
+
+  kp2d(i) {
+    return this.has(i) ? this._kp2d[i] : null;
+  }
+
+  /**
+   * Add a run of consecutive frames starting at `start`. Either array may be missing (null);
+   * a frame counts as received when at least one of them covers it. Frames already present are
+   * ignored (first copy wins). Returns the indices newly added.
+   */
+  addChunk(start, kp2d, kp3d) {
+    const s = Number(start);
+    if (!Number.isInteger(s) || s < 0) throw new Error(`bad chunk start: ${start}`);
+    const a2 = Array.isArray(kp2d) ? kp2d : [];
+    const a3 = Array.isArray(kp3d) ? kp3d : [];
+    const n = Math.max(a2.length, a3.length);
+    const added = [];
+    for (let k = 0; k < n; k++) {
+      const i = s + k;
+      if (this._has[i]) {
+        this.duplicates++;
+        continue;
+      }
+      this._has[i] = true;
+      this._kp2d[i] = a2[k] ?? null;
+      this._kp3d[i] = a3[k] ?? null;
+      this._size++;
+      if (i > this._maxIndex) this._maxIndex = i;
+      added.push(i);
+    }
+    if (added.length) {
+      this._sortedCache = null;
+      while (this._has[this._contiguous]) this._contiguous++;
+    }
+    return added;
+  }
+
+  /** Sorted array of every distinct frame index received. */
+  receivedIndices() {
+    if (!this._sortedCache) {
+      const out = [];
+      for (let i = 0; i <= this._maxIndex; i++) if (this._has[i]) out.push(i);
+      this._sortedCache = out;
+    }
+    return this._sortedCache.slice();
+  }
+
+  /** Nearest received frame at or before i (or after, if none before); -1 when empty. */
+  nearest(i) {
+    if (this._size === 0) return -1;
+    const c = Math.max(0, Math.min(Math.round(i), this._maxIndex));
+    for (let k = c; k >= 0; k--) if (this._has[k]) return k;
+    for (let k = c + 1; k <= this._maxIndex; k++) if (this._has[k]) return k;
+    return -1;
+  }
+}

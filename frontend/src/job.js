@@ -1,0 +1,88 @@
+// Job state built from websocket messages (no DOM, no three.js).
+import { FrameBuffer } from './frameBuffer.js';
+import { H36M_JOINT_NAMES, H36M_PARENTS } from './skeleton.js';
+import { humanMessage, isTerminal } from './progress.js';
+
+export class JobModel {
+  constructor({ status = 'queued' } = {}) {
+    this.fps = 25;
+    this.width = null;
+    this.height = null;
+    this.declaredFrameCount = null; // from meta; may be the container's (lying) count
+    this.jointNames = H36M_JOINT_NAMES.slice();
+    this.parents = H36M_PARENTS.slice();
+    this.status = status || 'queued';
+    this.message = '';
+    this.error = '';
+    this.progress = null; // {stage, done, total}
+    this.buffer = new FrameBuffer();
+    this.gotMeta = false;
+  }
+
+  get finished() {
+    return isTerminal(this.status);
+  }
+
+  /** Frames 0..available-1 are all present and playable without gaps. */
+  get available() {
+    return this.buffer.contiguousEnd;
+  }
+
+  /** Length of the timeline: what the job will produce as far as we know. */
+  get timelineLength() {
+    const got = this.buffer.maxIndex + 1;
+    if (this.finished) return got;
+    return Math.max(got, this.declaredFrameCount || 0);
+  }
+
+  /**
+   * Apply one server message. Returns {type, added?: int[], changed: bool}.
+   * Unknown messages are ignored.
+   */
+  apply(msg) {
+    if (!msg || typeof msg !== 'object') return { type: 'ignored', changed: false };
+    switch (msg.type) {
+      case 'meta': {
+        if (Number(msg.fps) > 0) this.fps = Number(msg.fps);
+        if (Number(msg.width) > 0) this.width = Number(msg.width);
+        if (Number(msg.height) > 0) this.height = Number(msg.height);
+        if (msg.frame_count != null && Number(msg.frame_count) >= 0) this.declaredFrameCount = Number(msg.frame_count);
+        if (Array.isArray(msg.joint_names) && msg.joint_names.length) this.jointNames = msg.joint_names.slice();
+        if (Array.isArray(msg.parents) && msg.parents.length) this.parents = msg.parents.map(Number);
+        if (msg.status) this.status = String(msg.status);
+        this.gotMeta = true;
+        return { type: 'meta', changed: true };
+      }
+      case 'progress': {
+        this.progress = {
+          stage: msg.stage || null,
+          done: msg.done != null ? Number(msg.done) : null,
+          total: msg.total != null ? Number(msg.total) : null,
+        };
+        if (!this.finished && this.status !== 'running') this.status = 'running';
+        return { type: 'progress', changed: true };
+      }
+      case 'frames': {
+        const start = Number(msg.start ?? 0);
+        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d);
+        if (!this.finished && this.status === 'queued') this.status = 'running';
+        return { type: 'frames', added, changed: added.length > 0 };
+      }
+      case 'status':
+      case 'done': {
+        const s = msg.type === 'done' ? 'succeeded' : String(msg.status || '');
+        if (s) this.status = s;
+        this.message = humanMessage(msg.message);
+        if (s === 'failed' || s === 'cancelled') this.error = this.message || (s === 'failed' ? 'The job failed.' : 'The job was cancelled.');
+        else this.error = '';
+        return { type: 'status', changed: true };
+      }
+      case 'error': {
+        this.error = humanMessage(msg.message) || 'Something went wrong.';
+        return { type: 'error', changed: true };
+      }
+      default:
+        return { type: 'ignored', changed: false };
+    }
+  }
+}

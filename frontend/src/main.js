@@ -1,0 +1,53 @@
+// Entry point (built to dist/viewer.js): mounts the viewer on #viewer and exposes window.poseViewer.
+import './style.css';
+import { PoseViewerApp } from './app.js';
+
+export function mount(root = document.getElementById('viewer')) {
+  if (!root) return null;
+  const app = new PoseViewerApp(root);
+  const handle = {
+    get frameCount() { return app.job.buffer.size; },
+    get currentFrame() { return app.currentFrame; },
+    get playing() { return app.playing; },
+    get waiting() { return app.waiting; },
+    get status() { return app.job.status; },
+    get fps() { return app.job.fps; },
+    get speed() { return app.speed; },
+    get loop() { return app.loop; },
+    get totalFrames() { return app.job.timelineLength; },
+    get availableFrames() { return app.job.available; },
+    get renderCount() { return app.scene.renderCount; },
+    get socket() { return app.socket; },
+    get connectionState() { return app.connection ? app.connection.state : 'none'; },
+    get reconnects() { return app.connection ? app.connection.reconnects : 0; },
+    get duplicatesIgnored() { return app.job.buffer.duplicates; },
+    get messageCount() { return app.messageCount; },
+    get videoState() { return app.videoState; },
+    get error() { return app.job.error; },
+    receivedIndices: () => app.job.buffer.receivedIndices(),
+    play: () => app.play(),
+    pause: () => app.pause(),
+    seek: (i) => app.seek(i),
+    step: (d) => app.step(d),
+    setSpeed: (s) => app.setSpeed(s),
+    setLoop: (on) => app.setLoop(on),
+    resetView: () => app.resetView(),
+    videoTime: () => app.videoTime(),
+    videoFrame: () => {
+      const t = app.videoTime();
+      return t == null ? null : Math.floor(t * app.job.fps + 1e-6);
+    },
+    pose3d: (i = app.currentFrame) => app.job.buffer.kp3d(i),
+    pose2d: (i = app.currentFrame) => app.job.buffer.kp2d(i),
+    momentLink: () => app.momentLink(),
+  };
+  Object.defineProperty(window, 'poseViewer', { value: Object.freeze(handle), configurable: true });
+  window.__poseViewerApp = app;
+  return app;
+}
+
+if (document.readyState === 'loading') {
+  document.addEventListener('DOMContentLoaded', () => mount());
+} else {
+  mount();
+}

@@ -1,0 +1,80 @@
+// 2D keypoints drawn on a canvas laid over the <video> (object-fit: contain).
+import { bonesFromParents, jointSide } from './skeleton.js';
+import { containFit, videoToBox, confidenceToOpacity } from './coords.js';
+
+const CSS = { left: '61,155,255', right: '255,122,47', center: '232,232,232' };
+
+export class KeypointOverlay {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.parents = [];
+    this.bones = [];
+    this.visible = true;
+    this.drawCount = 0;
+  }
+
+  setParents(parents) {
+    this.parents = parents.slice();
+    this.bones = bonesFromParents(parents);
+  }
+
+  /** Match the canvas backing store to its CSS box. Returns {w,h} in CSS pixels. */
+  _fit() {
+    const c = this.canvas;
+    const dpr = Math.min(window.devicePixelRatio || 1, 2);
+    const w = Math.max(1, c.clientWidth), h = Math.max(1, c.clientHeight);
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+    }
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return { w, h };
+  }
+
+  /**
+   * Draw kp2d ([[x,y,conf]×J] in video pixels) for a video of size vw×vh.
+   * `background` fills the letterboxed video area (used when there is no video element).
+   */
+  draw(kp2d, vw, vh, { background = null } = {}) {
+    const { w, h } = this._fit();
+    const ctx = this.ctx;
+    ctx.clearRect(0, 0, w, h);
+    this.drawCount++;
+    const fit = containFit(vw, vh, w, h);
+    if (background) {
+      ctx.fillStyle = background;
+      ctx.fillRect(fit.offsetX, fit.offsetY, vw * fit.scale, vh * fit.scale);
+    }
+    if (!this.visible || !Array.isArray(kp2d)) return;
+    const pts = kp2d.map((p) =>
+      Array.isArray(p) && Number.isFinite(+p[0]) && Number.isFinite(+p[1]) ? videoToBox(p, fit) : null,
+    );
+    const conf = kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null));
+    const lw = Math.max(1.5, Math.min(4, fit.scale * 4));
+    ctx.lineCap = 'round';
+    ctx.lineWidth = lw;
+    for (const [c, p] of this.bones) {
+      const a = pts[c], b = pts[p];
+      if (!a || !b) continue;
+      const op = Math.min(confidenceToOpacity(conf[c]), confidenceToOpacity(conf[p]));
+      ctx.strokeStyle = `rgba(${CSS[jointSide(c)]},${op.toFixed(3)})`;
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
+    const r = Math.max(2, lw * 1.1);
+    pts.forEach((p, j) => {
+      if (!p) return;
+      const op = confidenceToOpacity(conf[j]);
+      ctx.fillStyle = `rgba(${CSS[jointSide(j)]},${op.toFixed(3)})`;
+      ctx.strokeStyle = `rgba(0,0,0,${(op * 0.7).toFixed(3)})`;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.arc(p[0], p[1], r, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+    });
+  }
+}

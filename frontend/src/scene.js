@@ -1,0 +1,246 @@
+// three.js scene: skeleton (spheres + cylinders), floor grid + soft shadow, orbit camera,
+// auto-framing, follow-root, trajectory trail. Renders on demand.
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { bonesFromParents, jointSide, ROOT_JOINT } from './skeleton.js';
+import { worldToScene, frameBounds, confidenceToOpacity } from './coords.js';
+
+export const COLORS = {
+  left: 0x3d9bff,
+  right: 0xff7a2f,
+  center: 0xe8e8e8,
+  background: 0x1b1e24,
+  trail: 0x9be15d,
+};
+
+const UP = new THREE.Vector3(0, 1, 0);
+
+export class SkeletonScene {
+  constructor(container, { parents, onRender } = {}) {
+    this.container = container;
+    this.onRender = onRender || (() => {});
+    this.renderCount = 0;
+    this.followRoot = false;
+    this.showTrail = true;
+    this._needsRender = true;
+    this._lastRoot = null;
+    this._framedOnce = false;
+
+    const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+    renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    renderer.shadowMap.enabled = true;
+    renderer.shadowMap.type = THREE.PCFShadowMap;
+    renderer.setClearColor(COLORS.background, 1);
+    renderer.domElement.className = 'pv-canvas';
+    renderer.domElement.setAttribute('aria-label', '3D skeleton');
+    container.appendChild(renderer.domElement);
+    this.renderer = renderer;
+
+    const scene = new THREE.Scene();
+    scene.fog = new THREE.Fog(COLORS.background, 12, 40);
+    this.scene = scene;
+
+    this.camera = new THREE.PerspectiveCamera(45, 1, 0.05, 200);
+    this.camera.position.set(2, 1.8, 4);
+    this.controls = new OrbitControls(this.camera, renderer.domElement);
+    this.controls.enableDamping = false;
+    this.controls.target.set(0, 0.9, 0);
+    this.controls.maxPolarAngle = Math.PI * 0.495;
+    this.controls.addEventListener('change', () => this.requestRender());
+    this.controls.update();
+
+    scene.add(new THREE.HemisphereLight(0xffffff, 0x303040, 1.6));
+    const sun = new THREE.DirectionalLight(0xffffff, 1.8);
+    sun.position.set(2.5, 6, 3.5);
+    sun.castShadow = true;
+    sun.shadow.mapSize.set(1024, 1024);
+    sun.shadow.radius = 6;
+    sun.shadow.blurSamples = 16;
+    const sc = sun.shadow.camera;
+    sc.left = -3; sc.right = 3; sc.top = 3; sc.bottom = -3; sc.near = 0.5; sc.far = 20;
+    scene.add(sun);
+    scene.add(sun.target);
+    this.sun = sun;
+
+    // floor: grid + shadow catcher
+    this.floor = new THREE.Group();
+    const grid = new THREE.GridHelper(20, 40, 0x5a6270, 0x353b45);
+    grid.material.transparent = true;
+    grid.material.opacity = 0.8;
+    this.floor.add(grid);
+    const shadowPlane = new THREE.Mesh(
+      new THREE.PlaneGeometry(40, 40),
+      new THREE.ShadowMaterial({ opacity: 0.35 }),
+    );
+    shadowPlane.rotation.x = -Math.PI / 2;
+    shadowPlane.position.y = 0.001;
+    shadowPlane.receiveShadow = true;
+    this.floor.add(shadowPlane);
+    scene.add(this.floor);
+
+    // trajectory trail on the floor
+    this.trailMax = 20000;
+    this.trailGeom = new THREE.BufferGeometry();
+    this.trailGeom.setAttribute('position', new THREE.BufferAttribute(new Float32Array(this.trailMax * 3), 3));
+    this.trailGeom.setDrawRange(0, 0);
+    this.trail = new THREE.Line(this.trailGeom, new THREE.LineBasicMaterial({ color: COLORS.trail, transparent: true, opacity: 0.85 }));
+    this.trail.frustumCulled = false;
+    scene.add(this.trail);
+
+    this.skeleton = new THREE.Group();
+    scene.add(this.skeleton);
+    this.setParents(parents || []);
+
+    this._resizeObserver = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => this.resize()) : null;
+    if (this._resizeObserver) this._resizeObserver.observe(container);
+    else window.addEventListener('resize', () => this.resize());
+    this.resize();
+  }
+
+  setParents(parents) {
+    for (const c of [...this.skeleton.children]) {
+      this.skeleton.remove(c);
+      c.geometry?.dispose();
+      c.material?.dispose();
+    }
+    this.parents = parents.slice();
+    this.bones = bonesFromParents(this.parents);
+    const sphere = new THREE.SphereGeometry(0.035, 20, 14);
+    const cyl = new THREE.CylinderGeometry(0.022, 0.022, 1, 12, 1);
+    const mat = (side) =>
+      new THREE.MeshStandardMaterial({ color: COLORS[side], roughness: 0.45, metalness: 0.05, transparent: true, opacity: 1 });
+    this.jointMeshes = this.parents.map((_, j) => {
+      const m = new THREE.Mesh(sphere, mat(jointSide(j)));
+      m.castShadow = true;
+      m.visible = false;
+      if (j === 10) m.scale.setScalar(1.9); // head
+      this.skeleton.add(m);
+      return m;
+    });
+    this.boneMeshes = this.bones.map(([c]) => {
+      const m = new THREE.Mesh(cyl, mat(jointSide(c)));
+      m.castShadow = true;
+      m.visible = false;
+      this.skeleton.add(m);
+      return m;
+    });
+    this.requestRender();
+  }
+
+  /** Show a pose: kp3d = [[x,y,z]×J] (world metres), conf = per-joint confidence (optional). */
+  setPose(kp3d, conf) {
+    const pts = Array.isArray(kp3d) ? kp3d.map(worldToScene) : [];
+    this.jointMeshes.forEach((m, j) => {
+      const p = pts[j];
+      m.visible = !!p;
+      if (p) m.position.set(p.x, p.y, p.z);
+      const op = conf ? confidenceToOpacity(conf[j]) : 1;
+      m.material.opacity = op;
+      m.material.depthWrite = op > 0.99;
+    });
+    const tmp = new THREE.Vector3();
+    this.bones.forEach(([c, p], k) => {
+      const m = this.boneMeshes[k];
+      const a = pts[c], b = pts[p];
+      if (!a || !b) { m.visible = false; return; }
+      tmp.set(a.x - b.x, a.y - b.y, a.z - b.z);
+      const len = tmp.length();
+      if (len < 1e-6) { m.visible = false; return; }
+      m.visible = true;
+      m.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, (a.z + b.z) / 2);
+      m.scale.set(1, len, 1);
+      m.quaternion.setFromUnitVectors(UP, tmp.normalize());
+      const op = conf ? Math.min(confidenceToOpacity(conf[c]), confidenceToOpacity(conf[p])) : 1;
+      m.material.opacity = op;
+      m.material.depthWrite = op > 0.99;
+    });
+    const root = pts[ROOT_JOINT];
+    if (root) {
+      if (this.followRoot && this._lastRoot) {
+        const dx = root.x - this._lastRoot.x, dz = root.z - this._lastRoot.z;
+        this.controls.target.x += dx; this.controls.target.z += dz;
+        this.camera.position.x += dx; this.camera.position.z += dz;
+        this.controls.update();
+      }
+      this._lastRoot = root;
+      // keep the shadow camera on the person
+      this.sun.position.set(root.x + 2.5, 6, root.z + 3.5);
+      this.sun.target.position.set(root.x, 0, root.z);
+    }
+    this.requestRender();
+  }
+
+  setFloorY(y) {
+    this.floor.position.y = y;
+    this.trail.position.y = y;
+    this.requestRender();
+  }
+
+  /** Trail through root positions (projected on the floor), e.g. frames 0..current. */
+  setTrail(points) {
+    const attr = this.trailGeom.getAttribute('position');
+    const n = Math.min(points.length, this.trailMax);
+    for (let k = 0; k < n; k++) {
+      const p = points[k];
+      attr.array[3 * k] = p[0];
+      attr.array[3 * k + 1] = 0.004;
+      attr.array[3 * k + 2] = p[2];
+    }
+    attr.needsUpdate = true;
+    this.trailGeom.setDrawRange(0, n);
+    this.trailGeom.computeBoundingSphere();
+    this.trail.visible = this.showTrail && n > 1;
+    this.requestRender();
+  }
+
+  setTrailVisible(v) {
+    this.showTrail = !!v;
+    this.trail.visible = this.showTrail && this.trailGeom.drawRange.count > 1;
+    this.requestRender();
+  }
+
+  setFollowRoot(v) {
+    this.followRoot = !!v;
+  }
+
+  /** Point the camera so that bounds ({min,max}) fill the view. */
+  frame(bounds) {
+    const aspect = this.camera.aspect || 1;
+    const f = frameBounds(bounds, this.camera.fov, aspect);
+    this.controls.target.set(...f.target);
+    this.camera.position.set(...f.position);
+    this.camera.near = Math.max(0.01, f.distance / 100);
+    this.camera.far = Math.max(100, f.distance * 20);
+    this.camera.updateProjectionMatrix();
+    this.controls.update();
+    this._framedOnce = true;
+    this.requestRender();
+  }
+
+  get framedOnce() {
+    return this._framedOnce;
+  }
+
+  resize() {
+    const w = Math.max(1, this.container.clientWidth);
+    const h = Math.max(1, this.container.clientHeight);
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+    this.requestRender();
+  }
+
+  requestRender() {
+    this._needsRender = true;
+  }
+
+  /** Render if something changed; returns whether it rendered. */
+  renderIfNeeded() {
+    if (!this._needsRender) return false;
+    this._needsRender = false;
+    this.renderer.render(this.scene, this.camera);
+    this.renderCount++;
+    this.onRender(this.renderCount);
+    return true;
+  }
+}

@@ -1,0 +1,94 @@
+// DOM for the viewer, built inside #viewer.
+
+export const DOWNLOAD_LABELS = {
+  json: 'JSON',
+  csv: 'CSV',
+  npz: 'NPZ',
+  bvh: 'BVH (Blender)',
+  mp4: 'Overlay MP4',
+  overlay: 'Overlay MP4',
+  video: 'Video',
+};
+
+function el(doc, tag, attrs = {}, children = []) {
+  const e = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k === 'hidden') e.hidden = !!v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.appendChild(c);
+  return e;
+}
+
+export function buildUI(root, { hasVideo, speeds, doc = document }) {
+  root.textContent = '';
+  root.classList.add('pv-root');
+  const ui = { root };
+
+  ui.header = el(doc, 'div', { class: 'pv-header' });
+
+  // 3D view
+  ui.view3d = el(doc, 'div', { class: 'pv-view3d' });
+  ui.connBadge = el(doc, 'div', { class: 'pv-badge pv-conn', hidden: true, role: 'status', 'aria-live': 'polite' });
+  ui.waitBadge = el(doc, 'div', { class: 'pv-badge pv-wait', text: 'Waiting for frames…' });
+  ui.resetBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-reset', title: 'Reset view', text: 'Reset view' });
+  ui.followBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-follow', title: 'Keep the camera on the person', 'aria-pressed': 'false', text: 'Follow' });
+  ui.trailBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-trail', title: 'Show the path walked', 'aria-pressed': 'true', text: 'Trail' });
+  ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.resetBtn, ui.followBtn, ui.trailBtn]);
+  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge]);
+
+  // video + 2D overlay
+  ui.overlayCanvas = el(doc, 'canvas', { class: 'pv-overlay', 'aria-label': '2D keypoints' });
+  ui.videoNote = el(doc, 'div', { class: 'pv-video-note', hidden: true });
+  ui.overlayBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-overlay-btn', title: 'Show the 2D keypoints over the video', 'aria-pressed': 'true', text: '2D keypoints' });
+  const videoBox = el(doc, 'div', { class: 'pv-videobox' });
+  if (hasVideo) {
+    ui.video = el(doc, 'video', { class: 'pv-video', playsinline: '', muted: '', preload: 'auto' });
+    videoBox.appendChild(ui.video);
+  } else {
+    ui.video = null;
+  }
+  videoBox.appendChild(ui.overlayCanvas);
+  ui.videoPanel = el(doc, 'div', { class: 'pv-panel pv-panelvideo' + (hasVideo ? '' : ' pv-novideo') }, [
+    videoBox,
+    el(doc, 'div', { class: 'pv-tools' }, [ui.overlayBtn]),
+    ui.videoNote,
+  ]);
+  if (!hasVideo) {
+    ui.videoNote.textContent = 'No browser-playable copy of the video; showing the 2D keypoints only.';
+    ui.videoNote.hidden = false;
+  }
+
+  ui.stage = el(doc, 'div', { class: 'pv-stage' }, [ui.panel3d, ui.videoPanel]);
+
+  // timeline
+  ui.prevBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-prev', title: 'Previous frame (←)', 'aria-label': 'Previous frame', text: '⏴' });
+  ui.playBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-play', title: 'Play (space)', 'aria-label': 'Play', text: '▶' });
+  ui.nextBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-next', title: 'Next frame (→)', 'aria-label': 'Next frame', text: '⏵' });
+  ui.loopBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-loop', title: 'Loop', 'aria-pressed': 'true', text: 'Loop' });
+  ui.speed = el(doc, 'select', { class: 'pv-speed', title: 'Playback speed', 'aria-label': 'Playback speed' });
+  for (const s of speeds) ui.speed.appendChild(el(doc, 'option', { value: String(s), text: `${s}×` }));
+  ui.frameCounter = el(doc, 'span', { class: 'pv-frame', text: 'No frames yet' });
+  ui.time = el(doc, 'span', { class: 'pv-time', text: '0:00.00 / 0:00.00' });
+  ui.linkBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-link', title: 'Copy a link to this moment', text: 'Link to moment' });
+  ui.linkNote = el(doc, 'span', { class: 'pv-link-note', hidden: true });
+  ui.controls = el(doc, 'div', { class: 'pv-controls' }, [
+    el(doc, 'div', { class: 'pv-group' }, [ui.prevBtn, ui.playBtn, ui.nextBtn]),
+    el(doc, 'div', { class: 'pv-group' }, [ui.loopBtn, ui.speed]),
+    el(doc, 'div', { class: 'pv-group pv-readout' }, [ui.frameCounter, ui.time]),
+    el(doc, 'div', { class: 'pv-group' }, [ui.linkBtn, ui.linkNote]),
+  ]);
+  ui.buffer = el(doc, 'div', { class: 'pv-buffer' });
+  ui.played = el(doc, 'div', { class: 'pv-played' });
+  ui.slider = el(doc, 'input', { type: 'range', class: 'pv-slider', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Frame' });
+  ui.scrub = el(doc, 'div', { class: 'pv-scrub' }, [el(doc, 'div', { class: 'pv-track' }, [ui.buffer, ui.played]), ui.slider]);
+  ui.timeline = el(doc, 'div', { class: 'pv-timeline' }, [ui.scrub, ui.controls]);
+
+  ui.downloads = el(doc, 'div', { class: 'pv-downloads', hidden: true });
+  ui.help = el(doc, 'div', { class: 'pv-help', text: 'Drag to orbit · right-drag to pan · wheel to zoom · space play/pause · ←/→ step (shift: 10)' });
+
+  root.append(ui.header, ui.stage, ui.timeline, ui.downloads, ui.help);
+  return ui;
+}

@@ -1,0 +1,122 @@
+// Dev harness: a stand-in for the Django job page + websocket, for trying the viewer by hand.
+//   node tools/mock-server.mjs [--port 8077] [--frames 185] [--fps 25] [--rate 40] [--video FILE]
+// Page: http://127.0.0.1:8077/jobs/42/  (?done=1 for a finished job, ?novideo=1 without video)
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { pose2d, pose3d, NAMES, PARENTS } from './synthetic.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, '..', 'dist');
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, k, arr) => (a.startsWith('--') ? [...acc, [a.slice(2), arr[k + 1]]] : acc), []),
+);
+const PORT = +(args.port || 8077);
+const FRAMES = +(args.frames || 185);
+const FPS = +(args.fps || 25);
+const RATE = +(args.rate || 40); // frames produced per second by the fake worker
+const CHUNK = +(args.chunk || 8);
+const VIDEO = args.video || '';
+const W = +(args.width || 1280), H = +(args.height || 720);
+
+// one fake job: frames are "computed" over time from server start (or instantly with ?done=1)
+let t0 = Date.now();
+const computed = () => Math.min(FRAMES, Math.floor(((Date.now() - t0) / 1000) * RATE));
+
+function page(q) {
+  const video = q.get('novideo') || !VIDEO ? '' : '/jobs/42/video.mp4';
+  const done = q.get('done') ? '1' : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Job 42 — 3DPoseNet (mock)</title>
+<link rel="stylesheet" href="/static/viewer.css">
+<style>body{margin:0;background:#0e1013;color:#ddd;font-family:system-ui}main{max-width:1280px;margin:0 auto;padding:12px}</style>
+</head><body><main>
+<h1>Job 42</h1>
+<p>Status: <span id="job-status">${done ? 'succeeded' : 'running'}</span></p>
+<div id="job-progress"></div><div id="job-error"></div>
+<div id="viewer" data-ws-url="/ws/jobs/42/${done ? '?done=1' : ''}" data-job-id="42" data-video-url="${video}"
+ data-result-url="/jobs/42/result.json"
+ data-downloads='{"json":"/jobs/42/download/json","csv":"/jobs/42/download/csv","bvh":"/jobs/42/download/bvh"}'></div>
+</main><script type="module" src="/static/viewer.js"></script></body></html>`;
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/jobs/42/' || url.pathname === '/') {
+    if (url.searchParams.get('restart')) t0 = Date.now();
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return res.end(page(url.searchParams));
+  }
+  if (url.pathname.startsWith('/static/')) {
+    const f = path.join(dist, path.normalize(url.pathname.slice(8)));
+    if (!f.startsWith(dist) || !fs.existsSync(f)) { res.writeHead(404); return res.end(); }
+    const type = f.endsWith('.js') ? 'text/javascript' : f.endsWith('.css') ? 'text/css' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type });
+    return fs.createReadStream(f).pipe(res);
+  }
+  if (url.pathname === '/jobs/42/video.mp4' && VIDEO) {
+    const size = fs.statSync(VIDEO).size;
+    const range = /bytes=(\d*)-(\d*)/.exec(req.headers.range || '');
+    if (range) {
+      const start = range[1] ? +range[1] : 0;
+      const end = range[2] ? +range[2] : size - 1;
+      res.writeHead(206, { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
+      return fs.createReadStream(VIDEO, { start, end }).pipe(res);
+    }
+    res.writeHead(200, { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'content-length': size });
+    return fs.createReadStream(VIDEO).pipe(res);
+  }
+  if (url.pathname === '/jobs/42/result.json') {
+    const kp2d = [], kp3d = [];
+    for (let i = 0; i < FRAMES; i++) { kp2d.push(pose2d(i, FPS, W, H)); kp3d.push(pose3d(i, FPS)); }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ format: '3dposenet-result', version: 1, fps: FPS, frame_count: FRAMES, video_size: [W, H], joint_names: NAMES, parents: PARENTS, keypoints_2d: kp2d, keypoints_3d: kp3d }));
+  }
+  res.writeHead(404);
+  res.end('not found');
+});
+
+const wss = new WebSocketServer({ noServer: true });
+server.on('upgrade', (req, sock, head) => {
+  const url = new URL(req.url, 'http://x');
+  if (!url.pathname.startsWith('/ws/jobs/42/')) return sock.destroy();
+  wss.handleUpgrade(req, sock, head, (ws) => serve(ws, url.searchParams.get('done') === '1'));
+});
+
+function chunk(start, n) {
+  const kp2d = [], kp3d = [];
+  for (let i = start; i < start + n; i++) { kp2d.push(pose2d(i, FPS, W, H)); kp3d.push(pose3d(i, FPS)); }
+  return { type: 'frames', start, kp2d, kp3d };
+}
+
+function serve(ws, done) {
+  const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
+  const avail = () => (done ? FRAMES : computed());
+  send({ type: 'meta', fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS, status: avail() >= FRAMES ? 'succeeded' : 'running' });
+  // replay what exists (in big chunks), overlapping one frame on purpose to exercise dedupe
+  let sent = 0;
+  const upto = avail();
+  for (let s = 0; s < upto; s += 60) { send(chunk(Math.max(0, s - 1), Math.min(60, upto - s) + (s ? 1 : 0))); }
+  sent = upto;
+  const timer = setInterval(() => {
+    const a = avail();
+    send({ type: 'progress', stage: a < FRAMES ? 'lift' : 'save', done: a, total: FRAMES });
+    while (sent + CHUNK <= a || (a >= FRAMES && sent < FRAMES)) {
+      const n = Math.min(CHUNK, FRAMES - sent);
+      send(chunk(sent, n));
+      sent += n;
+    }
+    if (sent >= FRAMES) {
+      send({ type: 'status', status: 'succeeded', message: '' });
+      clearInterval(timer);
+      setTimeout(() => ws.close(), 100);
+    }
+  }, 100);
+  ws.on('message', (m) => { try { const x = JSON.parse(m); if (x.type === 'resume') console.log('resume from', x.from); } catch (_) {} });
+  ws.on('close', () => clearInterval(timer));
+}
+
+server.listen(PORT, '127.0.0.1', () => console.log(`mock job page: http://127.0.0.1:${PORT}/jobs/42/`));
