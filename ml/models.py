@@ -1,0 +1,156 @@
+"""Lifting models: 2D keypoint sequences (B, F, J, 2) -> 3D root-relative poses (B, F, J, 3).
+
+Both models are sequence-to-sequence: every frame of the window is predicted, so one window
+supervises F frames (what makes CPU training affordable). Each model has a config dataclass
+and reports `receptive_field` (the window length it is trained and run with).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+
+
+class ResidualMLP(nn.Module):
+    """Per-frame residual block (Martinez et al. style): x + Drop(ReLU(LN(Linear(x)))) x2."""
+
+    def __init__(self, dim: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(dim, dim), nn.LayerNorm(dim), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(dim, dim), nn.LayerNorm(dim), nn.GELU(), nn.Dropout(dropout),
+        )
+
+    def forward(self, x):
+        return x + self.net(x)
+
+
+@dataclass
+class LSTMConfig:
+    num_joints: int = 17
+    num_frames: int = 81       # window length = receptive field (seed: 81)
+    input_dim: int = 2
+    output_dim: int = 3
+    embed_dim: int = 256       # per-frame pose embedding
+    hidden: int = 128          # LSTM hidden size per direction
+    layers: int = 2            # stacked LSTM layers
+    bidirectional: bool = True # sees past and future within the window (offline lifting)
+    dropout: float = 0.1
+
+
+class LSTM_PoseNet(nn.Module):
+    """Per-frame residual MLP encoder -> (bi)LSTM over time -> per-frame residual decoder,
+    with a skip from the per-frame embedding so the LSTM learns temporal corrections."""
+
+    def __init__(self, num_joints: int = 17, num_frames: int = 81, input_dim: int = 2,
+                 output_dim: int = 3, **kw):
+        super().__init__()
+        cfg = LSTMConfig(num_joints=num_joints, num_frames=num_frames, input_dim=input_dim,
+                         output_dim=output_dim, **kw)
+        self.config = cfg
+        J, d = cfg.num_joints, cfg.embed_dim
+        self.embed = nn.Sequential(nn.Linear(J * cfg.input_dim, d), nn.LayerNorm(d), nn.GELU(),
+                                   ResidualMLP(d, cfg.dropout))
+        self.lstm = nn.LSTM(d, cfg.hidden, num_layers=cfg.layers, batch_first=True,
+                            bidirectional=cfg.bidirectional,
+                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        h = cfg.hidden * (2 if cfg.bidirectional else 1)
+        self.proj = nn.Linear(h, d)
+        self.decode = nn.Sequential(ResidualMLP(d, cfg.dropout), nn.Linear(d, J * cfg.output_dim))
+
+    @property
+    def receptive_field(self) -> int:
+        return self.config.num_frames
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, F, J, C = x.shape
+        assert J == self.config.num_joints and C == self.config.input_dim, x.shape
+        e = self.embed(x.reshape(B, F, J * C))            # (B, F, d)
+        h, _ = self.lstm(e)                                # (B, F, h)
+        out = self.decode(e + self.proj(h))                # (B, F, J*3)
+        out = out.reshape(B, F, J, self.config.output_dim)
+        return out - out[:, :, :1]                         # root-relative, root = 0
+
+
+@dataclass
+class TransformerConfig:
+    num_joints: int = 17
+    num_frames: int = 81       # window length = receptive field
+    input_dim: int = 2
+    output_dim: int = 3
+    joint_dim: int = 32        # spatial (per-joint token) width
+    spatial_layers: int = 2    # attention across joints within a frame
+    temporal_dim: int = 256    # temporal (per-frame token) width
+    temporal_layers: int = 3   # attention across frames
+    heads: int = 8
+    mlp_ratio: float = 2.0
+    dropout: float = 0.1
+
+
+class TransformerLifter(nn.Module):
+    """Compact PoseFormer/MixSTE-style lifter: spatial attention over the J joint tokens of
+    each frame, then temporal attention over the F frame tokens, then a per-frame head that
+    predicts all J joints for every frame (sequence to sequence)."""
+
+    def __init__(self, num_joints: int = 17, num_frames: int = 81, input_dim: int = 2,
+                 output_dim: int = 3, **kw):
+        super().__init__()
+        cfg = TransformerConfig(num_joints=num_joints, num_frames=num_frames, input_dim=input_dim,
+                                output_dim=output_dim, **kw)
+        self.config = cfg
+        J, dj, dt = cfg.num_joints, cfg.joint_dim, cfg.temporal_dim
+        self.joint_embed = nn.Linear(cfg.input_dim, dj)
+        self.joint_pos = nn.Parameter(torch.zeros(1, J, dj))
+        sl = nn.TransformerEncoderLayer(dj, max(1, cfg.heads // 4), int(dj * cfg.mlp_ratio * 2),
+                                        cfg.dropout, activation="gelu", batch_first=True, norm_first=True)
+        self.spatial = nn.TransformerEncoder(sl, cfg.spatial_layers, enable_nested_tensor=False)
+        self.frame_embed = nn.Sequential(nn.LayerNorm(J * dj), nn.Linear(J * dj, dt))
+        self.frame_pos = nn.Parameter(torch.zeros(1, cfg.num_frames, dt))
+        tl = nn.TransformerEncoderLayer(dt, cfg.heads, int(dt * cfg.mlp_ratio), cfg.dropout,
+                                        activation="gelu", batch_first=True, norm_first=True)
+        self.temporal = nn.TransformerEncoder(tl, cfg.temporal_layers, enable_nested_tensor=False)
+        self.head = nn.Sequential(nn.LayerNorm(dt), nn.Linear(dt, J * cfg.output_dim))
+        nn.init.trunc_normal_(self.joint_pos, std=0.02)
+        nn.init.trunc_normal_(self.frame_pos, std=0.02)
+
+    @property
+    def receptive_field(self) -> int:
+        return self.config.num_frames
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, F, J, C = x.shape
+        cfg = self.config
+        assert J == cfg.num_joints and C == cfg.input_dim and F <= cfg.num_frames, x.shape
+        t = self.joint_embed(x.reshape(B * F, J, C)) + self.joint_pos     # (B*F, J, dj)
+        t = self.spatial(t)
+        f = self.frame_embed(t.reshape(B, F, J * cfg.joint_dim))         # (B, F, dt)
+        f = self.temporal(f + self.frame_pos[:, :F])
+        out = self.head(f).reshape(B, F, J, cfg.output_dim)
+        return out - out[:, :, :1]
+
+
+MODELS = {"lstm": (LSTM_PoseNet, LSTMConfig), "transformer": (TransformerLifter, TransformerConfig)}
+
+
+def build_model(arch: str, config: dict) -> nn.Module:
+    """Build a model from its architecture name and a (possibly partial) config dict."""
+    cls, cfg_cls = MODELS[arch]
+    cfg = asdict(cfg_cls(**config))
+    return cls(**cfg)
+
+
+def model_config(model: nn.Module) -> dict:
+    return asdict(model.config)
+
+
+def arch_of(model: nn.Module) -> str:
+    for k, (cls, _) in MODELS.items():
+        if isinstance(model, cls):
+            return k
+    raise TypeError(type(model))
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

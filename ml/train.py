@@ -1,0 +1,290 @@
+"""Train a lifter on Human3.6M.
+
+    python -m ml.train --config ml/configs/lstm_seed.json [--data-dir data/] [--keypoints gt]
+                       [--epochs N] [--out runs/NAME] [--resume runs/NAME/last.pt] [--seed 0]
+
+Writes OUT/last.pt (resumable: model + optimizer + schedule), OUT/best.pt (lowest validation
+MPJPE) and OUT/metrics.json (per-epoch history). Checkpoints are self-describing: arch, model
+config, joint set, input normalisation, training data, train config and measured metrics, so
+`ml.lift.Lifter.load(path)` / `python -m ml.evaluate --checkpoint path` need nothing else.
+
+Callback hook (for the web app's live metrics): `train(cfg, callback=fn)` calls
+fn(event: dict) after each epoch with keys
+    {"event": "epoch", "epoch", "epochs", "loss", "val_mpjpe" (mm), "lr", "elapsed_s",
+     "best_val_mpjpe", "checkpoint"}
+and every `log_every` steps with {"event": "step", "epoch", "step", "steps", "loss", "lr"}.
+To stop early the callback returns False or raises StopTraining; the last/best checkpoints
+written so far stay valid and train() returns normally with the summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import skeleton
+from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, WindowSampler, augment,
+                   load_sequences, resolve_data_dir)
+from .lift import CHECKPOINT_FORMAT, predict_normalized
+from .models import arch_of, build_model, count_params, model_config
+
+
+class StopTraining(Exception):
+    """Raise from a training callback to stop training after the current step/epoch."""
+
+
+@dataclass
+class TrainConfig:
+    name: str = "lstm_seed"                 # run name (used for the output dir and the model name)
+    arch: str = "lstm"                      # "lstm" | "transformer"
+    model: dict = field(default_factory=dict)  # overrides of the model's config dataclass
+    frames: int = 81                        # window length = receptive field (seed: 81)
+    batch_size: int = 512                   # windows per step (seed: 512)
+    epochs: int = 15                        # seed: 15
+    lr: float = 1e-4                        # peak learning rate (seed: 1e-4)
+    lr_min_ratio: float = 0.01              # cosine schedule ends at lr * lr_min_ratio
+    schedule: str = "cosine"                # "cosine" (with warmup) | "exp" (lr_decay per epoch) | "constant"
+    lr_decay: float = 0.95                  # per-epoch decay for schedule="exp"
+    warmup_steps: int = 50
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    stride: int = 81                        # frames between training windows (81: every frame once per epoch)
+    velocity_loss: float = 0.5              # weight of the velocity (frame-difference) loss term
+    keypoints: str = "gt"                   # "gt" (projected ground truth) | "sh_pt_mpii" | ...
+    data_dir: str = "data/"                 # VideoPose3D layout; falls back to ../shared/data/h36m
+    train_subjects: list = field(default_factory=lambda: list(TRAIN_SUBJECTS))
+    test_subjects: list = field(default_factory=lambda: list(TEST_SUBJECTS))
+    augment: dict = field(default_factory=dict)  # overrides of data.AugmentConfig
+    seed: int = 0
+    threads: int = 0                        # torch CPU threads (0: leave torch's default)
+    device: str = "auto"                    # "auto" (CUDA when present) | "cpu" | "cuda"
+    out: str = ""                           # output dir (default runs/<name>)
+    log_every: int = 10                     # steps between "step" callback events
+    max_minutes: float = 0.0                # stop after this wall time (0: no limit); checkpoints stay valid
+
+
+PRESETS = {
+    # The research seed's settings: LSTM_PoseNet, 81 frames, batch 512, 15 epochs, lr 1e-4.
+    "seed": dict(arch="lstm", frames=81, batch_size=512, epochs=15, lr=1e-4),
+}
+
+
+def load_config(path: str | None, preset: str | None = None, **overrides) -> TrainConfig:
+    d = {}
+    if preset:
+        d.update(PRESETS[preset])
+    if path:
+        d.update(json.loads(Path(path).read_text()))
+    d.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"unknown config keys: {sorted(unknown)}")
+    return TrainConfig(**d)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def lr_at(cfg: TrainConfig, step: int, total: int, epoch: int) -> float:
+    if cfg.schedule == "constant":
+        return cfg.lr
+    if cfg.schedule == "exp":
+        return cfg.lr * cfg.lr_decay ** epoch
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    p = min(1.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))
+    lo = cfg.lr * cfg.lr_min_ratio
+    return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * p))
+
+
+@torch.no_grad()
+def validate(model, seqs, device, flip=False) -> float:
+    """Frame-weighted MPJPE (mm) over the sequences, non-overlapping windows (fast)."""
+    model.eval()
+    err, n = 0.0, 0
+    for s in seqs:
+        pred = predict_normalized(model, s.kp2d, flip=flip, hop=model.receptive_field, device=device)
+        err += float(np.linalg.norm(pred - s.pos3d, axis=-1).mean()) * len(pred)
+        n += len(pred)
+    model.train()
+    return 1000.0 * err / n
+
+
+def make_checkpoint(model, cfg: TrainConfig, data_info: dict, metrics: dict, epoch: int,
+                    optimizer=None, step: int = 0, rng_state=None) -> dict:
+    F = model.receptive_field
+    kp = "GT 2D" if cfg.keypoints == "gt" else cfg.keypoints
+    ck = {
+        "format": CHECKPOINT_FORMAT,
+        "name": f"{type(model).__name__} {F}f (h36m {cfg.keypoints if cfg.keypoints != 'gt' else 'gt2d'})",
+        "arch": arch_of(model),
+        "model_config": model_config(model),
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "joints": {"names": skeleton.JOINT_NAMES, "parents": skeleton.PARENTS,
+                   "left": skeleton.LEFT, "right": skeleton.RIGHT, "set": "h36m17"},
+        "normalization": {"type": "screen", "formula": "u / w * 2 - 1, v / w * 2 - h / w",
+                          "output": "metres, camera frame (x right, y down, z forward), root-relative"},
+        "data": data_info | {"keypoints": cfg.keypoints, "description": f"Human3.6M, {kp}"},
+        "train_config": asdict(cfg),
+        "metrics": metrics,
+        "epoch": epoch,
+        "params": count_params(model),
+    }
+    if optimizer is not None:
+        ck["optimizer"] = optimizer.state_dict()
+        ck["step"] = step
+        ck["rng"] = rng_state
+    return ck
+
+
+def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    out = Path(cfg.out or f"runs/{cfg.name}")
+    out.mkdir(parents=True, exist_ok=True)
+
+    data_dir = resolve_data_dir(cfg.data_dir)
+    train_seqs = load_sequences(data_dir, cfg.train_subjects, cfg.keypoints)
+    try:
+        val_seqs = load_sequences(data_dir, cfg.test_subjects, cfg.keypoints)
+    except ValueError:
+        val_seqs = load_sequences(data_dir, cfg.test_subjects, "gt")
+    data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only",
+                 "data_dir": str(data_dir), "train_subjects": cfg.train_subjects,
+                 "test_subjects": sorted({s.subject for s in val_seqs}),
+                 "train_frames": int(sum(len(s.kp2d) for s in train_seqs))}
+
+    model = build_model(cfg.arch, dict(cfg.model, num_frames=cfg.frames)).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sampler = WindowSampler(train_seqs, cfg.frames, cfg.stride, cfg.batch_size, seed=cfg.seed)
+    aug = AugmentConfig(**cfg.augment)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    steps_per_epoch = len(sampler)
+    total = steps_per_epoch * cfg.epochs
+
+    history, start_epoch, step, best = [], 0, 0, float("inf")
+    if resume:
+        ck = torch.load(resume, map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        start_epoch, step = ck["epoch"], ck["step"]
+        history = ck["metrics"].get("history", [])
+        best = ck["metrics"].get("best_val_mpjpe", best)
+        if ck.get("rng"):
+            sampler.rng.bit_generator.state = ck["rng"]["sampler"]
+            gen.set_state(ck["rng"]["gen"])
+
+    print(f"[train] {cfg.name}: {type(model).__name__} {count_params(model)/1e6:.2f}M params, "
+          f"{len(train_seqs)} train seqs ({data_info['train_frames']} frames), {steps_per_epoch} steps/epoch, "
+          f"device {device}", flush=True)
+    t0 = time.time()
+    stop = False
+
+    def emit(ev):
+        nonlocal stop
+        if callback is None:
+            return
+        try:
+            if callback(ev) is False:
+                stop = True
+        except StopTraining:
+            stop = True
+
+    model.train()
+    for epoch in range(start_epoch, cfg.epochs):
+        tot, cnt = 0.0, 0
+        it = tqdm(sampler, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                  disable=not progress, mininterval=10)
+        for x, y, mask in it:
+            lr = lr_at(cfg, step, total, epoch)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            x, y = augment(x, y, aug, gen)
+            x, y, mask = x.to(device), y.to(device), mask.to(device)
+            pred = model(x)
+            m = mask.float()
+            err = torch.linalg.norm(pred - y, dim=-1).mean(-1)                 # (B, F)
+            loss = (err * m).sum() / m.sum()
+            if cfg.velocity_loss > 0:
+                vm = m[:, 1:] * m[:, :-1]
+                verr = torch.linalg.norm(pred.diff(dim=1) - y.diff(dim=1), dim=-1).mean(-1)
+                loss = loss + cfg.velocity_loss * (verr * vm).sum() / vm.sum().clamp(min=1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            step += 1
+            tot += loss.item() * len(x)
+            cnt += len(x)
+            it.set_postfix(loss=f"{1000 * tot / cnt:.1f}mm", lr=f"{lr:.2e}")
+            if cfg.log_every and step % cfg.log_every == 0:
+                emit({"event": "step", "epoch": epoch + 1, "step": step, "steps": total,
+                      "loss": 1000 * tot / cnt, "lr": lr})
+            if cfg.max_minutes and time.time() - t0 > 60 * cfg.max_minutes:
+                stop = True
+            if stop:
+                break
+        val = validate(model, val_seqs, device)
+        rec = {"epoch": epoch + 1, "loss": 1000 * tot / max(cnt, 1), "val_mpjpe": val, "lr": lr,
+               "elapsed_s": time.time() - t0, "steps": step}
+        history.append(rec)
+        is_best = val < best
+        best = min(best, val)
+        metrics = {"history": history, "best_val_mpjpe": best, "val_mpjpe": val,
+                   "val_protocol": "P1 mm, S9 frames, non-overlapping windows, no flip",
+                   "train_time_s": sum(h["elapsed_s"] for h in history[-1:])}
+        rng = {"sampler": sampler.rng.bit_generator.state, "gen": gen.get_state()}
+        torch.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1, opt, step, rng), out / "last.pt")
+        if is_best:
+            torch.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1), out / "best.pt")
+        (out / "metrics.json").write_text(json.dumps({"config": asdict(cfg), **metrics}, indent=1))
+        print(f"[train] epoch {epoch + 1}: loss {rec['loss']:.1f} mm, val MPJPE {val:.1f} mm, "
+              f"lr {lr:.2e}, {rec['elapsed_s'] / 60:.1f} min", flush=True)
+        emit({"event": "epoch", "epochs": cfg.epochs, "best_val_mpjpe": best,
+              "checkpoint": str(out / "best.pt"), **rec})
+        if stop:
+            break
+    return {"out": str(out), "best_val_mpjpe": best, "history": history}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", help="JSON file with TrainConfig fields")
+    ap.add_argument("--preset", choices=sorted(PRESETS), help="start from a named preset (e.g. seed)")
+    ap.add_argument("--data-dir")
+    ap.add_argument("--keypoints")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--out")
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--device")
+    ap.add_argument("--threads", type=int)
+    ap.add_argument("--max-minutes", type=float, dest="max_minutes")
+    ap.add_argument("--resume", help="a last.pt to continue from")
+    ap.add_argument("--no-progress", action="store_true")
+    a = ap.parse_args(argv)
+    cfg = load_config(a.config, a.preset, data_dir=a.data_dir, keypoints=a.keypoints, epochs=a.epochs,
+                      out=a.out, seed=a.seed, device=a.device, threads=a.threads, max_minutes=a.max_minutes)
+    res = train(cfg, resume=a.resume, progress=not a.no_progress)
+    print(json.dumps({"out": res["out"], "best_val_mpjpe": res["best_val_mpjpe"]}))
+
+
+if __name__ == "__main__":
+    main()
