@@ -1,0 +1,59 @@
+import { describe, it, expect } from 'vitest';
+import {
+  worldToScene, poseBounds, unionBounds, frameBounds, estimateFloor, containFit, videoToBox, confidenceToOpacity,
+} from '../src/coords.js';
+
+describe('coordinates', () => {
+  it('world (Y up, metres) maps to the scene unchanged and rejects bad points', () => {
+    expect(worldToScene([1, 2, 3])).toEqual({ x: 1, y: 2, z: 3 });
+    expect(worldToScene([1, NaN, 3])).toBeNull();
+    expect(worldToScene(null)).toBeNull();
+    expect(worldToScene([1, 2])).toBeNull();
+  });
+
+  it('bounds of poses', () => {
+    const b = poseBounds([[0, 0, 0], [1, 2, -1], null]);
+    expect(b).toEqual({ min: [0, 0, -1], max: [1, 2, 0] });
+    expect(poseBounds([])).toBeNull();
+    expect(unionBounds(b, { min: [-1, 0, 0], max: [0, 3, 0] })).toEqual({ min: [-1, 0, -1], max: [1, 3, 0] });
+    expect(unionBounds(null, b)).toBe(b);
+  });
+
+  it('frames a person so the whole box fits the view', () => {
+    const b = { min: [-0.3, 0, -0.3], max: [0.3, 1.8, 0.3] };
+    const f = frameBounds(b, 45, 16 / 9);
+    expect(f.target).toEqual([0, 0.9, 0]);
+    const d = Math.hypot(...f.position.map((v, k) => v - f.target[k]));
+    expect(d).toBeCloseTo(f.distance, 6);
+    const r = 0.5 * Math.hypot(0.6, 1.8, 0.6);
+    expect(Math.atan(r / f.distance)).toBeLessThan((22.5 * Math.PI) / 180);
+    // a narrow (phone) aspect moves the camera further away
+    expect(frameBounds(b, 45, 0.5).distance).toBeGreaterThan(f.distance);
+    // camera above the floor
+    expect(f.position[1]).toBeGreaterThan(0);
+  });
+
+  it('estimates the floor from the feet', () => {
+    const pose = (y) => Array.from({ length: 17 }, (_, j) => [0, j === 3 || j === 6 ? y : 1, 0]);
+    expect(estimateFloor([pose(0.02), pose(0.01), pose(0.03)])).toBeCloseTo(0.01);
+    expect(estimateFloor([])).toBe(0);
+  });
+
+  it('maps video pixels into a letterboxed box', () => {
+    const fit = containFit(1280, 720, 640, 640);
+    expect(fit.scale).toBe(0.5);
+    expect(fit.offsetX).toBe(0);
+    expect(fit.offsetY).toBe(140);
+    expect(videoToBox([1280, 720], fit)).toEqual([640, 500]);
+    const tall = containFit(720, 1280, 640, 360);
+    expect(videoToBox([0, 0], tall)[0]).toBeCloseTo((640 - 720 * (360 / 1280)) / 2);
+    expect(containFit(0, 0, 10, 10).scale).toBe(1);
+  });
+
+  it('confidence to opacity', () => {
+    expect(confidenceToOpacity(1)).toBe(1);
+    expect(confidenceToOpacity(0)).toBeCloseTo(0.15);
+    expect(confidenceToOpacity(undefined)).toBe(1);
+    expect(confidenceToOpacity(5)).toBe(1);
+  });
+});
