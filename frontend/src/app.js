@@ -10,7 +10,7 @@ import { progressText, progressFraction, stageLabel, isTerminal, humanMessage } 
 import { poseBounds, unionBounds, estimateFloor } from './coords.js';
 import { ROOT_JOINT } from './skeleton.js';
 import { resultToMessages } from './result.js';
-import { buildUI, DOWNLOAD_LABELS } from './ui.js';
+import { buildUI, setIcon, DOWNLOAD_LABELS } from './ui.js';
 
 const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 
@@ -30,7 +30,8 @@ export class PoseViewerApp {
     this.progressEl = doc.getElementById('job-progress');
     this.errorEl = doc.getElementById('job-error');
 
-    const initialStatus = (this.statusEl && this.statusEl.textContent.trim().toLowerCase()) || 'queued';
+    const initialStatus =
+      ds.status || (this.statusEl && this.statusEl.textContent.trim().toLowerCase()) || 'queued';
     this.job = new JobModel({ status: initialStatus });
     this.clock = new PlaybackClock({ fps: this.job.fps, speed: 1, loop: true });
 
@@ -51,7 +52,8 @@ export class PoseViewerApp {
 
     this.ui = buildUI(root, { hasVideo: !!this.videoUrl, speeds: SPEEDS });
     this._setupProgress();
-    this.scene = new SkeletonScene(this.ui.view3d, { parents: this.job.parents });
+    const q = new URLSearchParams(win.location.search).get('quality') || ds.quality || 'auto';
+    this.scene = new SkeletonScene(this.ui.view3d, { parents: this.job.parents, quality: q });
     this.scene.controls.addEventListener('start', () => {
       this.userMovedCamera = true;
     });
@@ -398,29 +400,7 @@ export class PoseViewerApp {
 
     if (this.playing) {
       if (this._videoDrives()) {
-        const v = this.ui.video;
-        let f = timeToFrame(v.currentTime, this.job.fps);
-        const atEnd = v.ended || f >= avail;
-        if (atEnd) {
-          if (!finished) {
-            // live edge: hold the video until the worker catches up
-            if (!v.paused) this._pauseVideo();
-            this.waiting = true;
-            f = Math.max(0, avail - 1);
-          } else if (avail > 0) {
-            if (this.loop) {
-              v.currentTime = frameToSeekTime(0, this.job.fps);
-              if (v.paused) this._playVideo();
-              f = 0;
-            } else {
-              f = avail - 1;
-              this.pause();
-            }
-          }
-        } else if (this.waiting || v.paused) {
-          this._playVideo();
-        }
-        if (f !== this.currentFrame) this._setFrame(f, { syncVideo: false });
+        this.syncFromVideo();
       } else {
         this.clock.fps = this.job.fps;
         this.clock.tick(dt, avail, finished);
@@ -436,6 +416,39 @@ export class PoseViewerApp {
     if (this.currentFrame !== this.displayedFrame) this._display(this.currentFrame);
     this.ui.root.classList.toggle('pv-waiting', this.playing && this.waiting && !finished);
     this.scene.renderIfNeeded();
+  }
+
+  /**
+   * While the video plays it is the clock: put the 3D frame on the video's frame, holding the
+   * video at the live edge while the job runs and looping/stopping at the end when it is over.
+   */
+  syncFromVideo() {
+    if (!(this.playing && this._videoDrives())) return this.currentFrame;
+    const v = this.ui.video;
+    const avail = this.job.available;
+    let f = timeToFrame(v.currentTime, this.job.fps);
+    const atEnd = v.ended || f >= avail;
+    if (atEnd) {
+      if (!this.job.finished) {
+        // live edge: hold the video until the worker catches up
+        if (!v.paused) this._pauseVideo();
+        this.waiting = true;
+        f = Math.max(0, avail - 1);
+      } else if (avail > 0) {
+        if (this.loop) {
+          v.currentTime = frameToSeekTime(0, this.job.fps);
+          if (v.paused) this._playVideo();
+          f = 0;
+        } else {
+          f = avail - 1;
+          this.pause();
+        }
+      }
+    } else if (this.waiting || v.paused) {
+      this._playVideo();
+    }
+    if (f !== this.currentFrame) this._setFrame(f, { syncVideo: false });
+    return this.currentFrame;
   }
 
   _display(f) {
@@ -484,8 +497,10 @@ export class PoseViewerApp {
   _updateStatusUI() {
     const job = this.job;
     if (this.statusEl) {
-      this.statusEl.textContent = job.status;
+      if (this.statusEl.textContent !== job.status) this.statusEl.textContent = job.status;
       this.statusEl.dataset.status = job.status;
+      for (const c of [...this.statusEl.classList]) if (c.startsWith('status-')) this.statusEl.classList.remove(c);
+      this.statusEl.classList.add(`status-${job.status}`);
     }
     this.root.dataset.status = job.status;
     let text, frac;
@@ -539,7 +554,8 @@ export class PoseViewerApp {
       ? `Frame ${this.currentFrame + 1} / ${shownTotal}${job.finished ? '' : '…'}`
       : 'No frames yet';
     ui.time.textContent = `${formatTime(frameToTime(this.currentFrame, fps))} / ${formatTime(len / fps)}`;
-    ui.playBtn.textContent = this.playing ? '❚❚' : '▶';
+    const icon = this.playing ? 'pause' : 'play';
+    if (ui.playBtn.dataset.icon !== icon) setIcon(ui.playBtn, icon, this.doc);
     ui.playBtn.setAttribute('aria-label', this.playing ? 'Pause' : 'Play');
     ui.playBtn.title = this.playing ? 'Pause (space)' : 'Play (space)';
     ui.root.classList.toggle('pv-playing', this.playing);

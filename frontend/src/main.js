@@ -7,7 +7,9 @@ export function mount(root = document.getElementById('viewer')) {
   const app = new PoseViewerApp(root);
   const handle = {
     get frameCount() { return app.job.buffer.size; },
-    get currentFrame() { return app.currentFrame; },
+    // while the video plays, read its clock now (not at the last animation frame)
+    get currentFrame() { return app.syncFromVideo(); },
+    get quality() { return app.scene.quality; },
     get playing() { return app.playing; },
     get waiting() { return app.waiting; },
     get status() { return app.job.status; },

@@ -15,8 +15,42 @@ export const COLORS = {
 
 const UP = new THREE.Vector3(0, 1, 0);
 
+/**
+ * Whether WebGL runs on a software rasterizer (SwiftShader, llvmpipe): shadow maps and MSAA
+ * then cost most of the frame, so the scene uses a blob shadow and no antialiasing.
+ */
+export function detectSoftwareGL() {
+  try {
+    const c = document.createElement('canvas');
+    const gl = c.getContext('webgl2') || c.getContext('webgl');
+    if (!gl) return true;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    const lose = gl.getExtension('WEBGL_lose_context');
+    if (lose) lose.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+  } catch (_) {
+    return false;
+  }
+}
+
+function blobTexture() {
+  const c = document.createElement('canvas');
+  c.width = c.height = 64;
+  const g = c.getContext('2d');
+  const grad = g.createRadialGradient(32, 32, 0, 32, 32, 32);
+  grad.addColorStop(0, 'rgba(0,0,0,0.55)');
+  grad.addColorStop(0.5, 'rgba(0,0,0,0.3)');
+  grad.addColorStop(1, 'rgba(0,0,0,0)');
+  g.fillStyle = grad;
+  g.fillRect(0, 0, 64, 64);
+  const t = new THREE.CanvasTexture(c);
+  t.colorSpace = THREE.SRGBColorSpace;
+  return t;
+}
+
 export class SkeletonScene {
-  constructor(container, { parents, onRender } = {}) {
+  constructor(container, { parents, onRender, quality = 'auto' } = {}) {
     this.container = container;
     this.onRender = onRender || (() => {});
     this.renderCount = 0;
@@ -26,9 +60,11 @@ export class SkeletonScene {
     this._lastRoot = null;
     this._framedOnce = false;
 
-    const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
-    renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-    renderer.shadowMap.enabled = true;
+    this.quality = quality === 'auto' ? (detectSoftwareGL() ? 'low' : 'high') : quality;
+    const high = this.quality !== 'low';
+    const renderer = new THREE.WebGLRenderer({ antialias: high, preserveDrawingBuffer: true });
+    renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, high ? 2 : 1));
+    renderer.shadowMap.enabled = high;
     renderer.shadowMap.type = THREE.PCFShadowMap;
     renderer.setClearColor(COLORS.background, 1);
     renderer.domElement.className = 'pv-canvas';
@@ -75,8 +111,26 @@ export class SkeletonScene {
     shadowPlane.rotation.x = -Math.PI / 2;
     shadowPlane.position.y = 0.001;
     shadowPlane.receiveShadow = true;
+    shadowPlane.visible = high;
     this.floor.add(shadowPlane);
     scene.add(this.floor);
+
+    // soft blob shadows (feet + body) where shadow maps are too expensive
+    this.blobs = [];
+    if (!high) {
+      const tex = blobTexture();
+      for (const size of [0.75, 0.28, 0.28]) {
+        const m = new THREE.Mesh(
+          new THREE.PlaneGeometry(size, size),
+          new THREE.MeshBasicMaterial({ map: tex, transparent: true, depthWrite: false }),
+        );
+        m.rotation.x = -Math.PI / 2;
+        m.renderOrder = 1;
+        m.visible = false;
+        this.floor.add(m);
+        this.blobs.push(m);
+      }
+    }
 
     // trajectory trail on the floor
     this.trailMax = 20000;
@@ -163,6 +217,21 @@ export class SkeletonScene {
         this.controls.update();
       }
       this._lastRoot = root;
+      if (this.blobs.length) {
+        const fy = this.floor.position.y;
+        const spots = [root, pts[3], pts[6]];
+        this.blobs.forEach((b, k) => {
+          const p = spots[k];
+          b.visible = !!p;
+          if (!p) return;
+          b.position.set(p.x, 0.002 + k * 0.0005, p.z);
+          // fainter and wider the higher the joint is above the floor
+          const h = Math.max(0, p.y - fy);
+          const s = k === 0 ? 1 : 1 + h * 1.5;
+          b.scale.set(s, s, 1);
+          b.material.opacity = k === 0 ? 1 : Math.max(0.2, 1 - h * 2);
+        });
+      }
       // keep the shadow camera on the person
       this.sun.position.set(root.x + 2.5, 6, root.z + 3.5);
       this.sun.target.position.set(root.x, 0, root.z);

@@ -22,6 +22,31 @@ function el(doc, tag, attrs = {}, children = []) {
   return e;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const ICONS = {
+  play: 'M7 4.5v15l12.5-7.5z',
+  pause: 'M6.5 4.5h4v15h-4zM13.5 4.5h4v15h-4z',
+  prev: 'M6 5h2.5v14H6zM19 5v14L9.5 12z',
+  next: 'M15.5 5H18v14h-2.5zM5 5v14l9.5-7z',
+};
+
+/** Set a button's content to an inline SVG icon (no icon font, no network). */
+export function setIcon(button, name, doc = document) {
+  button.textContent = '';
+  const svg = doc.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'pv-icon');
+  const path = doc.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', ICONS[name]);
+  path.setAttribute('fill', 'currentColor');
+  svg.appendChild(path);
+  button.appendChild(svg);
+  button.dataset.icon = name;
+}
+
 export function buildUI(root, { hasVideo, speeds, doc = document }) {
   root.textContent = '';
   root.classList.add('pv-root');
@@ -64,9 +89,12 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.stage = el(doc, 'div', { class: 'pv-stage' }, [ui.panel3d, ui.videoPanel]);
 
   // timeline
-  ui.prevBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-prev', title: 'Previous frame (←)', 'aria-label': 'Previous frame', text: '⏴' });
-  ui.playBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-play', title: 'Play (space)', 'aria-label': 'Play', text: '▶' });
-  ui.nextBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-next', title: 'Next frame (→)', 'aria-label': 'Next frame', text: '⏵' });
+  ui.prevBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-prev', title: 'Previous frame (←)', 'aria-label': 'Previous frame' });
+  setIcon(ui.prevBtn, 'prev', doc);
+  ui.playBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-play', title: 'Play (space)', 'aria-label': 'Play' });
+  setIcon(ui.playBtn, 'play', doc);
+  ui.nextBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-next', title: 'Next frame (→)', 'aria-label': 'Next frame' });
+  setIcon(ui.nextBtn, 'next', doc);
   ui.loopBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-loop', title: 'Loop', 'aria-pressed': 'true', text: 'Loop' });
   ui.speed = el(doc, 'select', { class: 'pv-speed', title: 'Playback speed', 'aria-label': 'Playback speed' });
   for (const s of speeds) ui.speed.appendChild(el(doc, 'option', { value: String(s), text: `${s}×` }));
