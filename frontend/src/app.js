@@ -164,6 +164,7 @@ export class PoseViewerApp {
       this.roots[i] = Array.isArray(p) && Array.isArray(p[ROOT_JOINT]) ? p[ROOT_JOINT] : null;
     }
     if (!this.scene.framedOnce) this._autoFrame(true);
+    else this._maybeReframe();
     this._applyPendingMoment();
     // resume a video that waited at the live edge
     if (this.waiting && this.playing && this._videoDrives()) {
@@ -174,20 +175,18 @@ export class PoseViewerApp {
   }
 
   _onFinished() {
-    if (this.connection && this.job.status !== 'running') {
-      // the server closes; do not reconnect (shouldReconnect looks at job.finished)
-    }
-    if (!this.userMovedCamera) this._autoFrame(false);
+    // the server closes the socket now; shouldReconnect() sees job.finished and stays closed
+    if (!this.userMovedCamera && !this.scene.followRoot) this._autoFrame(false);
     this._applyPendingMoment();
     if (this.waiting && this.playing && this._videoDrives()) this._playVideo();
   }
 
   // ---------------------------------------------------------------- camera
 
-  _autoFrame(initial) {
+  /** Bounds of (a sample of) every received pose, and the floor height they imply. */
+  _allBounds() {
     const buf = this.job.buffer;
     const idx = buf.receivedIndices();
-    if (!idx.length) return;
     let b = null;
     const poses = [];
     const step = Math.max(1, Math.floor(idx.length / 200));
@@ -196,26 +195,52 @@ export class PoseViewerApp {
       poses.push(p);
       b = unionBounds(b, poseBounds(p));
     }
-    if (!b) return;
-    const floor = estimateFloor(poses);
+    return { bounds: b, floor: estimateFloor(poses) };
+  }
+
+  /**
+   * Frame the person: all frames so far (or the current pose when following the root).
+   * `initial`: first framing (jump); otherwise glide, and only if the user has not taken over.
+   */
+  _autoFrame(initial) {
+    const { bounds, floor } = this._allBounds();
+    if (!bounds) return;
     this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
+    let b = bounds;
     if (this.scene.followRoot) {
+      const buf = this.job.buffer;
       b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
     }
-    if (initial || !this.userMovedCamera) this.scene.frame(b);
+    if (initial || !this.userMovedCamera) {
+      this.scene.frame(b, { animate: !initial });
+      this._framedBounds = bounds;
+    }
+  }
+
+  /** While the job runs, re-frame (gliding) when the person leaves the framed box. */
+  _maybeReframe() {
+    if (this.userMovedCamera || this.scene.followRoot || !this._framedBounds) return;
+    const { bounds } = this._allBounds();
+    if (!bounds) return;
+    const fb = this._framedBounds;
+    const grow = [0, 1, 2].some((k) => bounds.min[k] < fb.min[k] - 0.3 || bounds.max[k] > fb.max[k] + 0.3);
+    if (grow) this._autoFrame(false);
   }
 
   resetView() {
     this.userMovedCamera = false;
-    this.scene.framedOnceReset = true;
-    const buf = this.job.buffer;
-    if (this.scene.followRoot) {
-      const b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame)));
-      this.scene.frame(b);
-    } else {
-      this._autoFrame(true);
-      if (!buf.size) this.scene.frame(null);
+    if (!this.job.buffer.size) {
+      this.scene.frame(null, { animate: true, keepDirection: false });
+      return;
     }
+    const { bounds } = this._allBounds();
+    let b = bounds;
+    if (this.scene.followRoot) {
+      const buf = this.job.buffer;
+      b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
+    }
+    this.scene.frame(b, { animate: true, keepDirection: false });
+    this._framedBounds = bounds;
   }
 
   // ---------------------------------------------------------------- video
@@ -415,6 +440,7 @@ export class PoseViewerApp {
     }
     if (this.currentFrame !== this.displayedFrame) this._display(this.currentFrame);
     this.ui.root.classList.toggle('pv-waiting', this.playing && this.waiting && !finished);
+    this.scene.update(now);
     this.scene.renderIfNeeded();
   }
 

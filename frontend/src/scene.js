@@ -83,6 +83,7 @@ export class SkeletonScene {
     this.controls.target.set(0, 0.9, 0);
     this.controls.maxPolarAngle = Math.PI * 0.495;
     this.controls.addEventListener('change', () => this.requestRender());
+    this.controls.addEventListener('start', () => this.cancelAnimation());
     this.controls.update();
 
     scene.add(new THREE.HemisphereLight(0xffffff, 0x303040, 1.6));
@@ -272,17 +273,57 @@ export class SkeletonScene {
     this.followRoot = !!v;
   }
 
-  /** Point the camera so that bounds ({min,max}) fill the view. */
-  frame(bounds) {
+  /**
+   * Point the camera so that bounds ({min,max}) fill the view, keeping the current viewing
+   * direction once framed. With animate, the camera glides there (cancelled by user input).
+   */
+  frame(bounds, { animate = false, keepDirection = this._framedOnce } = {}) {
     const aspect = this.camera.aspect || 1;
-    const f = frameBounds(bounds, this.camera.fov, aspect);
-    this.controls.target.set(...f.target);
-    this.camera.position.set(...f.position);
+    let dir;
+    if (keepDirection) {
+      const d = this.camera.position.clone().sub(this.controls.target);
+      if (d.lengthSq() > 1e-8) dir = [d.x, Math.max(0.15 * d.length(), d.y), d.z];
+    }
+    const f = frameBounds(bounds, this.camera.fov, aspect, dir);
+    const toTarget = new THREE.Vector3(...f.target);
+    const toPos = new THREE.Vector3(...f.position);
     this.camera.near = Math.max(0.01, f.distance / 100);
     this.camera.far = Math.max(100, f.distance * 20);
     this.camera.updateProjectionMatrix();
-    this.controls.update();
     this._framedOnce = true;
+    if (animate) {
+      this._anim = {
+        t0: null,
+        dur: 600,
+        fromTarget: this.controls.target.clone(),
+        fromPos: this.camera.position.clone(),
+        toTarget,
+        toPos,
+      };
+    } else {
+      this._anim = null;
+      this.controls.target.copy(toTarget);
+      this.camera.position.copy(toPos);
+      this.controls.update();
+    }
+    this.requestRender();
+  }
+
+  cancelAnimation() {
+    this._anim = null;
+  }
+
+  /** Advance camera animation; call once per animation frame. */
+  update(now) {
+    const a = this._anim;
+    if (!a) return;
+    if (a.t0 == null) a.t0 = now;
+    const u = Math.min(1, (now - a.t0) / a.dur);
+    const e = u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2; // ease in-out
+    this.controls.target.lerpVectors(a.fromTarget, a.toTarget, e);
+    this.camera.position.lerpVectors(a.fromPos, a.toPos, e);
+    this.controls.update();
+    if (u >= 1) this._anim = null;
     this.requestRender();
   }
 

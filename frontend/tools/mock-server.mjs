@@ -37,7 +37,7 @@ function page(q) {
 <h1>Job 42</h1>
 <p>Status: <span id="job-status">${done ? 'succeeded' : 'running'}</span></p>
 <div id="job-progress"></div><div id="job-error"></div>
-<div id="viewer" data-ws-url="/ws/jobs/42/${done ? '?done=1' : ''}" data-job-id="42" data-video-url="${video}"
+<div id="viewer" data-ws-url="/ws/jobs/42/${done ? '?done=1' : q.get('fail') ? '?fail=1' : ''}" data-job-id="42" data-video-url="${video}"
  data-result-url="/jobs/42/result.json"
  data-downloads='{"json":"/jobs/42/download/json","csv":"/jobs/42/download/csv","bvh":"/jobs/42/download/bvh"}'></div>
 </main><script type="module" src="/static/viewer.js"></script></body></html>`;
@@ -83,7 +83,7 @@ const wss = new WebSocketServer({ noServer: true });
 server.on('upgrade', (req, sock, head) => {
   const url = new URL(req.url, 'http://x');
   if (!url.pathname.startsWith('/ws/jobs/42/')) return sock.destroy();
-  wss.handleUpgrade(req, sock, head, (ws) => serve(ws, url.searchParams.get('done') === '1'));
+  wss.handleUpgrade(req, sock, head, (ws) => serve(ws, url.searchParams.get('done') === '1', url.searchParams.get('fail') === '1'));
 });
 
 function chunk(start, n) {
@@ -92,7 +92,7 @@ function chunk(start, n) {
   return { type: 'frames', start, kp2d, kp3d };
 }
 
-function serve(ws, done) {
+function serve(ws, done, fail) {
   const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
   const avail = () => (done ? FRAMES : computed());
   send({ type: 'meta', fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS, status: avail() >= FRAMES ? 'succeeded' : 'running' });
@@ -108,6 +108,12 @@ function serve(ws, done) {
       const n = Math.min(CHUNK, FRAMES - sent);
       send(chunk(sent, n));
       sent += n;
+    }
+    if (fail && sent >= 40) {
+      send({ type: 'status', status: 'failed', message: 'No person was found after frame 40 of this video.' });
+      clearInterval(timer);
+      setTimeout(() => ws.close(), 100);
+      return;
     }
     if (sent >= FRAMES) {
       send({ type: 'status', status: 'succeeded', message: '' });
