@@ -16,6 +16,7 @@ run: $(STAMP_RUN) $(VIEWER)
 	$(PY) -m webapp.run
 
 test: $(STAMP_TEST) $(VIEWER) chromium
+	cd frontend && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Real-data checks (needs ../shared/data): accuracy, projections, full clips.

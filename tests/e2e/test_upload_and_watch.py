@@ -1,0 +1,69 @@
+"""A real user in a real browser: sign in, upload, watch the skeleton stream in, download result.json."""
+import json
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import skeleton_pixels
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base_url, username, password):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def test_upload_watch_live_and_download(live_stack, page, owner, password, people_clip, screenshot_dir, tmp_path):
+    sign_in(page, live_stack.base_url, owner.username, password)
+    page.set_input_files("input[name=video]", str(people_clip))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url("**/jobs/*/")
+
+    # Skeleton frames arrive while the job is still running.
+    page.wait_for_function("window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
+    status_when_first_frames = page.evaluate("window.poseViewer.status")
+    canvas = page.locator("#viewer canvas").first
+    page.wait_for_function("window.poseViewer.renderCount > 2", timeout=30_000)
+    live_png = canvas.screenshot(path=str(screenshot_dir / "live-while-running.png"))
+    assert status_when_first_frames == "running"
+    assert skeleton_pixels(live_png) > 100, "no skeleton drawn on the canvas"
+
+    page.wait_for_function("window.poseViewer.status === 'succeeded'", timeout=240_000)
+    assert page.locator("#job-status").inner_text().strip().lower() == "succeeded"
+    assert page.evaluate("window.poseViewer.frameCount") == 120
+    page.screenshot(path=str(screenshot_dir / "job-page-finished.png"), full_page=True)
+
+    # Scrubbing to another frame draws another pose.
+    page.evaluate("window.poseViewer.pause(); window.poseViewer.seek(5)")
+    page.wait_for_timeout(300)
+    a = canvas.screenshot()
+    page.evaluate("window.poseViewer.seek(100)")
+    page.wait_for_timeout(300)
+    b = canvas.screenshot()
+    assert a != b
+
+    with page.expect_download() as info:
+        page.locator("#viewer a.pv-dl[data-format=json]").click()
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    result = json.loads(target.read_text())
+    assert result["format"] == "3dposenet-result" and result["frame_count"] == 120
+    assert np.asarray(result["keypoints_3d"]).shape == (120, 17, 3)
+    assert page.js_errors == []
+
+
+def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not_a_video):
+    sign_in(page, live_stack.base_url, owner.username, password)
+    page.set_input_files("input[name=video]", str(not_a_video))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url("**/jobs/*/")
+    page.wait_for_function("window.poseViewer && window.poseViewer.status === 'failed'", timeout=120_000)
+    error = page.locator("#job-error")
+    error.wait_for(state="visible")
+    assert "not a video" in error.inner_text().lower()
+    assert "Traceback" not in page.content()
