@@ -12,6 +12,7 @@ import { ROOT_JOINT } from './skeleton.js';
 import { resultToMessages } from './result.js';
 import { buildUI, setIcon, DOWNLOAD_LABELS } from './ui.js';
 
+const FORBIDDEN = 4403; // websocket close code: not signed in / not your job (docs/websocket.md)
 const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 
 export class PoseViewerApp {
@@ -93,7 +94,16 @@ export class PoseViewerApp {
       onMessage: (msg) => this.handleMessage(msg),
       onState: (state, info) => this._onConnectionState(state, info),
       resumeFrom: () => this.job.available,
-      shouldReconnect: () => !this.job.finished,
+      shouldReconnect: (ev) => {
+        if (ev && ev.code === FORBIDDEN) {
+          this.job.error = 'You cannot watch this job: sign in as its owner and reload the page.';
+          this._updateStatusUI();
+          this._fetchResultFallback();
+          return false;
+        }
+        // a finished job's final status comes after the replay: reconnect until we have it
+        return !this.job.finalStatus;
+      },
     });
     this.connection.start();
   }
@@ -108,7 +118,7 @@ export class PoseViewerApp {
     if (state === 'connecting') text = this.connection.connects ? 'Reconnecting…' : 'Connecting…';
     else if (state === 'open') text = this.job.finished ? '' : 'Live';
     else if (state === 'waiting') text = `Connection lost — retrying in ${Math.max(1, Math.round(info.delay / 1000))} s`;
-    else if (state === 'closed') text = this.job.finished ? '' : 'Disconnected';
+    else if (state === 'closed') text = this.job.finalStatus ? '' : 'Disconnected';
     el.textContent = text;
     el.dataset.state = state;
     el.hidden = !text;
@@ -139,7 +149,6 @@ export class PoseViewerApp {
 
   handleMessage(msg) {
     this.messageCount++;
-    const wasFinished = this.job.finished;
     const prevParents = this.job.parents.join(',');
     const r = this.job.apply(msg);
     if (r.type === 'meta') {
@@ -152,7 +161,7 @@ export class PoseViewerApp {
     } else if (r.type === 'frames' && r.added.length) {
       this._onFramesAdded(r.added);
     } else if (r.type === 'status') {
-      if (this.job.finished && !wasFinished) this._onFinished();
+      if (this.job.finished) this._onFinished();
     }
     this._updateStatusUI();
     this._updateTimelineUI();
@@ -175,7 +184,7 @@ export class PoseViewerApp {
   }
 
   _onFinished() {
-    // the server closes the socket now; shouldReconnect() sees job.finished and stays closed
+    // the server closes the socket now; shouldReconnect() sees job.finalStatus and stays closed
     if (!this.userMovedCamera && !this.scene.followRoot) this._autoFrame(false);
     this._applyPendingMoment();
     if (this.waiting && this.playing && this._videoDrives()) this._playVideo();

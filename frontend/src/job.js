@@ -17,6 +17,7 @@ export class JobModel {
     this.progress = null; // {stage, done, total}
     this.buffer = new FrameBuffer();
     this.gotMeta = false;
+    this.finalStatus = false; // a terminal `status` message arrived (it comes after the replay)
   }
 
   get finished() {
@@ -72,6 +73,8 @@ export class JobModel {
       case 'done': {
         const s = msg.type === 'done' ? 'succeeded' : String(msg.status || '');
         if (s) this.status = s;
+        if (isTerminal(s)) this.finalStatus = true;
+        if (msg.frame_count != null && Number(msg.frame_count) >= 0) this.declaredFrameCount = Number(msg.frame_count);
         this.message = humanMessage(msg.message);
         if (s === 'failed' || s === 'cancelled') this.error = this.message || (s === 'failed' ? 'The job failed.' : 'The job was cancelled.');
         else this.error = '';

@@ -14,6 +14,7 @@ describe('JobModel', () => {
   it('applies the message sequence of a live job', () => {
     const j = new JobModel({ status: 'queued' });
     j.apply({ type: 'meta', fps: 30, width: 640, height: 480, frame_count: 207, joint_names: ['a'], parents: [-1], status: 'running' });
+    expect(j.finalStatus).toBe(false);
     expect(j.fps).toBe(30);
     expect(j.status).toBe('running');
     expect(j.timelineLength).toBe(207);
@@ -27,7 +28,19 @@ describe('JobModel', () => {
     expect(j.finished).toBe(true);
     // container metadata lied (207): a finished timeline is what was decoded
     expect(j.timelineLength).toBe(15);
+    expect(j.finalStatus).toBe(true);
     expect(j.error).toBe('');
+  });
+
+  it('a finished job replays: meta says succeeded, but the final status only comes after the frames', () => {
+    const j = new JobModel({ status: 'succeeded' });
+    j.apply({ type: 'meta', fps: 25, status: 'succeeded', frame_count: 5 });
+    expect(j.finished).toBe(true);
+    expect(j.finalStatus).toBe(false);
+    j.apply(frames(0, 5));
+    j.apply({ type: 'status', status: 'succeeded', message: '', frame_count: 5 });
+    expect(j.finalStatus).toBe(true);
+    expect(j.timelineLength).toBe(5);
   });
 
   it('failure and error messages become human text', () => {
