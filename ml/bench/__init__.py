@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m ml.bench lifter ...` and `python -m ml.bench pipeline ...`."""

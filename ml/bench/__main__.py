@@ -1,0 +1,18 @@
+"""python -m ml.bench {lifter,pipeline} [args...]"""
+import importlib
+import sys
+
+COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline"}
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python -m ml.bench {{{','.join(COMMANDS)}}} [args...]  (--help after the command)")
+        return 2
+    mod = importlib.import_module(COMMANDS[argv[0]])   # lazy: each bench imports only what it needs
+    return mod.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)

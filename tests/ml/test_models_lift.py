@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+
+from ml import lift, metrics
+from ml.models import LSTM_PoseNet, TransformerLifter, build_model, count_params
+from ml.train import load_config, make_checkpoint
+
+
+@pytest.mark.parametrize("arch", ["lstm", "transformer"])
+def test_models_seq2seq(arch):
+    torch.manual_seed(0)
+    small = {"lstm": dict(embed_dim=32, hidden=16), "transformer": dict(joint_dim=8, temporal_dim=32, heads=4,
+                                                                       temporal_layers=1, spatial_layers=1)}[arch]
+    m = build_model(arch, dict(small, num_frames=9)).eval()
+    assert m.receptive_field == 9
+    y = m(torch.randn(3, 9, 17, 2))
+    assert y.shape == (3, 9, 17, 3) and torch.all(y[:, :, 0] == 0)
+    assert count_params(m) > 0
+
+
+def test_lstm_seed_signature():
+    m = LSTM_PoseNet(17, 81, 2, 3)
+    assert m.receptive_field == 81 and m.config.num_frames == 81
+    assert LSTM_PoseNet(num_joints=17, num_frames=27, input_dim=2, output_dim=3).receptive_field == 27
+
+
+def test_window_plan():
+    for T in (1, 5, 9, 10, 100):
+        starts, k, pos = lift.window_starts(T, 9, 3)
+        assert len(k) == T and (pos >= 0).all() and (pos < 9).all()
+        # each frame sits near the middle of its window
+        assert (np.abs(pos - 4) <= 2).all()
+
+
+def _tiny_checkpoint(tmp_path, arch="lstm"):
+    cfg = load_config(None, arch=arch, frames=9)
+    m = build_model(arch, dict(num_frames=9, **({"embed_dim": 32, "hidden": 16} if arch == "lstm" else
+                                                {"joint_dim": 8, "temporal_dim": 32, "heads": 4})))
+    path = tmp_path / f"{arch}.pt"
+    torch.save(make_checkpoint(m, cfg, {"dataset": "test"}, {"val_mpjpe": 1.0}, 1), path)
+    return path
+
+
+@pytest.mark.parametrize("arch", ["lstm", "transformer"])
+def test_lifter_any_length_deterministic(tmp_path, arch):
+    lf = lift.Lifter.load(_tiny_checkpoint(tmp_path, arch))
+    assert lf.receptive_field == 9 and lf.name.startswith(("LSTM_PoseNet", "TransformerLifter"))
+    rng = np.random.default_rng(0)
+    for T in (1, 4, 9, 23):
+        kp = rng.random((T, 17, 2)) * [640, 480]
+        y = lf.lift(kp, 640, 480)
+        assert y.shape == (T, 17, 3) and y.dtype == np.float32 and np.all(y[:, 0] == 0)
+        assert np.array_equal(y, lf.lift(kp, 640, 480))
+    # slice with receptive_field // 2 context on both sides == lifting the whole sequence
+    kp = rng.random((40, 17, 2)) * [640, 480]
+    full = lf.lift(kp, 640, 480, flip=False)
+    h = lf.receptive_field // 2
+    part = lf.lift(kp[10 - h:20 + h], 640, 480, flip=False)[h:-h]
+    assert part.shape == (10, 17, 3)
+    assert np.all(np.isfinite(part))
+    conf = np.ones((40, 17))
+    conf[5, 3] = 0
+    assert lf.lift(kp, 640, 480, conf=conf).shape == (40, 17, 3)
+
+
+def test_fill_low_confidence():
+    kp = np.zeros((5, 17, 2), np.float32)
+    kp[:, 2, 0] = [0, 1, 99, 3, 4]
+    conf = np.ones((5, 17))
+    conf[2, 2] = 0.1
+    assert lift.fill_low_confidence(kp, conf)[2, 2, 0] == pytest.approx(2)
+
+
+def test_default_checkpoint_loads():
+    if not lift.DEFAULT_CHECKPOINT.exists():
+        pytest.skip("no default checkpoint committed yet")
+    lf = lift.Lifter.load(lift.DEFAULT_CHECKPOINT)
+    y = lf.lift(np.random.default_rng(0).random((3, 17, 2)) * 500, 500, 500)
+    assert y.shape == (3, 17, 3)
+
+
+def test_metrics():
+    rng = np.random.default_rng(0)
+    gt = rng.random((20, 17, 3))
+    assert metrics.mpjpe(gt, gt) == 0
+    assert metrics.mpjpe(gt + [0.0, 0.0, 0.01], gt) == pytest.approx(0.01)
+    # similarity transform of the GT is perfectly recovered by Procrustes
+    a = 0.3
+    R = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    pred = 1.7 * gt @ R.T + [1, 2, 3]
+    assert metrics.p_mpjpe(pred, gt) < 1e-6
+    assert metrics.n_mpjpe(2 * gt, gt) < 1e-6
+    assert metrics.mpjve(gt + 5, gt) == pytest.approx(0)
+    tab = metrics.action_table([{"action": "A", "frames": 10, "p1": 1, "p2": 1, "n": 1, "vel": 1},
+                                {"action": "A", "frames": 30, "p1": 3, "p2": 1, "n": 1, "vel": 1},
+                                {"action": "B", "frames": 10, "p1": 10, "p2": 2, "n": 1, "vel": 1}])
+    assert tab["actions"]["A"]["p1"] == pytest.approx(2.5)
+    assert tab["average"]["p1"] == pytest.approx(6.25)

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from ml import evaluate, train
+from ml.lift import Lifter
+
+TINY = dict(arch="lstm", model={"embed_dim": 32, "hidden": 16}, frames=9, batch_size=16, epochs=2, lr=1e-3,
+            stride=9, warmup_steps=2, train_subjects=["S1", "S5"], test_subjects=["S9"], threads=1, log_every=1)
+
+
+def test_train_resume_evaluate(h36m_dir, tmp_path):
+    events = []
+    cfg = train.load_config(None, **TINY, data_dir=str(h36m_dir), out=str(tmp_path / "run"))
+    res = train.train(cfg, callback=events.append, progress=False)
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert {"loss", "val_mpjpe", "lr", "elapsed_s"} <= set(epochs[0])
+    assert any(e["event"] == "step" for e in events)
+    hist = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert len(hist["history"]) == 2 and hist["config"]["frames"] == 9
+    # resume for one more epoch
+    cfg3 = train.load_config(None, **dict(TINY, epochs=3), data_dir=str(h36m_dir), out=str(tmp_path / "run"))
+    res = train.train(cfg3, resume=str(tmp_path / "run" / "last.pt"), progress=False)
+    assert [h["epoch"] for h in res["history"]] == [1, 2, 3]
+    # checkpoint alone suffices
+    lf = Lifter.load(tmp_path / "run" / "best.pt")
+    assert lf.receptive_field == 9 and "LSTM_PoseNet" in lf.name
+    assert lf.meta["joints"]["names"][0] == "pelvis" and lf.meta["normalization"]["type"] == "screen"
+    for kp in ("gt", "sh_pt_mpii"):
+        t = evaluate.evaluate(lf, h36m_dir, kp, ["S9"])
+        assert set(t["actions"]) == {"Walking", "Eating"} and t["average"]["p1"] > 0
+        assert "AVERAGE" in evaluate.format_table(t)
+
+
+@pytest.mark.parametrize("how", ["false", "raise"])
+def test_callback_can_stop(h36m_dir, tmp_path, how):
+    def cb(ev):
+        if ev["event"] == "epoch":
+            if how == "raise":
+                raise train.StopTraining()
+            return False
+
+    cfg = train.load_config(None, **dict(TINY, epochs=5), data_dir=str(h36m_dir), out=str(tmp_path / how))
+    res = train.train(cfg, callback=cb, progress=False)
+    assert len(res["history"]) == 1
+    assert (tmp_path / how / "best.pt").exists()
+
+
+def test_cli_evaluate_json(h36m_dir, tmp_path, capsys):
+    cfg = train.load_config(None, **dict(TINY, epochs=1), data_dir=str(h36m_dir), out=str(tmp_path / "r"))
+    train.train(cfg, progress=False)
+    evaluate.main(["--checkpoint", str(tmp_path / "r" / "best.pt"), "--data-dir", str(h36m_dir),
+                   "--subjects", "S9", "--json", "--no-flip"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    d = json.loads(last)
+    assert d["flip"] is False and "average" in d
+
+
+def test_presets_and_unknown_keys():
+    c = train.load_config(None, "seed")
+    assert (c.batch_size, c.frames, c.epochs, c.lr, c.arch) == (512, 81, 15, 1e-4, "lstm")
+    with pytest.raises(ValueError):
+        train.load_config(None, bogus=1)
+
+
+def test_bench_lifter_runs(capsys):
+    from ml.bench.__main__ import main
+    assert main(["lifter", "--batch-sizes", "1", "--seconds", "0.05", "--json"]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert rows and rows[0]["frames_per_s"] > 0 and rows[0]["mflops_per_frame"] > 0
