@@ -1,7 +1,7 @@
 // The job viewer: wires the websocket, job state, three.js scene, video + 2D overlay and timeline.
 import { JobModel } from './job.js';
 import { JobConnection, websocketUrl } from './connection.js';
-import { SkeletonScene } from './scene.js';
+import { SkeletonScene, NullScene } from './scene.js';
 import { KeypointOverlay } from './overlay.js';
 import { PlaybackClock } from './clock.js';
 import { timeToFrame, frameToSeekTime, frameToTime, formatTime, clamp } from './sync.js';
@@ -54,7 +54,12 @@ export class PoseViewerApp {
     this.ui = buildUI(root, { hasVideo: !!this.videoUrl, speeds: SPEEDS });
     this._setupProgress();
     const q = new URLSearchParams(win.location.search).get('quality') || ds.quality || 'auto';
-    this.scene = new SkeletonScene(this.ui.view3d, { parents: this.job.parents, quality: q });
+    try {
+      this.scene = new SkeletonScene(this.ui.view3d, { parents: this.job.parents, quality: q });
+    } catch (err) {
+      this.ui.view3d.textContent = '';
+      this.scene = new NullScene(this.ui.view3d, humanMessage(err && err.message).slice(0, 120));
+    }
     this.scene.controls.addEventListener('start', () => {
       this.userMovedCamera = true;
     });

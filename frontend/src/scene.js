@@ -354,3 +354,34 @@ export class SkeletonScene {
     return true;
   }
 }
+
+/**
+ * Stand-in when WebGL is unavailable: same API, draws nothing, says why. The timeline, the video
+ * and the 2D overlay keep working.
+ */
+export class NullScene {
+  constructor(container, reason) {
+    this.renderCount = 0;
+    this.followRoot = false;
+    this.showTrail = false;
+    this.framedOnce = false;
+    this.quality = 'none';
+    this.controls = { addEventListener() {} };
+    const note = document.createElement('div');
+    note.className = 'pv-nogl';
+    note.textContent = `The 3D view needs WebGL, which this browser did not provide${reason ? ` (${reason})` : ''}.`;
+    container.appendChild(note);
+  }
+  setParents() {}
+  setPose() {}
+  setFloorY() {}
+  setTrail() {}
+  setTrailVisible() {}
+  setFollowRoot(v) { this.followRoot = !!v; }
+  frame() { this.framedOnce = true; }
+  cancelAnimation() {}
+  update() {}
+  resize() {}
+  requestRender() {}
+  renderIfNeeded() { return false; }
+}
