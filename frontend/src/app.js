@@ -385,6 +385,12 @@ export class PoseViewerApp {
     }
   }
 
+  /** Jump to the newest frame and keep playing from there. */
+  goLive() {
+    this.seek(Math.max(0, this.job.available - 1));
+    if (!this.playing) this.play();
+  }
+
   step(delta) {
     if (this.playing) this.pause();
     this.seek(this.currentFrame + delta);
@@ -599,6 +605,7 @@ export class PoseViewerApp {
     ui.playBtn.setAttribute('aria-label', this.playing ? 'Pause' : 'Play');
     ui.playBtn.title = this.playing ? 'Pause (space)' : 'Play (space)';
     ui.root.classList.toggle('pv-playing', this.playing);
+    ui.liveBtn.hidden = job.finished || job.available - 1 - this.currentFrame < Math.max(10, 2 * fps);
   }
 
   _renderDownloads() {
@@ -656,6 +663,7 @@ export class PoseViewerApp {
       this.displayedFrame = -1;
     });
     ui.linkBtn.addEventListener('click', () => this.copyMomentLink());
+    ui.liveBtn.addEventListener('click', () => this.goLive());
     this.setLoop(true);
     this.setSpeed(1);
     this.win.addEventListener('keydown', (e) => this._onKey(e));

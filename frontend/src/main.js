@@ -34,6 +34,7 @@ export function mount(root = document.getElementById('viewer')) {
     setSpeed: (s) => app.setSpeed(s),
     setLoop: (on) => app.setLoop(on),
     resetView: () => app.resetView(),
+    goLive: () => app.goLive(),
     videoTime: () => app.videoTime(),
     videoFrame: () => {
       const t = app.videoTime();

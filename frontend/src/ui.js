@@ -57,12 +57,13 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   // 3D view
   ui.view3d = el(doc, 'div', { class: 'pv-view3d' });
   ui.connBadge = el(doc, 'div', { class: 'pv-badge pv-conn', hidden: true, role: 'status', 'aria-live': 'polite' });
+  ui.liveBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-golive', title: 'Jump to the newest frame', hidden: true, text: 'Go live ⟶' });
   ui.waitBadge = el(doc, 'div', { class: 'pv-badge pv-wait', text: 'Waiting for frames…' });
   ui.resetBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-reset', title: 'Reset view', text: 'Reset view' });
   ui.followBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-follow', title: 'Keep the camera on the person', 'aria-pressed': 'false', text: 'Follow' });
   ui.trailBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-trail', title: 'Show the path walked', 'aria-pressed': 'true', text: 'Trail' });
   ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.resetBtn, ui.followBtn, ui.trailBtn]);
-  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge]);
+  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge, ui.liveBtn]);
 
   // video + 2D overlay
   ui.overlayCanvas = el(doc, 'canvas', { class: 'pv-overlay', 'aria-label': '2D keypoints' });
