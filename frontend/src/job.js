@@ -33,7 +33,9 @@ export class JobModel {
   get timelineLength() {
     const got = this.buffer.maxIndex + 1;
     if (this.finished) return got;
-    return Math.max(got, this.declaredFrameCount || 0);
+    // while running: the best estimate of the total (meta's count, else progress's estimate)
+    const estimate = this.declaredFrameCount || (this.progress && this.progress.total) || 0;
+    return Math.max(got, estimate);
   }
 
   /**

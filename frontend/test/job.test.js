@@ -32,6 +32,15 @@ describe('JobModel', () => {
     expect(j.error).toBe('');
   });
 
+  it('uses the progress total as the timeline estimate while the count is unknown', () => {
+    const j = new JobModel({ status: 'running' });
+    j.apply({ type: 'meta', fps: 25, status: 'running', frame_count: null });
+    j.apply(frames(0, 10));
+    expect(j.timelineLength).toBe(10);
+    j.apply({ type: 'progress', stage: 'detect', done: 40, total: 207 });
+    expect(j.timelineLength).toBe(207);
+  });
+
   it('a finished job replays: meta says succeeded, but the final status only comes after the frames', () => {
     const j = new JobModel({ status: 'succeeded' });
     j.apply({ type: 'meta', fps: 25, status: 'succeeded', frame_count: 5 });
