@@ -346,7 +346,7 @@ export class PoseViewerApp {
   // ---------------------------------------------------------------- playback
 
   play() {
-    if (this.job.finished && this.job.available > 0 && this.currentFrame >= this.job.available - 1) {
+    if (this.job.complete && this.job.available > 0 && this.currentFrame >= this.job.available - 1) {
       this._setFrame(0);
     }
     this.playing = true;
@@ -422,7 +422,7 @@ export class PoseViewerApp {
     const m = this.pendingMoment;
     if (!m) return;
     const f = m.frame != null ? m.frame : timeToFrame(m.time, this.job.fps);
-    if (f < this.job.available || (this.job.finished && this.job.available > 0)) {
+    if (f < this.job.available || (this.job.complete && this.job.available > 0)) {
       this.pendingMoment = null;
       this.pause();
       this.seek(f);
@@ -441,7 +441,7 @@ export class PoseViewerApp {
     const dt = this._lastTick == null ? 0 : Math.min(0.25, Math.max(0, (now - this._lastTick) / 1000));
     this._lastTick = now;
     const avail = this.job.available;
-    const finished = this.job.finished;
+    const finished = this.job.complete;
 
     if (this.playing) {
       if (this._videoDrives()) {
@@ -475,7 +475,7 @@ export class PoseViewerApp {
     let f = timeToFrame(v.currentTime, this.job.fps);
     const atEnd = v.ended || f >= avail;
     if (atEnd) {
-      if (!this.job.finished) {
+      if (!this.job.complete) {
         // live edge: hold the video until the worker catches up
         if (!v.paused) this._pauseVideo();
         this.waiting = true;
@@ -595,9 +595,9 @@ export class PoseViewerApp {
     ui.buffer.style.width = `${Math.min(100, pct)}%`;
     const playPct = len > 1 ? (100 * this.currentFrame) / max : 0;
     ui.played.style.width = `${Math.min(100, playPct)}%`;
-    const shownTotal = job.finished ? job.buffer.size : len || job.buffer.size;
+    const shownTotal = job.complete ? job.buffer.size : len || job.buffer.size;
     ui.frameCounter.textContent = job.buffer.size
-      ? `Frame ${this.currentFrame + 1} / ${shownTotal}${job.finished ? '' : '…'}`
+      ? `Frame ${this.currentFrame + 1} / ${shownTotal}${job.complete ? '' : '…'}`
       : 'No frames yet';
     ui.time.textContent = `${formatTime(frameToTime(this.currentFrame, fps))} / ${formatTime(len / fps)}`;
     const icon = this.playing ? 'pause' : 'play';
@@ -605,7 +605,7 @@ export class PoseViewerApp {
     ui.playBtn.setAttribute('aria-label', this.playing ? 'Pause' : 'Play');
     ui.playBtn.title = this.playing ? 'Pause (space)' : 'Play (space)';
     ui.root.classList.toggle('pv-playing', this.playing);
-    ui.liveBtn.hidden = job.finished || job.available - 1 - this.currentFrame < Math.max(10, 2 * fps);
+    ui.liveBtn.hidden = job.complete || job.available - 1 - this.currentFrame < Math.max(10, 2 * fps);
   }
 
   _renderDownloads() {

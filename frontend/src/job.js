@@ -24,6 +24,11 @@ export class JobModel {
     return isTerminal(this.status);
   }
 
+  /** Every frame has been delivered: the final status came (after the replay). */
+  get complete() {
+    return this.finalStatus;
+  }
+
   /** Frames 0..available-1 are all present and playable without gaps. */
   get available() {
     return this.buffer.contiguousEnd;
@@ -32,7 +37,7 @@ export class JobModel {
   /** Length of the timeline: what the job will produce as far as we know. */
   get timelineLength() {
     const got = this.buffer.maxIndex + 1;
-    if (this.finished) return got;
+    if (this.complete) return got;
     // while running: the best estimate of the total (meta's count, else progress's estimate)
     const estimate = this.declaredFrameCount || (this.progress && this.progress.total) || 0;
     return Math.max(got, estimate);

@@ -7,7 +7,7 @@ const CSS = { left: '61,155,255', right: '255,122,47', center: '232,232,232' };
 export class KeypointOverlay {
   constructor(canvas) {
     this.canvas = canvas;
-    this.ctx = canvas.getContext('2d');
+    this.ctx = canvas.getContext ? canvas.getContext('2d') : null; // null: nothing to draw on
     this.parents = [];
     this.bones = [];
     this.visible = true;
@@ -37,6 +37,7 @@ export class KeypointOverlay {
    * `background` fills the letterboxed video area (used when there is no video element).
    */
   draw(kp2d, vw, vh, { background = null } = {}) {
+    if (!this.ctx) return;
     const { w, h } = this._fit();
     const ctx = this.ctx;
     ctx.clearRect(0, 0, w, h);

@@ -1,0 +1,202 @@
+// @vitest-environment happy-dom
+// The whole viewer in a DOM (no WebGL here: it runs on its NullScene), driven by a fake websocket.
+import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
+import { mount } from '../src/main.js';
+
+class FakeSocket {
+  static all = [];
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    FakeSocket.all.push(this);
+  }
+  send(s) { this.sent.push(JSON.parse(s)); }
+  open() { this.readyState = 1; this.onopen && this.onopen(); }
+  msg(m) { this.onmessage && this.onmessage({ data: JSON.stringify(m) }); }
+  close(code = 1006) { this.readyState = 3; this.onclose && this.onclose({ code }); }
+}
+
+const chunk = (start, n) => ({
+  type: 'frames', start,
+  kp2d: Array.from({ length: n }, (_, k) => Array.from({ length: 17 }, (_, j) => [100 + j, 200 + start + k, 0.9])),
+  kp3d: Array.from({ length: n }, (_, k) => Array.from({ length: 17 }, (_, j) => [0.01 * (start + k), 0.1 * j, 0])),
+});
+const meta = (status = 'running') => ({
+  type: 'meta', fps: 25, width: 640, height: 480, frame_count: null, status,
+  joint_names: Array.from({ length: 17 }, (_, j) => `j${j}`), parents: [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15],
+});
+
+let rafQueue;
+function frame(now) {
+  const q = rafQueue;
+  rafQueue = [];
+  q.forEach((cb) => cb(now));
+}
+
+function page({ status = 'running', hash = '', downloads = '{"json":"/jobs/7/download/json","bvh":"/jobs/7/download/bvh"}' } = {}) {
+  document.body.innerHTML = `
+    <strong id="job-status" class="status-${status}">${status}</strong>
+    <div id="job-progress">detect 1 / 2</div><div id="job-error" hidden></div>
+    <div id="viewer" data-ws-url="/ws/jobs/7/" data-job-id="7" data-video-url="" data-result-url="/jobs/7/result.json"
+      data-downloads='${downloads}'></div>`;
+  window.location.hash = hash;
+  return mount(document.getElementById('viewer'));
+}
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  rafQueue = [];
+  vi.stubGlobal('WebSocket', FakeSocket);
+  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ ok: false, status: 403 })));
+  vi.spyOn(console, 'error').mockImplementation(() => {}); // three.js: no WebGL in happy-dom
+  vi.spyOn(window, 'requestAnimationFrame').mockImplementation((cb) => rafQueue.push(cb));
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+describe('viewer page', () => {
+  it('streams a live job: status, progress, playback at the live edge, reconnect without loss or duplicates', () => {
+    page();
+    const pv = window.poseViewer;
+    const s0 = FakeSocket.all[0];
+    expect(s0.url).toMatch(/^ws:\/\/[^/]+\/ws\/jobs\/7\/$/);
+    s0.open();
+    s0.msg(meta());
+    s0.msg({ type: 'progress', stage: 'detect', done: 60, total: 100 });
+    s0.msg(chunk(0, 50));
+    expect(document.getElementById('job-status').textContent).toBe('running');
+    expect(document.querySelector('#job-progress .pv-progress-text').textContent).toBe('Detecting 2D keypoints — 60 / 100 frames');
+    expect(document.querySelector('#job-progress progress').value).toBeCloseTo(0.6);
+    expect(pv.frameCount).toBe(50);
+    expect(pv.playing).toBe(true);
+    expect(pv.totalFrames).toBe(100);
+
+    // plays at 25 fps, then waits at the newest frame
+    for (let t = 0; t <= 1000; t += 40) frame(t);
+    expect(pv.currentFrame).toBe(25);
+    for (let t = 1100; t <= 3000; t += 100) frame(t);
+    expect(pv.currentFrame).toBe(49);
+    expect(pv.waiting).toBe(true);
+    expect(document.getElementById('viewer').classList.contains('pv-waiting')).toBe(true);
+
+    // the connection drops; it comes back after the backoff and resumes
+    s0.close();
+    expect(pv.connectionState).toBe('waiting');
+    vi.advanceTimersByTime(1000);
+    const s1 = FakeSocket.all[1];
+    expect(pv.socket).toBe(s1);
+    s1.open();
+    expect(s1.sent).toEqual([{ type: 'resume', from: 50 }]);
+    s1.msg(meta());
+    s1.msg(chunk(0, 40)); // replay, in pieces, overlapping
+    s1.msg(chunk(40, 40));
+    s1.msg(chunk(75, 25)); // live tail overlapping the replay
+    expect(pv.receivedIndices()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(pv.duplicatesIgnored).toBe(50 + 5);
+    frame(3100);
+    frame(3140);
+    expect(pv.currentFrame).toBeGreaterThan(49);
+
+    s1.msg({ type: 'status', status: 'succeeded', message: '', frame_count: 100 });
+    s1.close(1000);
+    vi.advanceTimersByTime(20000);
+    expect(FakeSocket.all.length).toBe(2);
+    const st = document.getElementById('job-status');
+    expect(st.textContent).toBe('succeeded');
+    expect(st.classList.contains('status-succeeded')).toBe(true);
+    expect(st.classList.contains('status-running')).toBe(false);
+    expect(document.querySelector('#job-progress .pv-progress-text').textContent).toBe('Done — 100 frames');
+    expect(document.getElementById('job-error').hidden).toBe(true);
+    expect(pv.totalFrames).toBe(100);
+  });
+
+  it('timeline controls, keyboard and the frame readout', () => {
+    page({ status: 'succeeded' });
+    const pv = window.poseViewer;
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta('succeeded'));
+    s.msg(chunk(0, 60));
+    s.msg({ type: 'status', status: 'succeeded', message: '' });
+    pv.pause();
+    pv.seek(30);
+    expect(pv.currentFrame).toBe(30);
+    frame(0);
+    expect(document.querySelector('.pv-frame').textContent).toBe('Frame 31 / 60');
+    expect(document.querySelector('.pv-time').textContent).toBe('0:01.20 / 0:02.40');
+    expect(document.querySelector('.pv-slider').value).toBe('30');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    expect(pv.currentFrame).toBe(31);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', shiftKey: true }));
+    expect(pv.currentFrame).toBe(21);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: ' ' }));
+    expect(pv.playing).toBe(true);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: ' ' }));
+    expect(pv.playing).toBe(false);
+    document.querySelector('.pv-next').click();
+    expect(pv.currentFrame).toBe(22);
+    const slider = document.querySelector('.pv-slider');
+    slider.value = '55';
+    slider.dispatchEvent(new Event('input'));
+    expect(pv.currentFrame).toBe(55);
+    pv.seek(1000);
+    expect(pv.currentFrame).toBe(59);
+    pv.setSpeed(0.5);
+    expect(document.querySelector('.pv-speed').value).toBe('0.5');
+    pv.setSpeed(9);
+    expect(pv.speed).toBe(2);
+    // play from the end of a finished job starts over; loop wraps around
+    pv.play();
+    expect(pv.currentFrame).toBe(0);
+    for (let t = 10000; t <= 10000 + 2400 + 200; t += 40) frame(t);
+    expect(pv.playing).toBe(true);
+    expect(pv.currentFrame).toBeLessThan(59);
+    expect(pv.momentLink()).toMatch(/#t=\d+\.\d{3}$/);
+  });
+
+  it('a failed job shows the sentence, never a stack trace', () => {
+    page();
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    s.msg({ type: 'status', status: 'failed', message: 'This file is not a video we can read.\nTraceback (most recent call last):\n  File "x"' });
+    const err = document.getElementById('job-error');
+    expect(err.hidden).toBe(false);
+    expect(err.textContent).toBe('This file is not a video we can read.');
+    expect(window.poseViewer.status).toBe('failed');
+  });
+
+  it('a forbidden socket stops reconnecting and says so', () => {
+    page();
+    FakeSocket.all[0].close(4403);
+    vi.advanceTimersByTime(30000);
+    expect(FakeSocket.all.length).toBe(1);
+    expect(document.getElementById('job-error').textContent).toMatch(/sign in/);
+    expect(fetch).toHaveBeenCalledWith('/jobs/7/result.json', { credentials: 'same-origin' });
+    expect(window.poseViewer.quality).toBe('none');
+  });
+
+  it('download buttons and a link to a moment', () => {
+    page({ status: 'succeeded', hash: '#t=1.02' });
+    const links = [...document.querySelectorAll('a.pv-dl')].map((a) => [a.dataset.format, a.getAttribute('href'), a.textContent]);
+    expect(links).toEqual([
+      ['json', '/jobs/7/download/json', 'JSON'],
+      ['bvh', '/jobs/7/download/bvh', 'BVH (Blender)'],
+    ]);
+    const pv = window.poseViewer;
+    expect(pv.playing).toBe(false);
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta('succeeded'));
+    s.msg(chunk(0, 20));
+    expect(pv.currentFrame).toBe(0); // frame 25 not there yet
+    s.msg(chunk(20, 20));
+    expect(pv.currentFrame).toBe(25);
+    expect(pv.playing).toBe(false);
+  });
+});
