@@ -1,0 +1,67 @@
+"""Exporters: every download format is written from one in-memory `ml.result.PoseResult`.
+
+    export(result, "bvh", "out/result.bvh")
+    export_all(result, "out/", ["json", "csv", "npz", "bvh", "mp4"], video_path="clip.mp4")
+
+| format | module | content |
+|---|---|---|
+| json | `PoseResult.save_json` | the versioned result file (docs/result-format.md) |
+| csv  | `ml.export.table`   | one row per frame: 3D (metres) and 2D (pixels, confidence) per joint |
+| npz  | `ml.export.arrays`  | the arrays plus a JSON `meta` string, for NumPy users |
+| bvh  | `ml.export.bvh`     | skeleton animation for Blender & co: fixed bone lengths, joint rotations |
+| mp4  | `ml.export.overlay` | H.264 video: 2D skeleton drawn over the source frames (+ a small 3D view) |
+
+Every write is atomic (temporary name in the same folder, then os.replace): a failure never leaves
+half a file. Heavy imports (OpenCV) happen only when that format is asked for.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ml.export._atomic import atomic_path
+
+FORMATS = ("json", "csv", "npz", "bvh", "mp4")
+# File names used by export_all (one folder per run / job).
+FILE_NAMES = {"json": "result.json", "csv": "result.csv", "npz": "result.npz", "bvh": "result.bvh",
+              "mp4": "overlay.mp4"}
+
+
+def export(result, fmt: str, path: str | os.PathLike, video_path: str | os.PathLike | None = None) -> Path:
+    """Write `result` (a PoseResult) as `fmt` to `path`; returns the path. `video_path` (the source
+    video) is needed only for "mp4". Raises ValueError for an unknown format or missing input."""
+    fmt = str(fmt).lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    path = Path(path)
+    if fmt == "json":
+        with atomic_path(path) as tmp:
+            result.save_json(tmp)
+    elif fmt == "csv":
+        from ml.export.table import write_csv
+        write_csv(result, path)
+    elif fmt == "npz":
+        from ml.export.arrays import write_npz
+        write_npz(result, path)
+    elif fmt == "bvh":
+        from ml.export.bvh import write_bvh
+        write_bvh(result, path)
+    else:
+        from ml.export.overlay import write_overlay
+        write_overlay(result, video_path, path)
+    return path
+
+
+def export_all(result, out_dir: str | os.PathLike, formats, video_path: str | os.PathLike | None = None
+               ) -> dict[str, Path]:
+    """Write each of `formats` into `out_dir` under FILE_NAMES; returns {format: path} in the order
+    asked. Formats are checked before anything is written, so a typo costs nothing."""
+    formats = [str(f).lower().lstrip(".") for f in formats]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown export format(s) {', '.join(map(repr, bad))}; choose from {', '.join(FORMATS)}")
+    if "mp4" in formats and video_path is None:
+        raise ValueError("the overlay MP4 needs the source video: pass video_path")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {f: export(result, f, out_dir / FILE_NAMES[f], video_path=video_path) for f in dict.fromkeys(formats)}
