@@ -7,7 +7,11 @@ the rest of the video is still being processed. The CLI (ml.infer) and the Celer
 """
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,12 +19,13 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
+from ml.postprocess import SMOOTHING, WorldAligner
 from ml.result import PoseResult
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
 
 ProgressFn = Callable[[str, int, int], None]  # stage, done, total
 FramesFn = Callable[[int, np.ndarray, np.ndarray], None]  # start, kp2d (n,17,3), kp3d (n,17,3)
-L_ANKLE, R_ANKLE = 6, 3
+MIN_DETECTED_FRACTION = 0.2  # below this the 3D would be mostly guesswork
 
 
 class PipelineError(ValueError):
@@ -36,21 +41,30 @@ class PipelineOptions:
     checkpoint: str | None = None  # lifter checkpoint path; None = the shipped default
     detector: str = "mediapipe"
     complexity: int = 1  # MediaPipe model complexity
-    chunk_frames: int = 20  # frames per streamed chunk
     flip: bool = True  # flip test-time augmentation in the lifter
     progress_every: int = 5  # send detection progress every N frames
+    smoothing: str = "light"  # one of ml.postprocess.SMOOTHING: none | light | strong
 
 
-def camera_to_world(pose_cam: np.ndarray) -> np.ndarray:
-    """(n,17,3) root-relative camera coords (x right, y down, z forward) → world frame, Y up.
+def load_lifter(checkpoint: str | Path | None):
+    """Load a lifter, turning every way a checkpoint can be wrong into a PipelineError a user can read."""
+    from ml.lift import DEFAULT_CHECKPOINT, Lifter
 
-    A 180° turn about X keeps the frame right-handed; then the lower ankle is put on the floor.
-    """
-    assert pose_cam.ndim == 3 and pose_cam.shape[-1] == 3, pose_cam.shape
-    world = pose_cam * np.array([1.0, -1.0, -1.0], dtype=pose_cam.dtype)
-    floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])  # (n,)
-    world[:, :, 1] -= floor[:, None]
-    return world
+    path = Path(checkpoint or DEFAULT_CHECKPOINT)
+    if not path.is_file():
+        raise PipelineError(f"The model checkpoint {path} does not exist. Choose another model.")
+    try:
+        lifter = Lifter.load(path)
+    except Exception as exc:  # noqa: BLE001 - any load failure means "not a usable checkpoint"
+        raise PipelineError(f"The file {path.name} is not a usable 3DPoseNet lifter checkpoint ({exc}).") from None
+    joint_set = lifter.meta.get("joints", {}).get("set")
+    if joint_set != "h36m17":
+        raise PipelineError(
+            f"The model {path.name} was trained for the joint set {joint_set!r}, but this pipeline "
+            "produces Human3.6M-17 keypoints. Choose a model trained on h36m17."
+        )
+    lifter.path = path
+    return lifter
 
 
 class _GapFiller:
@@ -95,6 +109,41 @@ def _no_conf(kp: np.ndarray) -> np.ndarray:
     return out
 
 
+def _prefetch(iterator, size: int = 8):
+    """Run `iterator` (video decoding) in a background thread, `size` items ahead of the consumer."""
+    q: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in iterator:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(exc)
+            return
+        q.put(done)
+
+    threading.Thread(target=produce, daemon=True, name="decode").start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
 def run_pipeline(
     video_path: Path,
     options: PipelineOptions | None = None,
@@ -103,11 +152,16 @@ def run_pipeline(
     on_frames: FramesFn | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> PoseResult:
-    """Run the whole chain on one video. Raises video_io.VideoError / PipelineError with a user message."""
+    """Run the whole chain on one video. Raises video_io.VideoError / PipelineError with a user message.
+
+    Three threads overlap: decoding (prefetch), 2D detection (this thread) and lifting + world
+    alignment (one worker thread, chunks in order). Callbacks are always called from this thread.
+    """
     from ml.detect import create_detector
-    from ml.lift import DEFAULT_CHECKPOINT, Lifter
 
     options = options or PipelineOptions()
+    if options.smoothing not in SMOOTHING:
+        raise PipelineError(f"Unknown smoothing {options.smoothing!r}; choose one of {', '.join(SMOOTHING)}.")
     on_progress = on_progress or (lambda *a: None)
     on_frames = on_frames or (lambda *a: None)
     should_stop = should_stop or (lambda: False)
@@ -115,51 +169,71 @@ def run_pipeline(
 
     on_progress("decode", 0, 1)
     info = video_io.probe(video_path)
-    if lifter is None:
-        lifter = Lifter.load(options.checkpoint or DEFAULT_CHECKPOINT)
-    pad = lifter.receptive_field // 2
+    lifter = lifter or load_lifter(options.checkpoint)
+    aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing)
     detector = create_detector(options.detector, options.complexity)
     total_hint = info.frame_count_hint
     on_progress("decode", 1, 1)
 
     filler = _GapFiller()
     detected: list[bool] = []
+    times: list[float] = []
     kp3d_parts: list[np.ndarray] = []
-    lifted = 0
-    t_detect = t_lift = 0.0
+    t_lift = [0.0]
+    F, hop = lifter.receptive_field, lifter.hop
+    next_centre = 0  # chunk k holds the `hop` frames nearest the window centred on k * hop (as lift() does)
+    lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")
+    pending: deque = deque()  # futures of submitted chunks, in frame order
 
-    def lift_until(end: int, final: bool) -> None:
-        nonlocal lifted, t_lift
-        while lifted < end:
-            stop = min(lifted + options.chunk_frames, end)
-            if not final and stop - lifted < options.chunk_frames:
+    def lift_chunk(window: np.ndarray, kp2d_chunk: np.ndarray, a: int, b: int):
+        t0 = time.perf_counter()
+        cam = lifter.lift_window(window[..., :2], info.width, info.height, conf=window[..., 2], flip=options.flip)
+        world = aligner(cam[a:b], kp2d_chunk)  # stateful: chunks must arrive in order (one worker)
+        t_lift[0] += time.perf_counter() - t0
+        return world
+
+    def submit_ready(final: bool) -> None:
+        """Queue every chunk whose window's frames are all final (at the end: every remaining chunk)."""
+        nonlocal next_centre
+        while True:
+            c = next_centre
+            lo, hi = max(0, c - hop // 2), c - hop // 2 + hop
+            first, window_end = c - F // 2, c - F // 2 + F  # the window, [first, window_end)
+            if final:
+                hi = min(hi, filler.ready)
+                if lo >= hi:
+                    return
+            elif window_end > filler.ready:
                 return
-            t0 = time.perf_counter()
-            lo, hi = max(0, lifted - pad), min(filler.ready, stop + pad)
-            kp2d = np.stack(filler.frames[lo:hi])  # (n,17,3)
-            cam = lifter.lift(kp2d[..., :2], info.width, info.height, conf=kp2d[..., 2], flip=options.flip)
-            world = camera_to_world(cam[lifted - lo: stop - lo])
+            idx = np.clip(np.arange(first, window_end), 0, filler.ready - 1)  # edge padding
+            window = np.stack([filler.frames[i] for i in idx])  # (F,17,3)
+            kp2d_chunk = np.stack(filler.frames[lo:hi])
+            future = lifting.submit(lift_chunk, window, kp2d_chunk, lo - first, hi - first)
+            pending.append((lo, hi, kp2d_chunk, future))
+            next_centre += hop
+
+    def deliver(wait: bool) -> None:
+        while pending and (wait or pending[0][3].done()):
+            lo, hi, kp2d_chunk, future = pending.popleft()
+            world = future.result()
             kp3d_parts.append(world)
-            t_lift += time.perf_counter() - t0
-            on_frames(lifted, np.stack(filler.frames[lifted:stop]), world)
-            lifted = stop
-            on_progress("lift", lifted, max(len(filler.frames), total_hint))
+            on_frames(lo, kp2d_chunk, world)
+            on_progress("lift", hi, max(len(filler.frames), total_hint))
 
     try:
         t0 = time.perf_counter()
-        for i, frame in enumerate(video_io.iter_frames(video_path)):
-            if should_stop():
+        for i, (frame, t_s) in enumerate(_prefetch(video_io.iter_frames(video_path))):
+            if i % options.progress_every == 0 and should_stop():
                 raise Cancelled()
             det = detector(frame)
-            kp = to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None
-            filler.add(kp)
+            filler.add(to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None)
             detected.append(det is not None)
+            times.append(t_s)
             if (i + 1) % options.progress_every == 0:
                 on_progress("detect", i + 1, max(total_hint, i + 1))
-            t_detect += time.perf_counter() - t0
-            # Frames whose right-hand context (pad frames) is final can be lifted now.
-            lift_until(filler.ready - pad, final=False)
-            t0 = time.perf_counter()
+            submit_ready(final=False)
+            deliver(wait=False)
+        t_detect = time.perf_counter() - t0
         n = len(detected)
         if n == 0:
             raise PipelineError("No frames could be decoded from this video. The file may be damaged or empty.")
@@ -169,9 +243,16 @@ def run_pipeline(
                 "No person was found in any frame of this video. Please upload a video in which one "
                 "person is clearly visible (whole body, not too small)."
             )
+        if sum(detected) < MIN_DETECTED_FRACTION * n:
+            raise PipelineError(
+                f"A person was found in only {sum(detected)} of {n} frames, too few for a usable 3D "
+                "skeleton. Please upload a video in which the person stays in view most of the time."
+            )
         filler.finish()
-        lift_until(n, final=True)
+        submit_ready(final=True)
+        deliver(wait=True)
     finally:
+        lifting.shutdown(wait=True, cancel_futures=True)
         detector.close()
 
     total = time.perf_counter() - t_start
@@ -181,10 +262,11 @@ def run_pipeline(
         keypoints_2d=np.stack(filler.frames).astype(np.float32),
         keypoints_3d=np.concatenate(kp3d_parts).astype(np.float32),
         detected=np.array(detected, dtype=bool),
+        times=np.array(times, dtype=np.float64),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
-               "receptive_field": lifter.receptive_field},
+               "receptive_field": lifter.receptive_field, "smoothing": options.smoothing},
         detector=detector.name,
-        timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift, 3), "total_s": round(total, 3),
+        timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},
         source_name=Path(video_path).name,
     )

@@ -14,7 +14,8 @@ import numpy as np
 RESULT_VERSION = 1
 WORLD_FRAME = (
     "metres; right-handed; +Y up, +X to the camera's right, +Z towards the camera; "
-    "floor at y=0 (lowest foot per frame); pelvis above the origin (no root trajectory yet)"
+    "floor at y=0 (lower ankle of each frame); horizontal root trajectory estimated from the 2D, "
+    "relative to the first frame"
 )
 
 
@@ -28,6 +29,7 @@ class PoseResult:
     keypoints_2d: np.ndarray  # (T, 17, 3) x, y pixels in the video, confidence in [0, 1]
     keypoints_3d: np.ndarray  # (T, 17, 3) metres, world frame (see WORLD_FRAME)
     detected: np.ndarray  # (T,) bool: a person was detected in this frame (else interpolated)
+    times: np.ndarray | None = None  # (T,) seconds from the container (variable frame rates); None = index / fps
     model: dict = field(default_factory=dict)  # name, checkpoint, receptive_field
     detector: str = ""
     timings: dict = field(default_factory=dict)  # seconds per stage, and frames/s
@@ -38,6 +40,21 @@ class PoseResult:
         assert self.keypoints_2d.shape == (t, len(self.joint_names), 3), self.keypoints_2d.shape
         assert self.keypoints_3d.shape == (t, len(self.joint_names), 3), self.keypoints_3d.shape
         assert self.detected.shape == (t,), self.detected.shape
+        if self.times is None:
+            self.times = np.arange(t) / float(self.fps)
+        assert self.times.shape == (t,), self.times.shape
+
+    def gaps(self, min_seconds: float = 0.5) -> list[list[int]]:
+        """[start, end) runs of frames without a detected person lasting at least `min_seconds`."""
+        out, start = [], None
+        for i, d in enumerate(list(self.detected) + [True]):
+            if not d and start is None:
+                start = i
+            elif d and start is not None:
+                if i - start >= max(1, round(min_seconds * self.fps)):
+                    out.append([start, i])
+                start = None
+        return out
 
     @property
     def frame_count(self) -> int:
@@ -58,6 +75,8 @@ class PoseResult:
             "detector": self.detector,
             "timings": self.timings,
             "detected": [bool(d) for d in self.detected],
+            "gaps": self.gaps(),
+            "time_s": np.round(self.times, 4).tolist(),
             "keypoints_2d": np.round(self.keypoints_2d, 2).tolist(),
             "keypoints_3d": np.round(self.keypoints_3d, 5).tolist(),
         }
@@ -80,6 +99,7 @@ class PoseResult:
             joint_names=d["joint_names"], parents=d["parents"],
             keypoints_2d=np.asarray(d["keypoints_2d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
             keypoints_3d=np.asarray(d["keypoints_3d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
-            detected=np.asarray(d["detected"], dtype=bool), model=d["model"], detector=d["detector"],
+            detected=np.asarray(d["detected"], dtype=bool), times=np.asarray(d["time_s"], dtype=np.float64),
+            model=d["model"], detector=d["detector"],
             timings=d["timings"], source_name=d.get("source", ""),
         )

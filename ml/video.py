@@ -60,14 +60,16 @@ def probe(path: Path) -> VideoInfo:
         cap.release()
 
 
-def iter_frames(path: Path) -> Iterator[np.ndarray]:
-    """Yield BGR frames (H, W, 3) uint8 in order until the stream ends or stops decoding."""
+def iter_frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
+    """Yield (BGR frame (H, W, 3) uint8, timestamp in seconds) until the stream ends or stops decoding.
+
+    Timestamps come from the container, so variable-frame-rate videos keep their real timing."""
     cap = _open(path)
     try:
         while True:
             ok, frame = cap.read()
             if not ok or frame is None:
                 return
-            yield frame
+            yield frame, cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
     finally:
         cap.release()

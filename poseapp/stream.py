@@ -22,6 +22,7 @@ def meta_message(job) -> dict:
         "type": "meta", "job_id": job.pk, "status": job.status, "fps": job.fps,
         "width": job.width, "height": job.height, "frame_count": job.frame_count,
         "joint_names": list(JOINT_NAMES), "parents": list(PARENTS), "model": job.model_name,
+        "video_ready": job.playable_video_path.exists(),
     }
 
 
@@ -40,6 +41,13 @@ def frames_message(start: int, kp2d, kp3d) -> dict:
 def status_message(job) -> dict:
     return {"type": "status", "status": job.status, "message": job.error, "model": job.model_name,
             "frame_count": job.frame_count}
+
+
+def video_message(job) -> dict:
+    """The browser-playable copy of the upload is ready (it is made while the job runs)."""
+    from django.urls import reverse
+
+    return {"type": "video", "url": reverse("job-video", args=[job.pk])}
 
 
 def send(job_id: int, message: dict) -> None:

@@ -1,7 +1,6 @@
 """Celery tasks. This module is imported by the web process too (to send tasks), so everything that
 pulls in torch or MediaPipe is imported inside the task body, in the worker only."""
 import logging
-import shutil
 import time
 
 from celery import shared_task
@@ -10,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import stream
+from .browser_copy import BrowserCopy
 from .models import PoseJob
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ def run_pose_job(self, job_id: int) -> None:
 
     def on_progress(stage: str, done: int, total: int) -> None:
         stream.send(job.pk, stream.progress_message(stage, done, total))
+        if playable.poll():
+            stream.send(job.pk, stream.video_message(job))
         now = time.monotonic()
         if now - last_saved[0] > 0.5 or done >= total:  # the DB row is for page loads: no need for every frame
             last_saved[0] = now
@@ -62,7 +64,7 @@ def run_pose_job(self, job_id: int) -> None:
         return PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.CANCELLED).exists()
 
     source = job.video.file.path
-    transcode = _start_browser_copy(source, job.playable_video_path)
+    playable = BrowserCopy(source, job.playable_video_path)
     options = PipelineOptions(checkpoint=settings.POSENET_CHECKPOINT or None)
     try:
         from ml.video import probe
@@ -74,55 +76,19 @@ def run_pose_job(self, job_id: int) -> None:
                               should_stop=should_stop)
         on_progress("save", 0, 1)
         result.save_json(job.result_path)
-        _finish_browser_copy(transcode)
+        if playable.finish():
+            stream.send(job.pk, stream.video_message(job))
         _set(job, status=PoseJob.Status.SUCCEEDED, stage="done", frame_count=result.frame_count,
              model_name=result.model["name"], timings=result.timings, finished_at=timezone.now(),
              progress_done=result.frame_count, progress_total=result.frame_count)
     except Cancelled:
-        _finish_browser_copy(transcode)
+        playable.finish(kill=True)
         _set(job, status=PoseJob.Status.CANCELLED, finished_at=timezone.now(), error="The job was cancelled.")
     except (VideoError, PipelineError) as exc:
-        _finish_browser_copy(transcode, kill=True)
+        playable.finish(kill=True)
         _set(job, status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=str(exc))
     except Exception:
         log.exception("pose job %s failed", job.pk)
-        _finish_browser_copy(transcode, kill=True)
+        playable.finish(kill=True)
         _set(job, status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=INTERNAL_ERROR)
     stream.send(job.pk, stream.status_message(job))
-
-
-def _start_browser_copy(source: str, target):
-    """Start ffmpeg (from imageio-ffmpeg) making an H.264 copy in a separate process: it runs on the
-    other core while this one detects. Browsers cannot play OpenCV's or many phones' codecs."""
-    import subprocess
-
-    try:
-        import imageio_ffmpeg
-
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 - the copy is a convenience; the 3D result does not need it
-        exe = shutil.which("ffmpeg")
-    if not exe:
-        return None
-    part = target.with_name("video.part.mp4")
-    args = [exe, "-y", "-loglevel", "error", "-i", source, "-an", "-c:v", "libx264", "-preset", "veryfast",
-            "-crf", "26", "-pix_fmt", "yuv420p", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
-            "-movflags", "+faststart", str(part)]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), part, target
-
-
-def _finish_browser_copy(handle, kill: bool = False) -> None:
-    if handle is None:
-        return
-    proc, part, target = handle
-    if kill:
-        proc.kill()
-    try:
-        code = proc.wait(timeout=300)
-    except Exception:  # noqa: BLE001
-        proc.kill()
-        code = -1
-    if code == 0 and part.exists():
-        part.replace(target)
-    else:
-        part.unlink(missing_ok=True)

@@ -1,0 +1,102 @@
+"""`python -m ml.bench pipeline --video PATH [--checkpoint PATH] [--repeat N]`
+
+Measures, in one run on the same video: decode-only fps, 2D detection fps (decode + detect),
+lifting fps (lifting + world alignment on those keypoints), and the end-to-end pipeline fps
+(`ml.pipeline.run_pipeline`, whose threads overlap decoding, detection and lifting), with the ratios
+end-to-end / decode-only and end-to-end / real time (the video's own frame rate).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _decode_only(video: Path) -> tuple[int, float]:
+    from ml.video import iter_frames
+
+    t0 = time.perf_counter()
+    n = sum(1 for _ in iter_frames(video))
+    return n, time.perf_counter() - t0
+
+
+def _detect_only(video: Path) -> tuple[np.ndarray, float]:
+    from ml.detect import create_detector
+    from ml.skeleton import to_h36m
+    from ml.video import iter_frames
+
+    detector = create_detector()
+    out = []
+    t0 = time.perf_counter()
+    for frame, _ in iter_frames(video):
+        det = detector(frame)
+        out.append(to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None)
+    elapsed = time.perf_counter() - t0
+    detector.close()
+    first = next((k for k in out if k is not None), np.zeros((17, 3), np.float32))
+    filled = [k if k is not None else first for k in out]
+    return np.stack(filled), elapsed
+
+
+def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> float:
+    from ml.postprocess import WorldAligner
+
+    aligner = WorldAligner(fps, width, height)
+    F, hop, T = lifter.receptive_field, lifter.hop, len(kp)
+    t0 = time.perf_counter()
+    for c in range(0, T + hop // 2, hop):
+        lo, hi = max(0, c - hop // 2), min(T, c - hop // 2 + hop)
+        if lo >= hi:
+            break
+        idx = np.clip(np.arange(c - F // 2, c - F // 2 + F), 0, T - 1)
+        cam = lifter.lift_window(kp[idx, :, :2], width, height, conf=kp[idx, :, 2])
+        aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi])
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ml.bench pipeline", description=__doc__.split("\n\n")[0])
+    p.add_argument("--video", type=Path, required=True)
+    p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
+    p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from ml.pipeline import PipelineOptions, load_lifter, run_pipeline
+    from ml.video import probe
+
+    info = probe(args.video)
+    lifter = load_lifter(args.checkpoint)
+    lifter.lift_window(np.zeros((lifter.receptive_field, 17, 2), np.float32), info.width, info.height)  # warm-up
+
+    n, t_decode = _decode_only(args.video)
+    kp, t_detect = _detect_only(args.video)
+    t_lift = _lift_only(lifter, kp, info.width, info.height, info.fps)
+    t0 = time.perf_counter()
+    result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint), lifter=lifter)
+    t_e2e = time.perf_counter() - t0
+
+    figures = {
+        "video": str(args.video), "frames": n, "size": [info.width, info.height], "video_fps": info.fps,
+        "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "model": lifter.name,
+        "decode_fps": n / t_decode, "detect_2d_fps": n / t_detect, "lift_fps": n / t_lift,
+        "end_to_end_fps": result.frame_count / t_e2e,
+    }
+    figures["end_to_end_over_decode"] = figures["end_to_end_fps"] / figures["decode_fps"]
+    figures["end_to_end_over_realtime"] = figures["end_to_end_fps"] / info.fps
+    print(f"video            {args.video.name}: {n} frames decoded, {info.width}x{info.height} @ {info.fps:g} fps")
+    print(f"machine          {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}; model {lifter.name}")
+    print(f"decode only      {figures['decode_fps']:8.1f} frames/s")
+    print(f"2D (decode+det)  {figures['detect_2d_fps']:8.1f} frames/s")
+    print(f"lifting + align  {figures['lift_fps']:8.1f} frames/s")
+    print(f"end to end       {figures['end_to_end_fps']:8.1f} frames/s   (includes model + detector start-up)")
+    print(f"ratio end-to-end / decode-only  {figures['end_to_end_over_decode']:.3f}")
+    print(f"ratio end-to-end / real time    {figures['end_to_end_over_realtime']:.2f}x")
+    if args.json:
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
+    return 0

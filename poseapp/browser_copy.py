@@ -1,0 +1,62 @@
+"""An H.264 copy of each upload that every browser can play (OpenCV's mp4v and phones' HEVC are not).
+
+ffmpeg (the binary inside imageio-ffmpeg) runs as a separate process, on the other core while the
+worker detects; it also applies rotation metadata. The copy is written to a temporary name and
+renamed when complete, so the web side never serves half a file.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+
+def ffmpeg_exe() -> str | None:
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # noqa: BLE001 - fall back to a system ffmpeg
+        return shutil.which("ffmpeg")
+
+
+class BrowserCopy:
+    def __init__(self, source: str | Path, target: Path):
+        self.target = Path(target)
+        self.part = self.target.with_name(self.target.stem + ".part.mp4")
+        self.ready = False
+        exe = ffmpeg_exe()
+        self.proc = None
+        if exe:
+            args = [exe, "-y", "-loglevel", "error", "-i", str(source), "-an", "-c:v", "libx264",
+                    "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p",
+                    "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-movflags", "+faststart", str(self.part)]
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def poll(self) -> bool:
+        """True exactly once: when the copy has just become available."""
+        if self.ready or self.proc is None or self.proc.poll() is None:
+            return False
+        return self._publish(self.proc.returncode)
+
+    def finish(self, kill: bool = False) -> bool:
+        """Wait for ffmpeg (or kill it); True if the copy has just become available."""
+        if self.proc is None or self.ready:
+            return False
+        if kill:
+            self.proc.kill()
+        try:
+            code = self.proc.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = -1
+        return self._publish(code if not kill else -1)
+
+    def _publish(self, code: int) -> bool:
+        if code == 0 and self.part.exists() and self.part.stat().st_size > 0:
+            self.part.replace(self.target)
+            self.ready = True
+            return True
+        self.part.unlink(missing_ok=True)
+        self.proc = None
+        return False
