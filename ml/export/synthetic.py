@@ -53,7 +53,7 @@ def synthetic_pose3d(frames: int = 50, fps: float = 25.0, turns: float = 0.0, no
         sh = p[:, J["thorax"]] + np.einsum("tij,j->ti", twist, [sign * 0.16, -0.03, 0.0])
         p[:, J[f"{side}_shoulder"]] = sh
         p[:, J[f"{side}_elbow"]] = sh + 0.28 * np.einsum("tij,tj->ti", twist, _limb(arm))
-        p[:, J[f"{side}_wrist"]] = p[:, J[f"{side}_elbow"]] + 0.25 * _limb(arm + elbow)
+        p[:, J[f"{side}_wrist"]] = p[:, J[f"{side}_elbow"]] + 0.25 * np.einsum("tij,tj->ti", twist, _limb(arm + elbow))
     heading = 2 * np.pi * turns * t / max(t[-1], 1e-9) if frames > 1 else np.zeros(1)
     p = np.einsum("tij,tkj->tki", _rot_y(heading), p)
     # Walk slowly along the heading (a circle when turning) and bob up and down.
