@@ -172,3 +172,25 @@ def owner(django_user_model, password):
 @pytest.fixture
 def other_user(django_user_model, password):
     return django_user_model.objects.create_user("other", password=password)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A real checkpoint file of a tiny LSTM_PoseNet (untrained): for plumbing tests that need speed,
+    not accuracy. Tests about what the skeleton looks like use the shipped checkpoint."""
+    import torch
+
+    from ml.models import LSTM_PoseNet
+    from ml.train import TrainConfig, make_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "tiny_lstm.pt"
+    torch.save(make_checkpoint(LSTM_PoseNet(17, 27), TrainConfig(frames=27), {}, {}, 0), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
