@@ -1,0 +1,101 @@
+"""Overlay MP4: H.264 that OpenCV decodes, one output frame per result frame, joints in their colours."""
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+
+from ml.export import export, export_all  # noqa: E402
+from ml.export.overlay import CENTER_BGR, LEFT_BGR, RIGHT_BGR, write_overlay  # noqa: E402
+from ml.export.synthetic import synthetic_result  # noqa: E402
+
+W, H, T, GREY = 161, 121, 8, 90  # odd size on purpose: H.264/yuv420p needs even dimensions
+
+
+@pytest.fixture(scope="module")
+def source_video(tmp_path_factory):
+    # lossless FFV1 through ffmpeg: OpenCV's writer would round the size down to even numbers
+    path = tmp_path_factory.mktemp("video") / "plain.mkv"
+    raw = np.full((T, H, W, 3), GREY, np.uint8).tobytes()
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
+                    "-s", f"{W}x{H}", "-framerate", "25", "-i", "pipe:0", "-c:v", "ffv1", str(path)],
+                   input=raw, check=True)
+    assert cv2.VideoCapture(str(path)).read()[1].shape == (H, W, 3)
+    return path
+
+
+def _decode(path):
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    fourcc = int(cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode(errors="replace")
+    cap.release()
+    return frames, fourcc
+
+
+def _codec(path):
+    err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                         capture_output=True, text=True).stderr
+    return re.search(r"Video: (\w+)", err).group(1), err
+
+
+def test_overlay_is_h264_with_joints_in_their_colours(tmp_path, source_video):
+    r = synthetic_result(frames=T, width=W, height=H, undetected=[5])
+    path = export(r, "mp4", tmp_path / "overlay.mp4", video_path=source_video)
+    codec, info = _codec(path)
+    assert codec == "h264" and "yuv420p" in info
+    frames, fourcc = _decode(path)
+    assert fourcc.lower() in ("avc1", "h264")
+    assert len(frames) == T
+    assert frames[0].shape == (H + 1, W + 1 + H + 1, 3)  # even video + square 3D panel
+    want = {j: c for j, c in enumerate([CENTER_BGR, RIGHT_BGR, RIGHT_BGR, RIGHT_BGR, LEFT_BGR, LEFT_BGR,
+                                        LEFT_BGR, CENTER_BGR, CENTER_BGR, CENTER_BGR, CENTER_BGR,
+                                        LEFT_BGR, LEFT_BGR, LEFT_BGR, RIGHT_BGR, RIGHT_BGR, RIGHT_BGR])}
+    checked = 0
+    for t in (1, 2, 3):
+        kp = r.keypoints_2d[t]
+        for j, c in want.items():
+            others = np.delete(kp[:, :2], j, 0)
+            if kp[j, 2] < 0.5 or np.linalg.norm(others - kp[j, :2], axis=1).min() < 9:
+                continue  # low confidence (faded) or another joint's disc too close to tell
+            x, y = np.round(kp[j, :2]).astype(int)
+            got = frames[t][y, x].astype(int)
+            assert np.abs(got - c).max() < 45, (t, j, got, c)
+            checked += 1
+    assert checked >= 12
+    # frame 5 has no detection: its joints are faded towards the grey background
+    x, y = np.round(r.keypoints_2d[5, 10, :2]).astype(int)
+    px = frames[5][y, x].astype(int)
+    assert np.abs(px - GREY).max() < np.abs(np.array(CENTER_BGR) - GREY).max() * 0.6
+    # the 3D panel is not empty
+    assert frames[0][:, W + 1:].std() > 5
+
+
+def test_overlay_needs_the_video_and_leaves_nothing_behind(tmp_path):
+    r = synthetic_result(frames=3, width=W, height=H)
+    with pytest.raises(ValueError, match="source video"):
+        export(r, "mp4", tmp_path / "o.mp4")
+    with pytest.raises(ValueError, match="source video"):
+        export_all(r, tmp_path, ["json", "mp4"])
+    with pytest.raises(ValueError, match="source video"):
+        write_overlay(r, tmp_path / "missing.mp4", tmp_path / "o.mp4")
+    (tmp_path / "junk.mp4").write_bytes(b"not a video at all")
+    with pytest.raises(ValueError, match="decode"):
+        write_overlay(r, tmp_path / "junk.mp4", tmp_path / "o.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mp4"]
+
+
+def test_short_video_holds_last_frame_without_panel(tmp_path, source_video):
+    r = synthetic_result(frames=T + 3, width=W * 2, height=H * 2)  # result at 2x the video's size
+    path = write_overlay(r, source_video, tmp_path / "o.mp4", panel=False)
+    frames, _ = _decode(path)
+    assert len(frames) == T + 3 and frames[0].shape == (H + 1, W + 1, 3)
+    x, y = np.round(r.keypoints_2d[T + 1, 3, :2] / 2).astype(int)  # rescaled to the video: right ankle
+    assert np.abs(frames[T + 1][y, x].astype(int) - RIGHT_BGR).max() < 45
