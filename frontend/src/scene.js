@@ -34,6 +34,19 @@ export function detectSoftwareGL() {
   }
 }
 
+function radialTexture(stops) {
+  const c = document.createElement('canvas');
+  c.width = c.height = 128;
+  const g = c.getContext('2d');
+  const grad = g.createRadialGradient(64, 64, 0, 64, 64, 64);
+  for (const [at, color] of stops) grad.addColorStop(at, color);
+  g.fillStyle = grad;
+  g.fillRect(0, 0, 128, 128);
+  const t = new THREE.CanvasTexture(c);
+  t.colorSpace = THREE.SRGBColorSpace;
+  return t;
+}
+
 function blobTexture() {
   const c = document.createElement('canvas');
   c.width = c.height = 64;
@@ -88,7 +101,7 @@ export class SkeletonScene {
 
     scene.add(new THREE.HemisphereLight(0xffffff, 0x303040, 1.6));
     const sun = new THREE.DirectionalLight(0xffffff, 1.8);
-    sun.position.set(2.5, 6, 3.5);
+    sun.position.set(1.2, 6, 1.8);
     sun.castShadow = true;
     sun.shadow.mapSize.set(1024, 1024);
     sun.shadow.radius = 6;
@@ -99,15 +112,26 @@ export class SkeletonScene {
     scene.add(sun.target);
     this.sun = sun;
 
-    // floor: grid + shadow catcher
+    // floor: a lit disc under the person (so that shadows read on a dark theme), grid, shadow catcher
     this.floor = new THREE.Group();
+    this.stage = new THREE.Mesh(
+      new THREE.CircleGeometry(3.2, 48),
+      new THREE.MeshBasicMaterial({
+        map: radialTexture([[0, 'rgba(120,130,150,0.55)'], [0.55, 'rgba(90,100,120,0.3)'], [1, 'rgba(60,66,80,0)']]),
+        transparent: true,
+        depthWrite: false,
+      }),
+    );
+    this.stage.rotation.x = -Math.PI / 2;
+    this.stage.position.y = -0.002;
+    this.floor.add(this.stage);
     const grid = new THREE.GridHelper(20, 40, 0x5a6270, 0x353b45);
     grid.material.transparent = true;
     grid.material.opacity = 0.8;
     this.floor.add(grid);
     const shadowPlane = new THREE.Mesh(
       new THREE.PlaneGeometry(40, 40),
-      new THREE.ShadowMaterial({ opacity: 0.35 }),
+      new THREE.ShadowMaterial({ opacity: 0.5 }),
     );
     shadowPlane.rotation.x = -Math.PI / 2;
     shadowPlane.position.y = 0.001;
@@ -234,7 +258,7 @@ export class SkeletonScene {
         });
       }
       // keep the shadow camera on the person
-      this.sun.position.set(root.x + 2.5, 6, root.z + 3.5);
+      this.sun.position.set(root.x + 1.2, 6, root.z + 1.8);
       this.sun.target.position.set(root.x, 0, root.z);
     }
     this.requestRender();
@@ -286,6 +310,12 @@ export class SkeletonScene {
     }
     const f = frameBounds(bounds, this.camera.fov, aspect, dir);
     const toTarget = new THREE.Vector3(...f.target);
+    this.stage.position.x = toTarget.x;
+    this.stage.position.z = toTarget.z;
+    if (bounds) {
+      const r = Math.max(1.6, 0.75 * Math.hypot(bounds.max[0] - bounds.min[0], bounds.max[2] - bounds.min[2]) + 1.2);
+      this.stage.scale.setScalar(r / 3.2);
+    }
     const toPos = new THREE.Vector3(...f.position);
     this.camera.near = Math.max(0.01, f.distance / 100);
     this.camera.far = Math.max(100, f.distance * 20);
