@@ -92,6 +92,13 @@ def test_overlay_needs_the_video_and_leaves_nothing_behind(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mp4"]
 
 
+def test_encoder_failure_is_reported_and_cleaned_up(tmp_path, source_video):
+    r = synthetic_result(frames=3, width=W, height=H)
+    with pytest.raises(RuntimeError, match="ffmpeg failed"):
+        write_overlay(r, source_video, tmp_path / "o.mp4", preset="no-such-preset")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_short_video_holds_last_frame_without_panel(tmp_path, source_video):
     r = synthetic_result(frames=T + 3, width=W * 2, height=H * 2)  # result at 2x the video's size
     path = write_overlay(r, source_video, tmp_path / "o.mp4", panel=False)
