@@ -163,6 +163,9 @@ export class PoseViewerApp {
         this.overlay.setParents(this.job.parents);
       }
       this.displayedFrame = -1;
+      if (this.job.width > 0 && this.job.height > 0) {
+        this.root.style.setProperty('--pv-video-aspect', `${this.job.width} / ${this.job.height}`);
+      }
     } else if (r.type === 'frames' && r.added.length) {
       this._onFramesAdded(r.added);
     } else if (r.type === 'status') {
@@ -459,7 +462,15 @@ export class PoseViewerApp {
       }
     }
     if (this.currentFrame !== this.displayedFrame) this._display(this.currentFrame);
-    this.ui.root.classList.toggle('pv-waiting', this.playing && this.waiting && !finished);
+    const waitingNow = this.playing && this.waiting && !finished;
+    this.ui.root.classList.toggle('pv-waiting', waitingNow);
+    if (waitingNow) {
+      const p = this.job.progress;
+      const text = this.job.buffer.size
+        ? 'Waiting for the next frames…'
+        : `Waiting for the first frames${p ? ` — ${progressText(p.stage, p.done, p.total)}` : '…'}`;
+      if (this.ui.waitBadge.textContent !== text) this.ui.waitBadge.textContent = text;
+    }
     this.scene.update(now);
     this.scene.renderIfNeeded();
   }
@@ -734,6 +745,15 @@ export class PoseViewerApp {
         break;
       case 'End':
         this.step(this.job.available);
+        break;
+      case 'f':
+        this.ui.followBtn.click();
+        break;
+      case 'r':
+        this.resetView();
+        break;
+      case 'l':
+        this.setLoop(!this.loop);
         break;
       default:
         handled = false;

@@ -34,7 +34,9 @@ export class PlaybackClock {
     let p = this.position + dt * this.fps * this.speed;
     if (p >= last + 1 - 1e-9) {
       if (!finished) {
-        this.position = last;
+        // hold at the end of the newest frame (not its start): stays 'waiting' every tick,
+        // and moves on as soon as the next frame arrives
+        this.position = last + 0.999;
         this.waiting = true;
         return 'wait';
       }

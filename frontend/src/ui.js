@@ -116,7 +116,7 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.timeline = el(doc, 'div', { class: 'pv-timeline' }, [ui.scrub, ui.controls]);
 
   ui.downloads = el(doc, 'div', { class: 'pv-downloads', hidden: true });
-  ui.help = el(doc, 'div', { class: 'pv-help', text: 'Drag to orbit · right-drag to pan · wheel to zoom · space play/pause · ←/→ step (shift: 10)' });
+  ui.help = el(doc, 'div', { class: 'pv-help', text: 'Drag to orbit · right-drag to pan · wheel to zoom · space play/pause · ←/→ step (shift: 10) · F follow · R reset view · L loop' });
 
   root.append(ui.header, ui.stage, ui.timeline, ui.downloads, ui.help);
   return ui;

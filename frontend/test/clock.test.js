@@ -19,6 +19,10 @@ describe('PlaybackClock', () => {
     expect(c.frame).toBe(9);
     expect(c.waiting).toBe(true);
     expect(c.playing).toBe(true);
+    // still waiting on the next (short) ticks: no flicker between waiting and playing
+    expect(c.tick(0.016, 10, false)).toBe('wait');
+    expect(c.waiting).toBe(true);
+    expect(c.frame).toBe(9);
     c.tick(0.04, 20, false);
     expect(c.frame).toBe(10);
     expect(c.waiting).toBe(false);
