@@ -315,8 +315,10 @@ export class PoseViewerApp {
     this.waiting = false;
     const p = v.play();
     if (p && p.catch) {
-      p.catch(() => {
-        // autoplay refused or source gone: fall back to the internal clock
+      p.catch((err) => {
+        // a pause() while play() was pending rejects with AbortError: nothing to do
+        if (err && err.name === 'AbortError') return;
+        // autoplay refused or source unusable: the internal clock drives the timeline
         if (this.videoState === 'ready') this.videoState = 'noplay';
         this.clock.seek(this.currentFrame);
       });
@@ -355,6 +357,8 @@ export class PoseViewerApp {
     this.playing = true;
     this.clock.playing = true;
     this.clock.seek(this.currentFrame);
+    // a click is a user gesture: a video whose autoplay was refused may play now
+    if (this.videoState === 'noplay' && this.ui.video.readyState >= 1) this.videoState = 'ready';
     if (this._videoDrives()) {
       const f = timeToFrame(this.ui.video.currentTime, this.job.fps);
       if (f !== this.currentFrame) this.ui.video.currentTime = frameToSeekTime(this.currentFrame, this.job.fps);
