@@ -1,6 +1,7 @@
 """BVH round trip through an independent parser (PyPI `bvh`): parse the written file, run forward
 kinematics written here from the parsed OFFSETs/CHANNELS/frames (not ml.export.bvh's FK), and compare
 with ml.export.bvh.bone_length_normalized: within 1 mm for every joint and frame."""
+import bvh  # the independent parser (PyPI `bvh`, pinned bvh==0.3 in requirements-test.txt)
 import numpy as np
 import pytest
 
@@ -8,8 +9,6 @@ from ml.export import export
 from ml.export.bvh import bone_length_normalized, bone_lengths, write_bvh
 from ml.export.synthetic import synthetic_result
 from ml.skeleton import BONES, JOINT_NAMES
-
-bvh = pytest.importorskip("bvh")  # pinned for the tests: bvh==0.3
 
 
 def _axis(axis, deg):
