@@ -1,6 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import Http404, JsonResponse
+from django.urls import path
+from django.utils import timezone
 
-from .models import PoseJob, Video
+from .forms import TrainingJobForm
+from .models import ApiToken, LifterModel, PoseJob, TrainingJob, Video
+from .tasks import enqueue_training_job
 
 
 @admin.register(Video)
@@ -13,4 +18,79 @@ class VideoAdmin(admin.ModelAdmin):
 class PoseJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "video", "status", "stage", "model_name", "created_at", "finished_at")
     list_filter = ("status",)
-    readonly_fields = ("timings", "task_id", "created_at", "started_at", "finished_at")
+    readonly_fields = ("timings", "task_id", "created_at", "started_at", "finished_at", "heartbeat_at")
+
+
+@admin.register(LifterModel)
+class LifterModelAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active", "arch", "metrics", "created_at")
+    readonly_fields = ("is_active", "training_job", "created_at")
+    actions = ["make_active"]
+
+    @admin.action(description="Make the selected model the default for new jobs")
+    def make_active(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one model to make active.", messages.ERROR)
+            return
+        model = queryset.get()
+        model.activate()
+        self.message_user(request, f"{model.name} is now the default model for new jobs.", messages.SUCCESS)
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(admin.ModelAdmin):
+    form = TrainingJobForm
+    list_display = ("id", "name", "arch", "status", "epochs_done", "best_val_mpjpe", "created_at")
+    list_filter = ("status", "arch")
+    actions = ["cancel_jobs"]
+    change_form_template = "admin/poseapp/trainingjob/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        base = ("status", "error", "checkpoint", "created_by", "started_at", "finished_at")
+        if obj is None:
+            return base
+        # A queued or finished run's configuration is what it ran with: not editable afterwards.
+        return base + tuple(TrainingJobForm.Meta.fields)
+
+    @admin.display(description="epochs done")
+    def epochs_done(self, obj):
+        return len(obj.history)
+
+    @admin.display(description="best val MPJPE (mm)")
+    def best_val_mpjpe(self, obj):
+        values = [h["val_mpjpe"] for h in obj.history if h.get("val_mpjpe") is not None]
+        return round(min(values), 1) if values else None
+
+    def save_model(self, request, obj, form, change):
+        new = obj.pk is None
+        if new:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if new:
+            enqueue_training_job(obj)
+            self.message_user(request, f"Training job '{obj.name}' was queued on the 'train' queue.")
+
+    @admin.action(description="Cancel the selected training jobs")
+    def cancel_jobs(self, request, queryset):
+        n = queryset.filter(status__in=[TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING]).update(
+            status=TrainingJob.Status.CANCELLED, finished_at=timezone.now(), error="Cancelled by staff.")
+        self.message_user(request, f"{n} training job(s) cancelled; a running one stops after its current epoch.")
+
+    def get_urls(self):
+        extra = [path("<int:pk>/metrics.json", self.admin_site.admin_view(self.metrics_view),
+                      name="poseapp_trainingjob_metrics")]
+        return extra + super().get_urls()
+
+    def metrics_view(self, request, pk):
+        job = TrainingJob.objects.filter(pk=pk).first()
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404
+        model = getattr(job, "registered_model", None)
+        return JsonResponse({"status": job.status, "error": job.error, "epochs": job.epochs, "history": job.history,
+                             "model": model and {"id": model.pk, "name": model.name, "active": model.is_active}})
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "created_at")
+    readonly_fields = ("key",)

@@ -1,10 +1,18 @@
+import secrets
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import get_valid_filename
+
+# A running job whose worker has not reported for this long is considered lost (worker killed, machine gone).
+STALE_AFTER = timedelta(minutes=5)
+WORKER_LOST = ("The worker processing this job stopped unexpectedly (it may have been restarted or run out of "
+               "memory). Please press Retry.")
 
 
 def video_upload_path(instance: "Video", filename: str) -> str:
@@ -22,6 +30,39 @@ class Video(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class LifterModel(models.Model):
+    """A registered lifter checkpoint. Exactly one is active: the default for new jobs."""
+
+    name = models.CharField(max_length=200, unique=True)
+    checkpoint = models.CharField(max_length=500, help_text="Path of the checkpoint file on the workers")
+    arch = models.CharField(max_length=40, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)  # measured: e.g. val_mpjpe_mm, epochs
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    training_job = models.OneToOneField("TrainingJob", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="registered_model")
+
+    class Meta:
+        ordering = ["-is_active", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True),
+                                               name="one_active_lifter")]
+
+    def __str__(self):
+        return f"{self.name}{' (active)' if self.is_active else ''}"
+
+    @classmethod
+    def active(cls):
+        return cls.objects.filter(is_active=True).first()
+
+    def activate(self) -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            LifterModel.objects.filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
+            self.is_active = True
+            self.save(update_fields=["is_active"])
 
 
 class PoseJob(models.Model):
@@ -42,6 +83,12 @@ class PoseJob(models.Model):
     progress_total = models.IntegerField(default=0)
     error = models.TextField(blank=True)  # a sentence for the user, never a traceback
     model_name = models.CharField(max_length=200, blank=True)
+    lifter = models.ForeignKey(LifterModel, null=True, blank=True, on_delete=models.SET_NULL,
+                               help_text="Empty: the shipped default model")
+    smoothing = models.CharField(max_length=10, default="light",
+                                 choices=[("none", "None"), ("light", "Light"), ("strong", "Strong")])
+    complexity = models.IntegerField(default=1, choices=[(0, "Lite"), (1, "Full"), (2, "Heavy")])
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     frame_count = models.IntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
     width = models.IntegerField(null=True, blank=True)
@@ -89,3 +136,95 @@ class PoseJob(models.Model):
 
     def visible_to(self, user) -> bool:
         return user.is_authenticated and (user.pk == self.owner_id or user.is_staff)
+
+    def fail_if_stale(self) -> bool:
+        """Mark a job failed if its worker stopped reporting; True if it did. Called when a job is read."""
+        if self.status != self.Status.RUNNING:
+            return False
+        last = self.heartbeat_at or self.started_at or self.created_at
+        if timezone.now() - last < STALE_AFTER:
+            return False
+        updated = PoseJob.objects.filter(pk=self.pk, status=self.Status.RUNNING, heartbeat_at=self.heartbeat_at) \
+            .update(status=self.Status.FAILED, error=WORKER_LOST, finished_at=timezone.now())
+        if updated:
+            self.refresh_from_db()
+        return bool(updated)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Remaining time, from the detection rate so far (detection dominates the run time)."""
+        if self.status != self.Status.RUNNING or not self.started_at or self.progress_done <= 0 \
+                or self.progress_total <= self.progress_done:
+            return None if self.status != self.Status.RUNNING else 0.0
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        return round(elapsed / self.progress_done * (self.progress_total - self.progress_done), 1)
+
+    def delete_files(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+class TrainingJob(models.Model):
+    """A training run queued by staff from the admin; the worker on queue `train` runs ml.train."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}
+
+    name = models.SlugField(max_length=80, help_text="Run name; also the registered model's name")
+    arch = models.CharField(max_length=20, default="lstm", choices=[("lstm", "LSTM_PoseNet"),
+                                                                    ("transformer", "Transformer")])
+    frames = models.IntegerField(default=81, help_text="Window length (receptive field), frames")
+    epochs = models.IntegerField(default=15)
+    lr = models.FloatField(default=1e-4, verbose_name="learning rate")
+    batch_size = models.IntegerField(default=512)
+    data_dir = models.CharField(max_length=500, default="../shared/data/h36m",
+                                help_text="Folder with data_3d_h36m.npz (VideoPose3D layout)")
+    keypoints = models.CharField(max_length=20, default="gt", choices=[("gt", "Ground-truth 2D"),
+                                                                       ("sh_pt_mpii", "Stacked Hourglass")])
+    extra_config = models.JSONField(default=dict, blank=True,
+                                    help_text='More ml.train settings, e.g. {"stride": 27, "max_minutes": 30}')
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    history = models.JSONField(default=list, blank=True)  # per-epoch {"epoch", "loss", "val_mpjpe", ...}
+    checkpoint = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Training {self.name} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(settings.MEDIA_ROOT) / "training" / f"{self.pk}-{self.name}"
+
+
+def new_token_key() -> str:
+    return secrets.token_hex(20)
+
+
+class ApiToken(models.Model):
+    """`Authorization: Token <key>` for the JSON API."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    key = models.CharField(max_length=40, unique=True, default=new_token_key)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"API token of {self.user}"

@@ -1,7 +1,12 @@
 """Celery tasks. This module is imported by the web process too (to send tasks), so everything that
-pulls in torch or MediaPipe is imported inside the task body, in the worker only."""
+pulls in torch or MediaPipe is imported inside the task bodies, in the worker only.
+
+Both tasks are idempotent: a re-delivered task (acks_late + reject_on_worker_lost) for a job that
+already ended does nothing, and one for a job that was running starts it over from scratch.
+"""
 import logging
 import time
+from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
@@ -10,40 +15,61 @@ from django.utils import timezone
 
 from . import stream
 from .browser_copy import BrowserCopy
-from .models import PoseJob
+from .models import LifterModel, PoseJob, TrainingJob
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = (
     "Something went wrong on our side while processing this video. Please try again; "
     "if it happens again, contact the site's administrators."
 )
+EXPORT_FORMATS = ("json", "csv", "npz", "bvh", "mp4")
 
 
 def enqueue_pose_job(job: PoseJob) -> None:
     """Queue the job once the transaction that created it has committed (the worker must see it)."""
-    transaction.on_commit(lambda: run_pose_job.apply_async(args=[job.pk], queue="pose"))
+    def send():
+        result = run_pose_job.apply_async(args=[job.pk], queue="pose")
+        PoseJob.objects.filter(pk=job.pk).update(task_id=result.id)
+    transaction.on_commit(send)
 
 
-def _set(job: PoseJob, **fields) -> None:
+def enqueue_training_job(job: TrainingJob) -> None:
+    def send():
+        result = run_training_job.apply_async(args=[job.pk], queue="train")
+        TrainingJob.objects.filter(pk=job.pk).update(task_id=result.id)
+    transaction.on_commit(send)
+
+
+def _set(job, **fields) -> None:
     for k, v in fields.items():
         setattr(job, k, v)
     job.save(update_fields=list(fields))
 
 
-@shared_task(bind=True, name="poseapp.tasks.run_pose_job")
-def run_pose_job(self, job_id: int) -> None:
-    from ml.pipeline import Cancelled, PipelineError, PipelineOptions, run_pipeline
-    from ml.video import VideoError
+def checkpoint_path(job: PoseJob) -> str | None:
+    """The job's registered model, else POSENET_CHECKPOINT, else (None) the shipped default."""
+    if job.lifter_id and job.lifter.checkpoint:
+        path = Path(job.lifter.checkpoint)
+        return str(path if path.is_absolute() else Path(settings.BASE_DIR) / path)
+    return settings.POSENET_CHECKPOINT or None
 
-    job = PoseJob.objects.select_related("video").filter(pk=job_id).first()
+
+@shared_task(bind=True, name="poseapp.tasks.run_pose_job", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
+def run_pose_job(self, job_id: int) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from ml.export import FILE_NAMES, export_all
+    from ml.pipeline import Cancelled, PipelineError, PipelineOptions, run_pipeline
+    from ml.video import VideoError, probe
+
+    job = PoseJob.objects.select_related("video", "lifter").filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return  # deleted, or a re-delivered task for a job that already ended: nothing to do
+    job.delete_files()  # a re-delivered task starts over
     job.work_dir.mkdir(parents=True, exist_ok=True)
-    job.frames_log_path.unlink(missing_ok=True)  # a re-delivered task starts over
-    _set(job, status=PoseJob.Status.RUNNING, started_at=timezone.now(), task_id=self.request.id or "",
-         stage="decode", progress_done=0, progress_total=0, error="")
+    _set(job, status=PoseJob.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+         task_id=self.request.id or job.task_id, stage="decode", progress_done=0, progress_total=0, error="")
     stream.send(job.pk, {"type": "status", "status": job.status, "message": ""})
-
     last_saved = [0.0]
 
     def on_progress(stage: str, done: int, total: int) -> None:
@@ -51,9 +77,9 @@ def run_pose_job(self, job_id: int) -> None:
         if playable.poll():
             stream.send(job.pk, stream.video_message(job))
         now = time.monotonic()
-        if now - last_saved[0] > 0.5 or done >= total:  # the DB row is for page loads: no need for every frame
+        if now - last_saved[0] > 1.0 or done >= total:  # the row is for page loads and the stale check
             last_saved[0] = now
-            _set(job, stage=stage, progress_done=done, progress_total=total)
+            _set(job, stage=stage, progress_done=done, progress_total=total, heartbeat_at=timezone.now())
 
     def on_frames(start, kp2d, kp3d) -> None:
         message = stream.frames_message(start, kp2d, kp3d)
@@ -65,30 +91,89 @@ def run_pose_job(self, job_id: int) -> None:
 
     source = job.video.file.path
     playable = BrowserCopy(source, job.playable_video_path)
-    options = PipelineOptions(checkpoint=settings.POSENET_CHECKPOINT or None)
+    options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity)
     try:
-        from ml.video import probe
-
         info = probe(source)
         _set(job, fps=info.fps, width=info.width, height=info.height)
         stream.send(job.pk, stream.meta_message(job))
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
                               should_stop=should_stop)
-        on_progress("save", 0, 1)
-        result.save_json(job.result_path)
+        _set(job, model_name=result.model["name"])
+        on_progress("export", 0, len(EXPORT_FORMATS))
+        export_all(result, job.work_dir, EXPORT_FORMATS, video_path=source)
+        assert job.result_path.name == FILE_NAMES["json"]
         if playable.finish():
             stream.send(job.pk, stream.video_message(job))
         _set(job, status=PoseJob.Status.SUCCEEDED, stage="done", frame_count=result.frame_count,
-             model_name=result.model["name"], timings=result.timings, finished_at=timezone.now(),
+             timings=result.timings, finished_at=timezone.now(),
              progress_done=result.frame_count, progress_total=result.frame_count)
     except Cancelled:
         playable.finish(kill=True)
         _set(job, status=PoseJob.Status.CANCELLED, finished_at=timezone.now(), error="The job was cancelled.")
     except (VideoError, PipelineError) as exc:
-        playable.finish(kill=True)
-        _set(job, status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=str(exc))
+        _fail(job, playable, str(exc))
+    except SoftTimeLimitExceeded:
+        _fail(job, playable, "This video took too long to process. Please upload a shorter clip.")
     except Exception:
         log.exception("pose job %s failed", job.pk)
-        playable.finish(kill=True)
-        _set(job, status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=INTERNAL_ERROR)
+        _fail(job, playable, INTERNAL_ERROR)
     stream.send(job.pk, stream.status_message(job))
+
+
+def _fail(job: PoseJob, playable: BrowserCopy, message: str) -> None:
+    """Failed jobs keep no partial results (a browser copy of a real video is kept for the page)."""
+    playable.finish(kill=True)
+    keep = {job.playable_video_path}
+    for path in job.work_dir.glob("*"):
+        if path not in keep:
+            path.unlink(missing_ok=True)
+    _set(job, status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message)
+
+
+@shared_task(bind=True, name="poseapp.tasks.run_training_job", soft_time_limit=24 * 3600)
+def run_training_job(self, job_id: int) -> None:
+    from ml.train import TrainConfig, train
+
+    job = TrainingJob.objects.filter(pk=job_id).first()
+    if job is None or job.is_terminal:
+        return
+    _set(job, status=TrainingJob.Status.RUNNING, started_at=timezone.now(), history=[], error="",
+         task_id=self.request.id or job.task_id)
+    data_dir = Path(job.data_dir)
+    if not (data_dir / "data_3d_h36m.npz").is_file():
+        _set(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
+             error=f"The dataset folder {job.data_dir} has no data_3d_h36m.npz. Set 'Data dir' to a folder in "
+                   "VideoPose3D's layout (data_3d_h36m.npz, data_2d_h36m_<keypoints>.npz) on the training worker.")
+        return
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    extra = {k: v for k, v in (job.extra_config or {}).items() if k in known}
+    cfg = TrainConfig(**{**extra, "name": job.name, "arch": job.arch, "frames": job.frames, "epochs": job.epochs,
+                         "lr": job.lr, "batch_size": job.batch_size, "data_dir": str(data_dir),
+                         "keypoints": job.keypoints, "out": str(job.out_dir)})
+
+    def callback(event: dict):
+        cancelled = TrainingJob.objects.filter(pk=job.pk, status=TrainingJob.Status.CANCELLED).exists()
+        if event.get("event") == "epoch":
+            row = {k: event.get(k) for k in ("epoch", "epochs", "loss", "val_mpjpe", "lr", "elapsed_s")}
+            job.history = [*job.history, row]
+            TrainingJob.objects.filter(pk=job.pk).update(history=job.history)
+        return not cancelled
+
+    try:
+        summary = train(cfg, callback=callback, progress=False)
+    except Exception as exc:  # noqa: BLE001 - training errors are shown to staff, who can act on them
+        log.exception("training job %s failed", job.pk)
+        _set(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(), error=f"Training failed: {exc}")
+        return
+    job.refresh_from_db(fields=["status"])
+    if job.status == TrainingJob.Status.CANCELLED:
+        _set(job, finished_at=timezone.now())
+        return
+    best = Path(summary["out"]) / "best.pt"
+    model, _ = LifterModel.objects.update_or_create(
+        name=f"{job.name} (training #{job.pk})",
+        defaults={"checkpoint": str(best.resolve()), "arch": job.arch, "training_job": job,
+                  "metrics": {"val_mpjpe_mm": round(summary["best_val_mpjpe"], 2), "epochs": len(job.history),
+                              "keypoints": job.keypoints, "frames": job.frames}},
+    )
+    _set(job, status=TrainingJob.Status.SUCCEEDED, finished_at=timezone.now(), checkpoint=str(best.resolve()))

@@ -1,61 +1,60 @@
+import json
+
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
+from . import jobs
 from .forms import SignUpForm, UploadForm
-from .models import PoseJob, Video
-from .tasks import enqueue_pose_job
+from .models import ApiToken, PoseJob
 from .video_response import ranged_file_response
 
 
 def visible_job_or_404(request, job_id: int) -> PoseJob:
-    job = get_object_or_404(PoseJob.objects.select_related("video"), pk=job_id)
+    job = get_object_or_404(PoseJob.objects.select_related("video", "lifter"), pk=job_id)
     if not job.visible_to(request.user):
         raise Http404("No such job")  # 404, not 403: do not reveal that the job exists
+    job.fail_if_stale()
     return job
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def home(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None,
+                      too_large=getattr(request, "upload_too_large", False))
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["video"]
-        video = Video.objects.create(owner=request.user, file=upload, original_name=upload.name[:255],
-                                     size_bytes=upload.size)
-        job = PoseJob.objects.create(owner=request.user, video=video)
-        enqueue_pose_job(job)
+        job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
+                                      form.cleaned_data["smoothing"])
         return redirect(job)
-    jobs = PoseJob.objects.filter(owner=request.user).select_related("video")[:50]
-    return render(request, "poseapp/home.html", {"form": form, "jobs": jobs}, status=400 if form.errors else 200)
+    own = PoseJob.objects.filter(owner=request.user).select_related("video")[:50]
+    return render(request, "poseapp/home.html", {"form": form, "jobs": own}, status=400 if form.errors else 200)
 
 
 @login_required
 def job_detail(request, job_id: int):
     job = visible_job_or_404(request, job_id)
-    return render(request, "poseapp/job.html", {"job": job})
+    return render(request, "poseapp/job.html", {"job": job, "downloads": json.dumps(jobs.download_urls(job))})
 
 
 @login_required
 def job_status(request, job_id: int):
-    job = visible_job_or_404(request, job_id)
-    return JsonResponse({
-        "id": job.pk, "status": job.status, "stage": job.stage, "done": job.progress_done,
-        "total": job.progress_total, "error": job.error, "model": job.model_name,
-        "frame_count": job.frame_count, "timings": job.timings,
-    })
+    return JsonResponse(jobs.job_json(visible_job_or_404(request, job_id)))
+
+
+@login_required
+def job_download(request, job_id: int, fmt: str):
+    return jobs.download_response(visible_job_or_404(request, job_id), fmt)
 
 
 @login_required
 def job_result(request, job_id: int):
-    job = visible_job_or_404(request, job_id)
-    if job.status != PoseJob.Status.SUCCEEDED or not job.result_path.exists():
-        raise Http404("The result is not ready")
-    stem = job.video.original_name.rsplit(".", 1)[0][:60] or f"job{job.pk}"
-    return FileResponse(open(job.result_path, "rb"), as_attachment=True, filename=f"{stem}.result.json",
-                        content_type="application/json")
+    return jobs.download_response(visible_job_or_404(request, job_id), "json")
 
 
 @login_required
@@ -64,6 +63,49 @@ def job_video(request, job_id: int):
     if not job.playable_video_path.exists():
         raise Http404("The browser copy of this video is not ready yet")
     return ranged_file_response(request, job.playable_video_path, "video/mp4")
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id: int):
+    job = visible_job_or_404(request, job_id)
+    if jobs.cancel(job):
+        messages.info(request, "The job was cancelled.")
+    return redirect(job)
+
+
+@login_required
+@require_POST
+def job_retry(request, job_id: int):
+    job = visible_job_or_404(request, job_id)
+    new = jobs.retry(job)
+    if new is None:
+        messages.error(request, "This job cannot be retried: it is still running, or its video is gone.")
+        return redirect(job)
+    return redirect(new)
+
+
+@login_required
+@require_POST
+def job_delete(request, job_id: int):
+    job = visible_job_or_404(request, job_id)
+    name = job.video.original_name
+    jobs.delete(job)
+    messages.info(request, f"The job for {name} and its files were deleted.")
+    return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token(request):
+    token = ApiToken.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        if token:
+            token.delete()
+        token = ApiToken.objects.create(user=request.user)
+        messages.info(request, "A new API token was created; the old one no longer works.")
+        return redirect("api-token")
+    return render(request, "poseapp/token.html", {"token": token, "now": timezone.now()})
 
 
 @require_http_methods(["GET", "POST"])

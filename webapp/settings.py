@@ -99,6 +99,8 @@ MEDIA_URL = "/media/"  # never served publicly: downloads go through owner-check
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 POSENET_MAX_UPLOAD_MB = env_int("POSENET_MAX_UPLOAD_MB", 500)
+POSENET_MAX_DURATION_S = env_int("POSENET_MAX_DURATION_S", 20 * 60)
+FILE_UPLOAD_HANDLERS = ["poseapp.uploads.SizeLimitedUploadHandler"]
 
 # Redis is the Celery broker and the Channels layer. `make run` starts a private one when unset.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -111,7 +113,8 @@ CHANNEL_LAYERS = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"}}
+CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"},
+                      "poseapp.tasks.run_training_job": {"queue": "train"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

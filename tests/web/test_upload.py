@@ -9,11 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def no_queue(monkeypatch):
-    """These tests are about the web side: record what would be queued instead of needing a worker."""
-    queued = []
-    monkeypatch.setattr("poseapp.views.enqueue_pose_job", queued.append)
-    return queued
+def no_queue():
+    """These tests run inside a transaction that is rolled back, so the on-commit callbacks that
+    would queue jobs never run: nothing reaches the broker. (Queueing is covered by tests/integration.)"""
 
 
 def test_anonymous_is_sent_to_sign_in(client):
@@ -22,23 +20,24 @@ def test_anonymous_is_sent_to_sign_in(client):
     assert reverse("login") in response["Location"]
 
 
-def test_owner_upload_creates_a_queued_job(client, owner, people_clip, no_queue, settings, tmp_path):
+def test_owner_upload_creates_a_queued_job(client, owner, people_clip, settings, tmp_path,
+                                          django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     client.force_login(owner)
-    with open(people_clip, "rb") as f:
+    with django_capture_on_commit_callbacks(execute=False) as queued, open(people_clip, "rb") as f:
         response = client.post(reverse("home"), {"video": f})
     job = PoseJob.objects.get()
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
-    assert job.owner == owner and job.status == "queued" and no_queue == [job]
+    assert job.owner == owner and job.status == "queued" and len(queued) == 1
     video = Video.objects.get()
     assert video.original_name == people_clip.name and video.size_bytes == people_clip.stat().st_size
     assert (tmp_path / video.file.name).read_bytes() == people_clip.read_bytes()
 
 
-def test_unsafe_file_name_is_sanitised(client, owner, no_queue, settings, tmp_path):
+def test_unsafe_file_name_is_sanitised(client, owner, no_queue, settings, tmp_path, people_clip):
     settings.MEDIA_ROOT = tmp_path
     client.force_login(owner)
-    upload = SimpleUploadedFile("../../etc/pass wd.mp4", b"x" * 100)
+    upload = SimpleUploadedFile("../../etc/pass wd.mp4", people_clip.read_bytes())
     client.post(reverse("home"), {"video": upload})
     stored = Video.objects.get().file.name
     assert ".." not in stored and stored.startswith("uploads/") and stored.endswith("pass_wd.mp4")
@@ -49,7 +48,7 @@ def test_empty_file_is_rejected_with_a_message(client, owner, no_queue):
     response = client.post(reverse("home"), {"video": SimpleUploadedFile("empty.mp4", b"")})
     assert response.status_code == 400
     assert "empty" in response.content.decode().lower()
-    assert not PoseJob.objects.exists() and no_queue == []
+    assert not PoseJob.objects.exists()
 
 
 def test_home_lists_only_my_jobs(client, owner, other_user):
@@ -58,3 +57,38 @@ def test_home_lists_only_my_jobs(client, owner, other_user):
     client.force_login(owner)
     page = client.get(reverse("home")).content.decode()
     assert "mine.mp4" in page and "theirs.mp4" not in page and mine.get_absolute_url() in page
+
+
+def test_non_video_gives_a_failed_job_with_a_message_and_keeps_no_bytes(client, owner, not_a_video, settings,
+                                                                         tmp_path, django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=False) as queued, open(not_a_video, "rb") as f:
+        response = client.post(reverse("home"), {"video": f})
+    job = PoseJob.objects.get()
+    assert response["Location"] == job.get_absolute_url() and queued == []
+    assert job.status == "failed" and "not a video" in job.error
+    assert not any((tmp_path / "uploads").rglob("holiday*"))
+    assert job.error in client.get(job.get_absolute_url()).content.decode()
+
+
+def test_upload_over_the_size_limit_is_refused_while_streaming(client, owner, people_clip, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.POSENET_MAX_UPLOAD_MB = 0  # every non-empty file is too large
+    client.force_login(owner)
+    with open(people_clip, "rb") as f:
+        response = client.post(reverse("home"), {"video": f})
+    assert response.status_code == 400
+    assert "larger than the 0 MB limit" in response.content.decode()
+    assert not PoseJob.objects.exists() and not (tmp_path / "uploads").exists()
+
+
+def test_upload_over_the_duration_limit_fails_with_a_message(client, owner, people_clip, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.POSENET_MAX_DURATION_S = 5  # the clip is 12 s
+    client.force_login(owner)
+    with open(people_clip, "rb") as f:
+        client.post(reverse("home"), {"video": f})
+    job = PoseJob.objects.get()
+    assert job.status == "failed"
+    assert job.error == "This video is 12 seconds long; the limit is 5 seconds. Please trim it and upload it again."

@@ -1,0 +1,96 @@
+"""JSON API (docs/api.md): session or `Authorization: Token <key>` authentication.
+
+    POST /api/jobs/                     upload (multipart: video, optional smoothing, model id) → 201 job
+    GET  /api/jobs/                     your jobs
+    GET  /api/jobs/<id>/                one job's status
+    GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | mp4
+    POST /api/jobs/<id>/cancel/         cancel a queued or running job
+"""
+from functools import wraps
+
+from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import jobs
+from .forms import UploadForm
+from .models import ApiToken, PoseJob
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def api_view(methods):
+    """Authenticate by token (no CSRF: not a browser session) or by session (CSRF enforced on writes)."""
+    def decorate(view):
+        @csrf_exempt
+        @require_http_methods(methods)
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            if header.startswith("Token "):
+                token = ApiToken.objects.select_related("user").filter(key=header[6:].strip()).first()
+                if token is None or not token.user.is_active:
+                    return _error(401, "Invalid API token.")
+                request.user = token.user
+            elif not request.user.is_authenticated:
+                return _error(401, "Sign in, or send 'Authorization: Token <key>' (see /account/token/).")
+            elif request.method not in ("GET", "HEAD", "OPTIONS"):
+                if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+                    return _error(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
+            return view(request, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _visible(request, job_id):
+    job = PoseJob.objects.select_related("video", "lifter").filter(pk=job_id).first()
+    if job is None or not job.visible_to(request.user):
+        return None
+    job.fail_if_stale()
+    return job
+
+
+@api_view(["GET", "POST"])
+def jobs_collection(request):
+    if request.method == "GET":
+        own = PoseJob.objects.filter(owner=request.user).select_related("video", "lifter")[:200]
+        return JsonResponse({"jobs": [jobs.job_json(j) for j in own]})
+    form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))
+    if not form.is_valid():
+        return JsonResponse({"error": "The upload was rejected.", "fields": {k: list(v) for k, v in form.errors.items()}},
+                            status=400)
+    job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
+                                  form.cleaned_data["smoothing"])
+    return JsonResponse(jobs.job_json(job), status=201)
+
+
+@api_view(["GET"])
+def job_item(request, job_id: int):
+    job = _visible(request, job_id)
+    return JsonResponse(jobs.job_json(job)) if job else _error(404, "No such job.")
+
+
+@api_view(["GET"])
+def job_result(request, job_id: int, fmt: str):
+    job = _visible(request, job_id)
+    if job is None:
+        return _error(404, "No such job.")
+    if job.status != PoseJob.Status.SUCCEEDED:
+        return _error(409, f"The job is {job.status}; results exist once it has succeeded.")
+    if fmt not in jobs.DOWNLOADS:
+        return _error(404, f"Unknown format {fmt!r}; use one of {', '.join(jobs.DOWNLOADS)}.")
+    return jobs.download_response(job, fmt)
+
+
+@api_view(["POST"])
+def job_cancel(request, job_id: int):
+    job = _visible(request, job_id)
+    if job is None:
+        return _error(404, "No such job.")
+    if not jobs.cancel(job):
+        return _error(409, f"The job is already {job.status}.")
+    job.refresh_from_db()
+    return JsonResponse(jobs.job_json(job))

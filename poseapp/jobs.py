@@ -1,0 +1,103 @@
+"""Pose-job operations shared by the HTML views and the JSON API (one place for each rule)."""
+from celery import current_app
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from . import stream
+from .models import LifterModel, PoseJob, Video
+from .tasks import enqueue_pose_job
+from .uploads import video_problem
+
+DOWNLOADS = {  # format: (file name in the job folder, content type, label)
+    "json": ("result.json", "application/json", "JSON"),
+    "csv": ("result.csv", "text/csv; charset=utf-8", "CSV"),
+    "npz": ("result.npz", "application/octet-stream", "NPZ"),
+    "bvh": ("result.bvh", "application/octet-stream", "BVH"),
+    "mp4": ("overlay.mp4", "video/mp4", "Overlay MP4"),
+}
+
+
+def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothing: str = "light") -> PoseJob:
+    """Store the upload, check that it is a usable video, and queue it; an unusable file gives a failed
+    job with the reason (and its bytes are not kept)."""
+    with transaction.atomic():
+        video = Video.objects.create(owner=user, file=upload, original_name=upload.name[:255], size_bytes=upload.size)
+        job = PoseJob.objects.create(owner=user, video=video, lifter=lifter or LifterModel.active(),
+                                     smoothing=smoothing)
+        problem = video_problem(video.file.path)
+        if problem:
+            video.file.delete(save=True)  # not a usable video: do not keep its bytes
+            job.status, job.error, job.finished_at = PoseJob.Status.FAILED, problem, timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+        else:
+            enqueue_pose_job(job)
+    return job
+
+
+def cancel(job: PoseJob) -> bool:
+    if job.is_terminal:
+        return False
+    updated = PoseJob.objects.filter(pk=job.pk, status__in=[PoseJob.Status.QUEUED, PoseJob.Status.RUNNING]).update(
+        status=PoseJob.Status.CANCELLED, error="The job was cancelled.", finished_at=timezone.now())
+    if not updated:
+        return False
+    if job.task_id:
+        # A queued task is dropped; a running one stops cooperatively (it checks the status between frames).
+        current_app.control.revoke(job.task_id)
+    job.refresh_from_db()
+    stream.send(job.pk, stream.status_message(job))
+    return True
+
+
+def retry(job: PoseJob) -> PoseJob | None:
+    if not job.is_terminal or not job.video.file or not job.video.file.storage.exists(job.video.file.name):
+        return None
+    with transaction.atomic():
+        new = PoseJob.objects.create(owner=job.owner, video=job.video, lifter=job.lifter,
+                                     smoothing=job.smoothing, complexity=job.complexity)
+        enqueue_pose_job(new)
+    return new
+
+
+def delete(job: PoseJob) -> None:
+    cancel(job)
+    job.delete_files()
+    video = job.video
+    job.delete()
+    if not video.jobs.exists():
+        video.file.delete(save=False)
+        video.delete()
+
+
+def download_urls(job: PoseJob) -> dict:
+    return {fmt: reverse("job-download", args=[job.pk, fmt]) for fmt in DOWNLOADS}
+
+
+def download_response(job: PoseJob, fmt: str) -> FileResponse:
+    if fmt not in DOWNLOADS:
+        raise Http404("Unknown format")
+    name, content_type, _ = DOWNLOADS[fmt]
+    path = job.work_dir / name
+    if job.status != PoseJob.Status.SUCCEEDED or not path.exists():
+        raise Http404("The result is not ready")
+    stem = job.video.original_name.rsplit(".", 1)[0][:60] or f"job{job.pk}"
+    filename = f"{stem}.overlay.mp4" if fmt == "mp4" else f"{stem}.result.{fmt}"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)
+
+
+def job_json(job: PoseJob) -> dict:
+    ready = job.status == PoseJob.Status.SUCCEEDED
+    return {
+        "id": job.pk, "video": job.video.original_name, "status": job.status, "stage": job.stage,
+        "progress": {"done": job.progress_done, "total": job.progress_total,
+                     "percent": round(100 * job.progress_done / job.progress_total, 1) if job.progress_total else 0},
+        "eta_seconds": job.eta_seconds, "error": job.error, "model": job.model_name or
+        (job.lifter.name if job.lifter_id else ""), "smoothing": job.smoothing, "frame_count": job.frame_count,
+        "fps": job.fps, "timings": job.timings,
+        "created_at": job.created_at.isoformat(), "started_at": job.started_at and job.started_at.isoformat(),
+        "finished_at": job.finished_at and job.finished_at.isoformat(),
+        "url": job.get_absolute_url(), "websocket": f"/ws/jobs/{job.pk}/",
+        "results": {fmt: reverse("api-job-result", args=[job.pk, fmt]) for fmt in DOWNLOADS} if ready else {},
+    }

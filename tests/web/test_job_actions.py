@@ -1,0 +1,116 @@
+"""Cancel, retry, delete, downloads and the stale-worker rule, for owner / other user / anonymous."""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from poseapp.models import WORKER_LOST, PoseJob, Video
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def video(owner, settings, tmp_path, people_clip):
+    settings.MEDIA_ROOT = tmp_path
+    from django.core.files import File
+
+    v = Video(owner=owner, original_name="walk.mp4")
+    with open(people_clip, "rb") as f:
+        v.file.save("walk.mp4", File(f), save=True)
+    return v
+
+
+@pytest.fixture
+def running_job(owner, video):
+    return PoseJob.objects.create(owner=owner, video=video, status="running", started_at=timezone.now(),
+                                  heartbeat_at=timezone.now(), task_id="abc")
+
+
+@pytest.fixture
+def done_job(owner, video):
+    job = PoseJob.objects.create(owner=owner, video=video, status="succeeded")
+    job.work_dir.mkdir(parents=True)
+    for name in ("result.json", "result.csv", "result.npz", "result.bvh", "overlay.mp4"):
+        (job.work_dir / name).write_bytes(b"data")
+    return job
+
+
+def test_owner_cancels_a_running_job(client, owner, running_job):
+    client.force_login(owner)
+    client.post(reverse("job-cancel", args=[running_job.pk]))
+    running_job.refresh_from_db()
+    assert running_job.status == "cancelled" and running_job.finished_at
+
+
+@pytest.mark.parametrize("action", ["job-cancel", "job-retry", "job-delete"])
+def test_other_user_cannot_act(client, other_user, running_job, action):
+    client.force_login(other_user)
+    assert client.post(reverse(action, args=[running_job.pk])).status_code == 404
+    assert PoseJob.objects.get(pk=running_job.pk).status == "running"
+
+
+@pytest.mark.parametrize("action", ["job-cancel", "job-retry", "job-delete"])
+def test_anonymous_cannot_act(client, running_job, action):
+    assert client.post(reverse(action, args=[running_job.pk])).status_code == 302
+    assert PoseJob.objects.get(pk=running_job.pk).status == "running"
+
+
+def test_actions_need_post(client, owner, running_job):
+    client.force_login(owner)
+    assert client.get(reverse("job-cancel", args=[running_job.pk])).status_code == 405
+
+
+def test_retry_a_failed_job_makes_a_new_queued_job(client, owner, running_job, django_capture_on_commit_callbacks):
+    PoseJob.objects.filter(pk=running_job.pk).update(status="failed", error="x")
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("job-retry", args=[running_job.pk]))
+    new = PoseJob.objects.latest("pk")
+    assert new.pk != running_job.pk and new.status == "queued" and new.video == running_job.video
+    assert response["Location"] == new.get_absolute_url() and len(queued) == 1
+
+
+def test_delete_removes_the_job_and_its_files(client, owner, done_job):
+    client.force_login(owner)
+    upload = done_job.video.file.path
+    client.post(reverse("job-delete", args=[done_job.pk]))
+    assert not PoseJob.objects.exists() and not Video.objects.exists()
+    assert not done_job.work_dir.exists()
+    import os
+
+    assert not os.path.exists(upload)
+
+
+@pytest.mark.parametrize("fmt, content_type, filename", [
+    ("json", "application/json", "walk.result.json"),
+    ("csv", "text/csv; charset=utf-8", "walk.result.csv"),
+    ("npz", "application/octet-stream", "walk.result.npz"),
+    ("bvh", "application/octet-stream", "walk.result.bvh"),
+    ("mp4", "video/mp4", "walk.overlay.mp4"),
+])
+def test_downloads_have_type_and_name(client, owner, other_user, done_job, fmt, content_type, filename):
+    url = reverse("job-download", args=[done_job.pk, fmt])
+    assert client.get(url).status_code == 302  # anonymous
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
+    client.force_login(owner)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == content_type
+    assert f'filename="{filename}"' in response["Content-Disposition"]
+
+
+def test_a_job_whose_worker_died_does_not_stay_running(client, owner, running_job):
+    PoseJob.objects.filter(pk=running_job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    client.force_login(owner)
+    page = client.get(running_job.get_absolute_url()).content.decode()
+    running_job.refresh_from_db()
+    assert running_job.status == "failed" and running_job.error == WORKER_LOST
+    assert "stopped unexpectedly" in page
+
+
+def test_a_job_with_a_recent_heartbeat_stays_running(client, owner, running_job):
+    client.force_login(owner)
+    client.get(reverse("job-status", args=[running_job.pk]))
+    running_job.refresh_from_db()
+    assert running_job.status == "running"
