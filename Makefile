@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 VIEWER := frontend/dist/viewer.js
 
-.PHONY: run test test-slow venv frontend chromium clean
+.PHONY: run test test-slow venv frontend chromium docker-compose clean
 
 run: $(STAMP_RUN) $(VIEWER)
 	@mkdir -p var
@@ -15,7 +15,7 @@ run: $(STAMP_RUN) $(VIEWER)
 	$(PY) manage.py ensure_admin
 	$(PY) -m webapp.run
 
-test: $(STAMP_TEST) $(VIEWER) chromium
+test: $(STAMP_TEST) $(VIEWER) chromium docker-compose
 	cd frontend && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -46,6 +46,12 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Please install chromium (sudo apt-get install chromium)"; exit 1; fi; }
+
+# The compose-file test validates docker-compose.yml offline with Debian's docker-compose (no engine needed).
+docker-compose:
+	@command -v docker-compose >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq docker-compose; \
+	  else echo "Please install docker-compose (sudo apt-get install docker-compose)"; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var

@@ -118,6 +118,9 @@ CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"},
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With acks_late, Redis re-delivers an unacknowledged task after the visibility timeout: it must be
+# longer than the longest task (training: 24 h), or a second worker would start the same job.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 25 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Lifter checkpoint used by new jobs (the shipped default when unset).

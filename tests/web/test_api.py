@@ -1,0 +1,95 @@
+"""The JSON API: token and session authentication, owner / other user / anonymous."""
+import pytest
+from django.urls import reverse
+
+from poseapp.models import ApiToken, PoseJob, Video
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token(owner):
+    return ApiToken.objects.create(user=owner)
+
+
+@pytest.fixture
+def job(owner, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    job = PoseJob.objects.create(owner=owner, status="succeeded", frame_count=3,
+                                 video=Video.objects.create(owner=owner, original_name="walk.mp4"))
+    job.work_dir.mkdir(parents=True)
+    (job.work_dir / "result.json").write_text('{"format": "3dposenet-result"}')
+    return job
+
+
+def auth(token):
+    return {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+
+
+def test_list_and_status_with_a_token(client, token, job, other_user):
+    PoseJob.objects.create(owner=other_user, video=Video.objects.create(owner=other_user, original_name="x.mp4"))
+    listing = client.get(reverse("api-jobs"), **auth(token)).json()
+    assert [j["id"] for j in listing["jobs"]] == [job.pk]
+    status = client.get(reverse("api-job", args=[job.pk]), **auth(token)).json()
+    assert status["status"] == "succeeded" and status["results"]["json"].endswith("/result/json")
+
+
+def test_result_download_with_a_token(client, token, job):
+    response = client.get(reverse("api-job-result", args=[job.pk, "json"]), **auth(token))
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+
+
+def test_anonymous_gets_401(client, job):
+    assert client.get(reverse("api-jobs")).status_code == 401
+    assert client.get(reverse("api-job", args=[job.pk])).status_code == 401
+
+
+def test_bad_token_gets_401(client, job):
+    assert client.get(reverse("api-jobs"), HTTP_AUTHORIZATION="Token nope").status_code == 401
+
+
+def test_other_user_gets_404(client, job, other_user):
+    other = ApiToken.objects.create(user=other_user)
+    assert client.get(reverse("api-job", args=[job.pk]), **auth(other)).status_code == 404
+    assert client.get(reverse("api-job-result", args=[job.pk, "json"]), **auth(other)).status_code == 404
+    assert client.post(reverse("api-job-cancel", args=[job.pk]), **auth(other)).status_code == 404
+
+
+def test_upload_with_a_token_and_cancel(client, token, people_clip, settings, tmp_path,
+                                        django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=False) as queued, open(people_clip, "rb") as f:
+        response = client.post(reverse("api-jobs"), {"video": f, "smoothing": "strong"}, **auth(token))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["smoothing"] == "strong" and len(queued) == 1
+    cancel = client.post(reverse("api-job-cancel", args=[body["id"]]), **auth(token))
+    assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
+    assert client.post(reverse("api-job-cancel", args=[body["id"]]), **auth(token)).status_code == 409
+
+
+def test_upload_rejections_are_json(client, token):
+    response = client.post(reverse("api-jobs"), {}, **auth(token))
+    assert response.status_code == 400 and "video" in response.json()["fields"]
+
+
+def test_session_writes_need_csrf(owner, job):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    assert strict.get(reverse("api-jobs")).status_code == 200
+    assert strict.post(reverse("api-job-cancel", args=[job.pk])).status_code == 403
+
+
+def test_result_of_unfinished_job_is_409(client, token, job):
+    PoseJob.objects.filter(pk=job.pk).update(status="running")
+    assert client.get(reverse("api-job-result", args=[job.pk, "json"]), **auth(token)).status_code == 409
+
+
+def test_token_page_creates_a_token(client, owner):
+    client.force_login(owner)
+    client.post(reverse("api-token"))
+    key = ApiToken.objects.get(user=owner).key
+    assert key in client.get(reverse("api-token")).content.decode()
+    assert client.get(reverse("api-token")).status_code == 200
