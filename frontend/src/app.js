@@ -45,7 +45,6 @@ export class PoseViewerApp {
     this.userMovedCamera = false;
     this.pendingMoment = null;
     this.messageCount = 0;
-    this.roots = []; // root [x,y,z] per frame index (for the trail)
     this.videoState = this.videoUrl ? 'loading' : 'none'; // none | loading | ready | error
     this._expectVideoPause = 0;
     this._lastTick = null;
@@ -178,7 +177,7 @@ export class PoseViewerApp {
   _onFramesAdded(added) {
     for (const i of added) {
       const p = this.job.buffer.kp3d(i);
-      this.roots[i] = Array.isArray(p) && Array.isArray(p[ROOT_JOINT]) ? p[ROOT_JOINT] : null;
+      if (Array.isArray(p) && Array.isArray(p[ROOT_JOINT])) this.scene.setTrailPoint(i, p[ROOT_JOINT]);
     }
     if (!this.scene.framedOnce) this._autoFrame(true);
     else this._maybeReframe();
@@ -521,11 +520,7 @@ export class PoseViewerApp {
     const kp2d = buf.kp2d(k);
     const conf = Array.isArray(kp2d) ? kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null)) : null;
     this.scene.setPose(kp3d, conf);
-    if (this.scene.showTrail) {
-      const pts = [];
-      for (let i = 0; i <= k; i++) if (this.roots[i]) pts.push(this.roots[i]);
-      this.scene.setTrail(pts);
-    }
+    this.scene.showTrailUpTo(k);
     const v = this.ui.video;
     const vw = this.job.width || (v && v.videoWidth) || 16;
     const vh = this.job.height || (v && v.videoHeight) || 9;

@@ -158,9 +158,10 @@ export class SkeletonScene {
     }
 
     // trajectory trail on the floor
-    this.trailMax = 20000;
     this.trailGeom = new THREE.BufferGeometry();
-    this.trailGeom.setAttribute('position', new THREE.BufferAttribute(new Float32Array(this.trailMax * 3), 3));
+    this._trailCapacity = 0;
+    this._trailFilled = []; // slot i holds frame i's root
+    this._growTrail(4096);
     this.trailGeom.setDrawRange(0, 0);
     this.trail = new THREE.Line(this.trailGeom, new THREE.LineBasicMaterial({ color: COLORS.trail, transparent: true, opacity: 0.85 }));
     this.trail.frustumCulled = false;
@@ -270,19 +271,40 @@ export class SkeletonScene {
     this.requestRender();
   }
 
-  /** Trail through root positions (projected on the floor), e.g. frames 0..current. */
-  setTrail(points) {
-    const attr = this.trailGeom.getAttribute('position');
-    const n = Math.min(points.length, this.trailMax);
-    for (let k = 0; k < n; k++) {
-      const p = points[k];
-      attr.array[3 * k] = p[0];
-      attr.array[3 * k + 1] = 0.004;
-      attr.array[3 * k + 2] = p[2];
-    }
-    attr.needsUpdate = true;
-    this.trailGeom.setDrawRange(0, n);
-    this.trailGeom.computeBoundingSphere();
+  _growTrail(min) {
+    let cap = Math.max(this._trailCapacity, 1024);
+    while (cap < min) cap *= 2;
+    if (cap === this._trailCapacity) return;
+    const arr = new Float32Array(cap * 3);
+    const old = this.trailGeom.getAttribute('position');
+    if (old) arr.set(old.array);
+    const attr = new THREE.BufferAttribute(arr, 3);
+    attr.setUsage(THREE.DynamicDrawUsage);
+    this.trailGeom.setAttribute('position', attr);
+    this._trailCapacity = cap;
+  }
+
+  /** Record frame i's root position [x,y,z] (projected on the floor) for the trail. */
+  setTrailPoint(i, p) {
+    if (!Array.isArray(p) || !(i >= 0)) return;
+    this._growTrail(i + 1);
+    const a = this.trailGeom.getAttribute('position');
+    const put = (k) => {
+      a.array[3 * k] = +p[0];
+      a.array[3 * k + 1] = 0.004;
+      a.array[3 * k + 2] = +p[2];
+    };
+    put(i);
+    this._trailFilled[i] = true;
+    // a gap before i (frames not here yet): hold this point so that the line never jumps to 0,0
+    for (let k = i - 1; k >= 0 && !this._trailFilled[k]; k--) put(k);
+    a.needsUpdate = true;
+  }
+
+  /** Show the trail for frames 0..k. */
+  showTrailUpTo(k) {
+    const n = Math.max(0, Math.min(k + 1, this._trailCapacity));
+    if (this.trailGeom.drawRange.count !== n) this.trailGeom.setDrawRange(0, n);
     this.trail.visible = this.showTrail && n > 1;
     this.requestRender();
   }
@@ -405,7 +427,8 @@ export class NullScene {
   setParents() {}
   setPose() {}
   setFloorY() {}
-  setTrail() {}
+  setTrailPoint() {}
+  showTrailUpTo() {}
   setTrailVisible() {}
   setFollowRoot(v) { this.followRoot = !!v; }
   frame() { this.framedOnce = true; }
