@@ -520,7 +520,8 @@ export class PoseViewerApp {
     const kp2d = buf.kp2d(k);
     const conf = Array.isArray(kp2d) ? kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null)) : null;
     this.scene.setPose(kp3d, conf);
-    this.scene.showTrailUpTo(k);
+    // the path walked over the last 20 s
+    this.scene.showTrailUpTo(k, k - Math.round(20 * this.job.fps));
     const v = this.ui.video;
     const vw = this.job.width || (v && v.videoWidth) || 16;
     const vh = this.job.height || (v && v.videoHeight) || 9;

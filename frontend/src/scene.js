@@ -301,10 +301,13 @@ export class SkeletonScene {
     a.needsUpdate = true;
   }
 
-  /** Show the trail for frames 0..k. */
-  showTrailUpTo(k) {
-    const n = Math.max(0, Math.min(k + 1, this._trailCapacity));
-    if (this.trailGeom.drawRange.count !== n) this.trailGeom.setDrawRange(0, n);
+  /** Show the trail for frames from..k (default: all frames up to k). */
+  showTrailUpTo(k, from = 0) {
+    const end = Math.max(0, Math.min(k + 1, this._trailCapacity));
+    const start = Math.max(0, Math.min(from, end));
+    const n = end - start;
+    const r = this.trailGeom.drawRange;
+    if (r.start !== start || r.count !== n) this.trailGeom.setDrawRange(start, n);
     this.trail.visible = this.showTrail && n > 1;
     this.requestRender();
   }
