@@ -155,6 +155,10 @@ export class PoseViewerApp {
     this.messageCount++;
     const prevParents = this.job.parents.join(',');
     const r = this.job.apply(msg);
+    // The server makes a browser-playable copy of the upload while the job runs and says when it is ready.
+    if (msg && ((msg.type === 'video' && msg.url) || (msg.type === 'meta' && msg.video_ready))) {
+      this._reloadVideo(msg.url || this.videoUrl);
+    }
     if (r.type === 'meta') {
       this.clock.fps = this.job.fps;
       if (this.job.parents.join(',') !== prevParents) {
@@ -169,6 +173,7 @@ export class PoseViewerApp {
       this._onFramesAdded(r.added);
     } else if (r.type === 'status') {
       if (this.job.finished) this._onFinished();
+      this._renderDownloads();
     }
     this._updateStatusUI();
     this._updateTimelineUI();
@@ -243,7 +248,27 @@ export class PoseViewerApp {
     if (grow) this._autoFrame(false);
   }
 
+  /**
+   * Camera presets: 'front' looks along the video camera's axis (the world's +Z points at the
+   * camera), 'side' from the person's right, 'top' from above; 'free' leaves the camera alone.
+   */
+  setView(name) {
+    const dirs = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
+    const dir = dirs[name];
+    this.ui.viewSelect.value = dir ? name : 'free';
+    if (!dir) return;
+    const buf = this.job.buffer;
+    const { bounds } = this._allBounds();
+    let b = bounds;
+    if (this.scene.followRoot || name === 'front') {
+      b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
+    }
+    this.scene.frame(b, { animate: true, direction: dir });
+    this.userMovedCamera = true; // keep this view while frames arrive
+  }
+
   resetView() {
+    this.ui.viewSelect.value = 'free';
     this.userMovedCamera = false;
     if (!this.job.buffer.size) {
       this.scene.frame(null, { animate: true, keepDirection: false });
@@ -302,6 +327,17 @@ export class PoseViewerApp {
       if (Math.abs(v.playbackRate - this.speed) > 1e-3 && v.playbackRate > 0) this.setSpeed(v.playbackRate);
     });
     v.src = this.videoUrl;
+  }
+
+  _reloadVideo(url) {
+    const v = this.ui.video;
+    if (!v || !url || this.videoState === 'ready') return;
+    this.videoUrl = url;
+    this.videoState = 'loading';
+    this.ui.videoNote.hidden = true;
+    this.ui.videoPanel.classList.remove('pv-novideo');
+    v.src = url;
+    v.load();
   }
 
   _videoDrives() {
@@ -623,7 +659,8 @@ export class PoseViewerApp {
     const d = this.downloads || (this.resultUrl ? { json: this.resultUrl } : null);
     const box = this.ui.downloads;
     box.textContent = '';
-    if (!d || typeof d !== 'object') {
+    // Results exist only once the job has succeeded: no links that would answer 404 before that.
+    if (!d || typeof d !== 'object' || this.job.status !== 'succeeded') {
       box.hidden = true;
       return;
     }
@@ -656,6 +693,15 @@ export class PoseViewerApp {
       this.seek(Number(ui.slider.value));
     });
     ui.resetBtn.addEventListener('click', () => this.resetView());
+    ui.viewSelect.addEventListener('change', () => this.setView(ui.viewSelect.value));
+    this.scene.controls.addEventListener('start', () => {
+      ui.viewSelect.value = 'free';
+    });
+    ui.fullBtn.addEventListener('click', () => {
+      const el = ui.panel3d;
+      if (this.doc.fullscreenElement) this.doc.exitFullscreen();
+      else if (el.requestFullscreen) el.requestFullscreen().catch(() => {});
+    });
     ui.followBtn.addEventListener('click', () => {
       const on = !this.scene.followRoot;
       this.scene.setFollowRoot(on);
