@@ -13,6 +13,14 @@ import torch
 import torch.nn as nn
 
 
+def center_input(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """(B, F, J, 2) screen coords -> root-relative joints * scale, with the root's own screen
+    position kept in the root slot: translation is separated from pose, which makes the
+    mapping far easier to learn while the global position (perspective cue) stays available."""
+    rel = (x - x[:, :, :1]) * scale
+    return torch.cat([x[:, :, :1], rel[:, :, 1:]], dim=2)
+
+
 class ResidualMLP(nn.Module):
     """Per-frame residual block (Martinez et al. style): x + Drop(ReLU(LN(Linear(x)))) x2."""
 
@@ -38,6 +46,8 @@ class LSTMConfig:
     layers: int = 2            # stacked LSTM layers
     bidirectional: bool = True # sees past and future within the window (offline lifting)
     dropout: float = 0.1
+    center_input: bool = True  # feed root-relative 2D (x center_scale) + root position
+    center_scale: float = 4.0
 
 
 class LSTM_PoseNet(nn.Module):
@@ -67,6 +77,8 @@ class LSTM_PoseNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, F, J, C = x.shape
         assert J == self.config.num_joints and C == self.config.input_dim, x.shape
+        if self.config.center_input:
+            x = center_input(x, self.config.center_scale)
         e = self.embed(x.reshape(B, F, J * C))            # (B, F, d)
         h, _ = self.lstm(e)                                # (B, F, h)
         out = self.decode(e + self.proj(h))                # (B, F, J*3)
@@ -87,6 +99,8 @@ class TransformerConfig:
     heads: int = 8
     mlp_ratio: float = 2.0
     dropout: float = 0.1
+    center_input: bool = True  # feed root-relative 2D (x center_scale) + root position
+    center_scale: float = 4.0
 
 
 class TransformerLifter(nn.Module):
@@ -105,7 +119,8 @@ class TransformerLifter(nn.Module):
         self.joint_pos = nn.Parameter(torch.zeros(1, J, dj))
         sl = nn.TransformerEncoderLayer(dj, max(1, cfg.heads // 4), int(dj * cfg.mlp_ratio * 2),
                                         cfg.dropout, activation="gelu", batch_first=True, norm_first=True)
-        self.spatial = nn.TransformerEncoder(sl, cfg.spatial_layers, enable_nested_tensor=False)
+        self.spatial = (nn.TransformerEncoder(sl, cfg.spatial_layers, enable_nested_tensor=False)
+                        if cfg.spatial_layers > 0 else nn.Identity())
         self.frame_embed = nn.Sequential(nn.LayerNorm(J * dj), nn.Linear(J * dj, dt))
         self.frame_pos = nn.Parameter(torch.zeros(1, cfg.num_frames, dt))
         tl = nn.TransformerEncoderLayer(dt, cfg.heads, int(dt * cfg.mlp_ratio), cfg.dropout,
@@ -123,6 +138,8 @@ class TransformerLifter(nn.Module):
         B, F, J, C = x.shape
         cfg = self.config
         assert J == cfg.num_joints and C == cfg.input_dim and F <= cfg.num_frames, x.shape
+        if cfg.center_input:
+            x = center_input(x, cfg.center_scale)
         t = self.joint_embed(x.reshape(B * F, J, C)) + self.joint_pos     # (B*F, J, dj)
         t = self.spatial(t)
         f = self.frame_embed(t.reshape(B, F, J * cfg.joint_dim))         # (B, F, dt)
