@@ -34,6 +34,7 @@ export function mount(root = document.getElementById('viewer')) {
     setSpeed: (s) => app.setSpeed(s),
     setLoop: (on) => app.setLoop(on),
     resetView: () => app.resetView(),
+    setView: (name) => app.setView(name),
     goLive: () => app.goLive(),
     videoTime: () => app.videoTime(),
     videoFrame: () => {

@@ -326,10 +326,10 @@ export class SkeletonScene {
    * Point the camera so that bounds ({min,max}) fill the view, keeping the current viewing
    * direction once framed. With animate, the camera glides there (cancelled by user input).
    */
-  frame(bounds, { animate = false, keepDirection = this._framedOnce } = {}) {
+  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null } = {}) {
     const aspect = this.camera.aspect || 1;
-    let dir;
-    if (keepDirection) {
+    let dir = direction || undefined;
+    if (!dir && keepDirection) {
       const d = this.camera.position.clone().sub(this.controls.target);
       if (d.lengthSq() > 1e-8) dir = [d.x, Math.max(0.15 * d.length(), d.y), d.z];
     }

@@ -62,7 +62,12 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.resetBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-reset', title: 'Reset view', text: 'Reset view' });
   ui.followBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-follow', title: 'Keep the camera on the person', 'aria-pressed': 'false', text: 'Follow' });
   ui.trailBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-trail', title: 'Show the path walked', 'aria-pressed': 'true', text: 'Trail' });
-  ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.resetBtn, ui.followBtn, ui.trailBtn]);
+  ui.viewSelect = el(doc, 'select', { class: 'pv-view', title: 'Camera view', 'aria-label': 'Camera view' });
+  for (const [v, label] of [['free', 'Free view'], ['front', 'Camera view'], ['side', 'Side view'], ['top', 'Top view']]) {
+    ui.viewSelect.appendChild(el(doc, 'option', { value: v, text: label }));
+  }
+  ui.fullBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-full', title: 'Full screen', 'aria-label': 'Full screen', text: '⤢' });
+  ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.viewSelect, ui.resetBtn, ui.followBtn, ui.trailBtn, ui.fullBtn]);
   ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge, ui.liveBtn]);
 
   // video + 2D overlay

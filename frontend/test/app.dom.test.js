@@ -157,6 +157,17 @@ describe('viewer page', () => {
     expect(pv.playing).toBe(true);
     expect(pv.currentFrame).toBeLessThan(59);
     expect(pv.momentLink()).toMatch(/#t=\d+\.\d{3}$/);
+    // camera presets and toggles work without WebGL too
+    pv.setView('front');
+    expect(document.querySelector('.pv-view').value).toBe('front');
+    pv.resetView();
+    expect(document.querySelector('.pv-view').value).toBe('free');
+    document.querySelector('.pv-follow').click();
+    expect(document.querySelector('.pv-follow').getAttribute('aria-pressed')).toBe('true');
+    document.querySelector('.pv-trail').click();
+    document.querySelector('.pv-overlay-btn').click();
+    document.querySelector('.pv-loop').click();
+    expect(pv.loop).toBe(false);
   });
 
   it('a failed job shows the sentence, never a stack trace', () => {
