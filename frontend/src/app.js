@@ -638,6 +638,7 @@ export class PoseViewerApp {
     } else if (Number(ui.slider.value) !== this.currentFrame) {
       ui.slider.value = String(this.currentFrame);
     }
+    ui.slider.setAttribute('aria-valuetext', `Frame ${this.currentFrame + 1} of ${len}, ${formatTime(frameToTime(this.currentFrame, fps))}`);
     const pct = len > 0 ? (100 * job.available) / len : 0;
     ui.buffer.style.width = `${Math.min(100, pct)}%`;
     const playPct = len > 1 ? (100 * this.currentFrame) / max : 0;
