@@ -18,7 +18,8 @@ const FRAMES = +(args.frames || 185);
 const FPS = +(args.fps || 25);
 const RATE = +(args.rate || 40); // frames produced per second by the fake worker
 const CHUNK = +(args.chunk || 8);
-const VIDEO = args.video || '';
+const VIDEO = args.video && fs.existsSync(args.video) ? args.video : '';
+if (args.video && !VIDEO) console.warn(`no such video: ${args.video} (serving the page without one)`);
 const W = +(args.width || 1280), H = +(args.height || 720);
 
 // one fake job: frames are "computed" over time from server start (or instantly with ?done=1)
