@@ -558,6 +558,7 @@ export class PoseViewerApp {
     this.scene.setPose(kp3d, conf);
     // the path walked over the last 20 s
     this.scene.showTrailUpTo(k, k - Math.round(20 * this.job.fps));
+    if (this._hoverJointIndex >= 0) this._updateTip(null);
     const v = this.ui.video;
     const vw = this.job.width || (v && v.videoWidth) || 16;
     const vh = this.job.height || (v && v.videoHeight) || 9;
@@ -695,6 +696,22 @@ export class PoseViewerApp {
     });
     ui.resetBtn.addEventListener('click', () => this.resetView());
     ui.viewSelect.addEventListener('change', () => this.setView(ui.viewSelect.value));
+    // hover a joint: its name, 2D confidence and 3D position
+    let pending = null;
+    ui.view3d.addEventListener('pointermove', (e) => {
+      if (e.buttons) { ui.tip.hidden = true; return; }
+      pending = e;
+      if (this._tipQueued) return;
+      this._tipQueued = true;
+      this.win.requestAnimationFrame(() => {
+        this._tipQueued = false;
+        this._hoverJoint(pending);
+      });
+    });
+    ui.view3d.addEventListener('pointerleave', () => {
+      this._hoverJointIndex = -1;
+      ui.tip.hidden = true;
+    });
     this.scene.controls.addEventListener('start', () => {
       ui.viewSelect.value = 'free';
     });
@@ -732,6 +749,38 @@ export class PoseViewerApp {
     this.win.addEventListener('resize', () => {
       this.displayedFrame = -1;
     });
+  }
+
+  _hoverJoint(e) {
+    const tip = this.ui.tip;
+    const j = e ? this.scene.pickJoint(e.clientX, e.clientY) : -1;
+    this._hoverJointIndex = j;
+    if (j < 0) {
+      tip.hidden = true;
+      return;
+    }
+    this._updateTip(e);
+  }
+
+  _updateTip(e) {
+    const j = this._hoverJointIndex;
+    const tip = this.ui.tip;
+    if (!(j >= 0)) return;
+    const buf = this.job.buffer;
+    const k = buf.nearest(this.currentFrame);
+    const p3 = buf.kp3d(k)?.[j];
+    const p2 = buf.kp2d(k)?.[j];
+    const name = (this.job.jointNames[j] || `joint ${j}`).replace(/_/g, ' ');
+    const parts = [name];
+    if (Array.isArray(p2) && p2.length > 2 && p2[2] != null) parts.push(`confidence ${(+p2[2]).toFixed(2)}`);
+    if (Array.isArray(p3)) parts.push(`(${p3.map((v) => (+v).toFixed(2)).join(', ')}) m`);
+    tip.textContent = parts.join(' · ');
+    if (e) {
+      const r = this.ui.panel3d.getBoundingClientRect();
+      tip.style.left = `${Math.min(e.clientX - r.left + 12, r.width - 200)}px`;
+      tip.style.top = `${Math.max(4, e.clientY - r.top - 30)}px`;
+    }
+    tip.hidden = false;
   }
 
   momentLink() {

@@ -265,6 +265,26 @@ export class SkeletonScene {
     this.requestRender();
   }
 
+  /**
+   * Joint under a pointer position (client coordinates), or -1. Picks the nearest visible joint
+   * within a few pixels on screen (spheres are small; an exact ray hit would be fiddly).
+   */
+  pickJoint(clientX, clientY, maxPx = 14) {
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    const x = clientX - rect.left, y = clientY - rect.top;
+    let best = -1, bestD = maxPx;
+    const v = new THREE.Vector3();
+    this.jointMeshes.forEach((m, j) => {
+      if (!m.visible) return;
+      v.copy(m.position).project(this.camera);
+      if (v.z > 1) return;
+      const sx = ((v.x + 1) / 2) * rect.width, sy = ((1 - v.y) / 2) * rect.height;
+      const d = Math.hypot(sx - x, sy - y);
+      if (d < bestD) { bestD = d; best = j; }
+    });
+    return best;
+  }
+
   setFloorY(y) {
     this.floor.position.y = y;
     this.trail.position.y = y;
@@ -428,6 +448,7 @@ export class NullScene {
     container.appendChild(note);
   }
   setParents() {}
+  pickJoint() { return -1; }
   setPose() {}
   setFloorY() {}
   setTrailPoint() {}

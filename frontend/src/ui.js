@@ -68,7 +68,8 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   }
   ui.fullBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-full', title: 'Full screen', 'aria-label': 'Full screen', text: '⤢' });
   ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.viewSelect, ui.resetBtn, ui.followBtn, ui.trailBtn, ui.fullBtn]);
-  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge, ui.liveBtn]);
+  ui.tip = el(doc, 'div', { class: 'pv-tip', hidden: true, role: 'tooltip' });
+  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge, ui.liveBtn, ui.tip]);
 
   // video + 2D overlay
   ui.overlayCanvas = el(doc, 'canvas', { class: 'pv-overlay', 'aria-label': '2D keypoints' });
