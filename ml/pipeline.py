@@ -67,6 +67,29 @@ def load_lifter(checkpoint: str | Path | None):
     return lifter
 
 
+# Human3.6M framing of a person, measured on its ground-truth 2D (S1, S9, every 20th frame) in
+# normalised screen coordinates (x / w * 2 - 1): the median sum of the 16 2D bone lengths, and the
+# median root position. The lifter has only ever seen people framed like this.
+H36M_SKELETON_SIZE = 1.63
+H36M_ROOT = np.array([0.045, -0.188])
+CANONICAL_SIDE = 1000  # pixels of the virtual square image the lifter is shown
+_PARENTS_OR_SELF = np.array([max(p, 0) for p in PARENTS])
+
+
+def canonical_view(window: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Re-frame a window of 2D keypoints (F,17,2+, pixels) as Human3.6M would have filmed the person:
+    scaled about the root so the median 2D skeleton size matches, root moved to H36M's median spot,
+    in a 1000×1000 virtual image. A person 80 px tall in a wide shot and one filling a phone's
+    portrait frame then look alike to the lifter; the 3D it returns is root-relative anyway."""
+    xy = window[..., :2].astype(np.float64)
+    norm = np.stack([xy[..., 0] / width * 2 - 1, xy[..., 1] / width * 2 - height / width], -1)
+    size = np.median(np.linalg.norm(norm - norm[:, _PARENTS_OR_SELF], axis=-1).sum(-1))
+    root = np.median(norm[:, 0], axis=0)
+    scale = H36M_SKELETON_SIZE / size if size > 1e-6 else 1.0
+    canon = (norm - root) * scale + H36M_ROOT
+    return ((canon + 1.0) * CANONICAL_SIDE / 2).astype(np.float32)  # square image: both axes alike
+
+
 class _GapFiller:
     """Holds per-frame 2D (17,3) and fills frames without a detection once their neighbours are known.
 
@@ -187,7 +210,8 @@ def run_pipeline(
 
     def lift_chunk(window: np.ndarray, kp2d_chunk: np.ndarray, a: int, b: int):
         t0 = time.perf_counter()
-        cam = lifter.lift_window(window[..., :2], info.width, info.height, conf=window[..., 2], flip=options.flip)
+        cam = lifter.lift_window(canonical_view(window, info.width, info.height), CANONICAL_SIDE, CANONICAL_SIDE,
+                                 conf=window[..., 2], flip=options.flip)
         world = aligner(cam[a:b], kp2d_chunk)  # stateful: chunks must arrive in order (one worker)
         t_lift[0] += time.perf_counter() - t0
         return world

@@ -43,6 +43,7 @@ def _detect_only(video: Path) -> tuple[np.ndarray, float]:
 
 
 def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> float:
+    from ml.pipeline import CANONICAL_SIDE, canonical_view
     from ml.postprocess import WorldAligner
 
     aligner = WorldAligner(fps, width, height)
@@ -53,7 +54,8 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> f
         if lo >= hi:
             break
         idx = np.clip(np.arange(c - F // 2, c - F // 2 + F), 0, T - 1)
-        cam = lifter.lift_window(kp[idx, :, :2], width, height, conf=kp[idx, :, 2])
+        cam = lifter.lift_window(canonical_view(kp[idx], width, height), CANONICAL_SIDE, CANONICAL_SIDE,
+                                 conf=kp[idx, :, 2])
         aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi])
     return time.perf_counter() - t0
 
