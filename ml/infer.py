@@ -35,7 +35,6 @@ def main(argv=None) -> int:
 
     from ml.export import export_all
     from ml.pipeline import PipelineError, PipelineOptions, run_pipeline
-    from ml.postprocess import bone_length_std_mm, jitter
     from ml.video import VideoError
 
     bars: dict[str, tqdm] = {}
@@ -65,9 +64,11 @@ def main(argv=None) -> int:
     t = result.timings
     print(f"{result.frame_count} frames, {t['fps']} frames/s end to end "
           f"({result.frame_count / result.fps:.1f} s of video in {t['total_s']} s); model: {result.model['name']}")
-    print(f"jitter {jitter(result.keypoints_3d, result.fps):.2f} m/s², "
-          f"bone-length std {bone_length_std_mm(result.keypoints_3d):.2f} mm, "
-          f"person detected in {int(result.detected.sum())}/{result.frame_count} frames")
+    q = result.quality
+    print(f"jitter (mean joint acceleration, root-relative) {q['jitter_raw']:.2f} m/s² raw → {q['jitter']:.2f} m/s² "
+          f"final ({args.smooth} smoothing); bone-length std {q['bone_length_std_mm_raw']:.1f} mm raw → "
+          f"{q['bone_length_std_mm']:.2f} mm final; person detected in {int(result.detected.sum())}/"
+          f"{result.frame_count} frames")
     for fmt, path in written.items():
         print(f"  {fmt:4s} {path}")
     return 0

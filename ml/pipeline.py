@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
-from ml.postprocess import SMOOTHING, WorldAligner
+from ml.postprocess import SMOOTHING, WorldAligner, quality
 from ml.result import PoseResult
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
 
@@ -280,11 +280,12 @@ def run_pipeline(
         detector.close()
 
     total = time.perf_counter() - t_start
+    kp3d = np.concatenate(kp3d_parts).astype(np.float32)
     return PoseResult(
         fps=info.fps, width=info.width, height=info.height,
         joint_names=list(JOINT_NAMES), parents=list(PARENTS),
         keypoints_2d=np.stack(filler.frames).astype(np.float32),
-        keypoints_3d=np.concatenate(kp3d_parts).astype(np.float32),
+        keypoints_3d=kp3d,
         detected=np.array(detected, dtype=bool),
         times=np.array(times, dtype=np.float64),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
@@ -292,5 +293,6 @@ def run_pipeline(
         detector=detector.name,
         timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},
+        quality=quality(np.concatenate(aligner.raw), kp3d, info.fps),
         source_name=Path(video_path).name,
     )

@@ -117,6 +117,7 @@ class WorldAligner:
     height: int
     smoothing: str = "light"
     _lengths: list = field(default_factory=list)
+    raw: list = field(default_factory=list)  # the lifter's root-relative poses, for quality figures
     _origin: np.ndarray | None = None
     _filter: OneEuro | None = None
 
@@ -128,6 +129,7 @@ class WorldAligner:
 
     def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray) -> np.ndarray:
         """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world."""
+        self.raw.append(pose_cam)
         self._lengths.append(bone_lengths(pose_cam))
         lengths = np.median(np.concatenate(self._lengths), axis=0)
         pose = with_bone_lengths(pose_cam, lengths)
@@ -141,3 +143,12 @@ class WorldAligner:
         floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])
         world[:, :, 1] -= floor[:, None]
         return world.astype(np.float32)
+
+
+def quality(raw_root_relative: np.ndarray, world: np.ndarray, fps: float) -> dict:
+    """Jitter (m/s²) and bone-length std (mm) of the lifter's raw output and of the final motion,
+    both root-relative so the root trajectory does not count as jitter."""
+    final = world - world[:, :1]
+    return {"jitter_raw": round(jitter(raw_root_relative, fps), 3), "jitter": round(jitter(final, fps), 3),
+            "bone_length_std_mm_raw": round(bone_length_std_mm(raw_root_relative), 3),
+            "bone_length_std_mm": round(bone_length_std_mm(final), 3)}

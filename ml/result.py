@@ -33,6 +33,7 @@ class PoseResult:
     model: dict = field(default_factory=dict)  # name, checkpoint, receptive_field
     detector: str = ""
     timings: dict = field(default_factory=dict)  # seconds per stage, and frames/s
+    quality: dict = field(default_factory=dict)  # jitter and bone-length std, raw vs final (ml.postprocess.quality)
     source_name: str = ""
 
     def __post_init__(self):
@@ -74,6 +75,7 @@ class PoseResult:
             "model": self.model,
             "detector": self.detector,
             "timings": self.timings,
+            "quality": self.quality,
             "detected": [bool(d) for d in self.detected],
             "gaps": self.gaps(),
             "time_s": np.round(self.times, 4).tolist(),
@@ -101,5 +103,5 @@ class PoseResult:
             keypoints_3d=np.asarray(d["keypoints_3d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
             detected=np.asarray(d["detected"], dtype=bool), times=np.asarray(d["time_s"], dtype=np.float64),
             model=d["model"], detector=d["detector"],
-            timings=d["timings"], source_name=d.get("source", ""),
+            timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),
         )
