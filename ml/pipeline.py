@@ -207,6 +207,7 @@ def run_pipeline(
     next_centre = 0  # chunk k holds the `hop` frames nearest the window centred on k * hop (as lift() does)
     lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")
     pending: deque = deque()  # futures of submitted chunks, in frame order
+    known_total = 0  # frames decoded, once decoding has finished (container counts lie)
 
     def lift_chunk(window: np.ndarray, kp2d_chunk: np.ndarray, a: int, b: int):
         t0 = time.perf_counter()
@@ -242,7 +243,7 @@ def run_pipeline(
             world = future.result()
             kp3d_parts.append(world)
             on_frames(lo, kp2d_chunk, world)
-            on_progress("lift", hi, max(len(filler.frames), total_hint))
+            on_progress("lift", hi, known_total or max(len(filler.frames), total_hint))
 
     try:
         t0 = time.perf_counter()
@@ -273,6 +274,7 @@ def run_pipeline(
                 "skeleton. Please upload a video in which the person stays in view most of the time."
             )
         filler.finish()
+        known_total = n
         submit_ready(final=True)
         deliver(wait=True)
     finally:
