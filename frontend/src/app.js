@@ -204,41 +204,61 @@ export class PoseViewerApp {
 
   // ---------------------------------------------------------------- camera
 
-  /** Bounds of (a sample of) every received pose, and the floor height they imply. */
+  /**
+   * From (a sample of) every received pose: `bounds` of everything (the whole path walked),
+   * `person` = the union of the poses relative to their root's floor position (a person-sized box
+   * that still holds every pose), and the floor height they imply.
+   */
   _allBounds() {
     const buf = this.job.buffer;
     const idx = buf.receivedIndices();
-    let b = null;
+    let b = null, person = null;
     const poses = [];
     const step = Math.max(1, Math.floor(idx.length / 200));
     for (let k = 0; k < idx.length; k += step) {
       const p = buf.kp3d(idx[k]);
       poses.push(p);
-      b = unionBounds(b, poseBounds(p));
+      const pb = poseBounds(p);
+      if (!pb) continue;
+      b = unionBounds(b, pb);
+      const r = rootXZ(p);
+      person = unionBounds(person, {
+        min: [pb.min[0] - r[0], pb.min[1], pb.min[2] - r[1]],
+        max: [pb.max[0] - r[0], pb.max[1], pb.max[2] - r[1]],
+      });
     }
-    return { bounds: b, floor: estimateFloor(poses) };
+    return { bounds: b, person, floor: estimateFloor(poses) };
+  }
+
+  /** The person-sized box placed at the current frame's root. */
+  _personBoundsNow(person) {
+    if (!person) return null;
+    const buf = this.job.buffer;
+    const r = rootXZ(buf.kp3d(buf.nearest(this.currentFrame)));
+    return { min: [person.min[0] + r[0], person.min[1], person.min[2] + r[1]], max: [person.max[0] + r[0], person.max[1], person.max[2] + r[1]] };
+  }
+
+  /** What the camera should frame: the person when following the root, else the whole path. */
+  _frameTarget() {
+    const all = this._allBounds();
+    return { ...all, target: this.scene.followRoot ? this._personBoundsNow(all.person) : all.bounds };
   }
 
   /**
-   * Frame the person: all frames so far (or the current pose when following the root).
+   * Frame the person (following) or everything so far (not following).
    * `initial`: first framing (jump); otherwise glide, and only if the user has not taken over.
    */
   _autoFrame(initial) {
-    const { bounds, floor } = this._allBounds();
+    const { bounds, floor, target } = this._frameTarget();
     if (!bounds) return;
     this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
-    let b = bounds;
-    if (this.scene.followRoot) {
-      const buf = this.job.buffer;
-      b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
-    }
     if (initial || !this.userMovedCamera) {
-      this.scene.frame(b, { animate: !initial });
+      this.scene.frame(target, { animate: !initial });
       this._framedBounds = bounds;
     }
   }
 
-  /** While the job runs, re-frame (gliding) when the person leaves the framed box. */
+  /** While the job runs and the camera is not following, re-frame when the path outgrows the view. */
   _maybeReframe() {
     if (this.userMovedCamera || this.scene.followRoot || !this._framedBounds) return;
     const { bounds } = this._allBounds();
@@ -257,13 +277,8 @@ export class PoseViewerApp {
     const dir = dirs[name];
     this.ui.viewSelect.value = dir ? name : 'free';
     if (!dir) return;
-    const buf = this.job.buffer;
-    const { bounds } = this._allBounds();
-    let b = bounds;
-    if (this.scene.followRoot || name === 'front') {
-      b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
-    }
-    this.scene.frame(b, { animate: true, direction: dir });
+    const { person } = this._allBounds();
+    this.scene.frame(this._personBoundsNow(person), { animate: true, direction: dir });
     this.userMovedCamera = true; // keep this view while frames arrive
   }
 
@@ -274,13 +289,8 @@ export class PoseViewerApp {
       this.scene.frame(null, { animate: true, keepDirection: false });
       return;
     }
-    const { bounds } = this._allBounds();
-    let b = bounds;
-    if (this.scene.followRoot) {
-      const buf = this.job.buffer;
-      b = poseBounds(buf.kp3d(buf.nearest(this.currentFrame))) || b;
-    }
-    this.scene.frame(b, { animate: true, keepDirection: false });
+    const { bounds, target } = this._frameTarget();
+    this.scene.frame(target, { animate: true, keepDirection: false });
     this._framedBounds = bounds;
   }
 
@@ -720,6 +730,7 @@ export class PoseViewerApp {
       if (this.doc.fullscreenElement) this.doc.exitFullscreen();
       else if (el.requestFullscreen) el.requestFullscreen().catch(() => {});
     });
+    ui.followBtn.setAttribute('aria-pressed', String(this.scene.followRoot));
     ui.followBtn.addEventListener('click', () => {
       const on = !this.scene.followRoot;
       this.scene.setFollowRoot(on);
@@ -856,6 +867,12 @@ export class PoseViewerApp {
     }
     if (handled) e.preventDefault();
   }
+}
+
+/** [x, z] of a pose's root joint (0, 0 when missing). */
+function rootXZ(pose) {
+  const r = Array.isArray(pose) ? pose[ROOT_JOINT] : null;
+  return Array.isArray(r) && Number.isFinite(+r[0]) && Number.isFinite(+r[2]) ? [+r[0], +r[2]] : [0, 0];
 }
 
 function parseJSON(s) {

@@ -62,12 +62,45 @@ function blobTexture() {
   return t;
 }
 
+/**
+ * The floor grid as a textured plane (1 m tiles, 0.5 m minor lines) that fades out with distance.
+ * A plane rather than GL lines: software rasterizers drop line segments that cross the near plane,
+ * which left the floor under the camera empty.
+ */
+function makeGridFloor(renderer, size = 30) {
+  const px = 256;
+  const c = document.createElement('canvas');
+  c.width = c.height = px;
+  const g = c.getContext('2d');
+  g.clearRect(0, 0, px, px);
+  g.fillStyle = 'rgba(150,160,180,0.55)'; // major lines (every metre), on the tile border
+  g.fillRect(0, 0, px, 3);
+  g.fillRect(0, 0, 3, px);
+  g.fillStyle = 'rgba(150,160,180,0.28)'; // minor lines (half metre)
+  g.fillRect(0, px / 2 - 1, px, 2);
+  g.fillRect(px / 2 - 1, 0, 2, px);
+  const tex = new THREE.CanvasTexture(c);
+  tex.wrapS = tex.wrapT = THREE.RepeatWrapping;
+  tex.repeat.set(size, size);
+  tex.anisotropy = renderer.capabilities.getMaxAnisotropy();
+  tex.colorSpace = THREE.SRGBColorSpace;
+  const fade = radialTexture([[0, 'rgba(255,255,255,1)'], [0.45, 'rgba(255,255,255,0.8)'], [1, 'rgba(255,255,255,0)']]);
+  const mesh = new THREE.Mesh(
+    new THREE.PlaneGeometry(size, size),
+    new THREE.MeshBasicMaterial({ map: tex, alphaMap: fade, transparent: true, depthWrite: false }),
+  );
+  mesh.rotation.x = -Math.PI / 2;
+  mesh.position.y = 0.0005;
+  mesh.renderOrder = -1;
+  return mesh;
+}
+
 export class SkeletonScene {
   constructor(container, { parents, onRender, quality = 'auto' } = {}) {
     this.container = container;
     this.onRender = onRender || (() => {});
     this.renderCount = 0;
-    this.followRoot = false;
+    this.followRoot = true; // keep the person in view when they walk (a no-op without a root trajectory)
     this.showTrail = true;
     this._needsRender = true;
     this._lastRoot = null;
@@ -115,7 +148,7 @@ export class SkeletonScene {
     // floor: a lit disc under the person (so that shadows read on a dark theme), grid, shadow catcher
     this.floor = new THREE.Group();
     this.stage = new THREE.Mesh(
-      new THREE.CircleGeometry(3.2, 48),
+      new THREE.CircleGeometry(2.4, 48),
       new THREE.MeshBasicMaterial({
         map: radialTexture([[0, 'rgba(120,130,150,0.55)'], [0.55, 'rgba(90,100,120,0.3)'], [1, 'rgba(60,66,80,0)']]),
         transparent: true,
@@ -125,9 +158,8 @@ export class SkeletonScene {
     this.stage.rotation.x = -Math.PI / 2;
     this.stage.position.y = -0.002;
     this.floor.add(this.stage);
-    const grid = new THREE.GridHelper(20, 40, 0x5a6270, 0x353b45);
-    grid.material.transparent = true;
-    grid.material.opacity = 0.8;
+    const grid = makeGridFloor(renderer);
+    this.grid = grid;
     this.floor.add(grid);
     const shadowPlane = new THREE.Mesh(
       new THREE.PlaneGeometry(40, 40),
@@ -136,6 +168,7 @@ export class SkeletonScene {
     shadowPlane.rotation.x = -Math.PI / 2;
     shadowPlane.position.y = 0.001;
     shadowPlane.receiveShadow = true;
+    this.shadowPlane = shadowPlane;
     shadowPlane.visible = high;
     this.floor.add(shadowPlane);
     scene.add(this.floor);
@@ -243,6 +276,15 @@ export class SkeletonScene {
         this.controls.update();
       }
       this._lastRoot = root;
+      // the lit disc stays under the person; the grid moves in whole cells (looks endless, stays put)
+      this.stage.position.x = root.x;
+      this.stage.position.z = root.z;
+      const cell = 1; // one texture tile
+      const gx = Math.round(root.x / cell) * cell, gz = Math.round(root.z / cell) * cell;
+      this.grid.position.x = gx;
+      this.grid.position.z = gz;
+      this.shadowPlane.position.x = gx;
+      this.shadowPlane.position.z = gz;
       if (this.blobs.length) {
         const fy = this.floor.position.y;
         const spots = [root, pts[3], pts[6]];
@@ -355,12 +397,6 @@ export class SkeletonScene {
     }
     const f = frameBounds(bounds, this.camera.fov, aspect, dir);
     const toTarget = new THREE.Vector3(...f.target);
-    this.stage.position.x = toTarget.x;
-    this.stage.position.z = toTarget.z;
-    if (bounds) {
-      const r = Math.max(1.6, 0.75 * Math.hypot(bounds.max[0] - bounds.min[0], bounds.max[2] - bounds.min[2]) + 1.2);
-      this.stage.scale.setScalar(r / 3.2);
-    }
     const toPos = new THREE.Vector3(...f.position);
     this.camera.near = Math.max(0.01, f.distance / 100);
     this.camera.far = Math.max(100, f.distance * 20);
@@ -437,7 +473,7 @@ export class SkeletonScene {
 export class NullScene {
   constructor(container, reason) {
     this.renderCount = 0;
-    this.followRoot = false;
+    this.followRoot = true;
     this.showTrail = false;
     this.framedOnce = false;
     this.quality = 'none';

@@ -60,7 +60,7 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.liveBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-golive', title: 'Jump to the newest frame', hidden: true, text: 'Go live ⟶' });
   ui.waitBadge = el(doc, 'div', { class: 'pv-badge pv-wait', text: 'Waiting for frames…' });
   ui.resetBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-reset', title: 'Reset view', text: 'Reset view' });
-  ui.followBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-follow', title: 'Keep the camera on the person', 'aria-pressed': 'false', text: 'Follow' });
+  ui.followBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-follow', title: 'Keep the camera on the person', 'aria-pressed': 'true', text: 'Follow' });
   ui.trailBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-trail', title: 'Show the path walked', 'aria-pressed': 'true', text: 'Trail' });
   ui.viewSelect = el(doc, 'select', { class: 'pv-view', title: 'Camera view', 'aria-label': 'Camera view' });
   for (const [v, label] of [['free', 'Free view'], ['front', 'Camera view'], ['side', 'Side view'], ['top', 'Top view']]) {

@@ -163,7 +163,7 @@ describe('viewer page', () => {
     pv.resetView();
     expect(document.querySelector('.pv-view').value).toBe('free');
     document.querySelector('.pv-follow').click();
-    expect(document.querySelector('.pv-follow').getAttribute('aria-pressed')).toBe('true');
+    expect(document.querySelector('.pv-follow').getAttribute('aria-pressed')).toBe('false');
     document.querySelector('.pv-trail').click();
     document.querySelector('.pv-overlay-btn').click();
     document.querySelector('.pv-loop').click();

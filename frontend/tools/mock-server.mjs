@@ -1,5 +1,6 @@
 // Dev harness: a stand-in for the Django job page + websocket, for trying the viewer by hand.
 //   node tools/mock-server.mjs [--port 8077] [--frames 185] [--fps 25] [--rate 40] [--video FILE]
+//                              [--result result.json]   (stream a real result instead of synthetic frames)
 // Page: http://127.0.0.1:8077/jobs/42/  (?done=1 for a finished job, ?novideo=1 without video)
 import http from 'node:http';
 import fs from 'node:fs';
@@ -14,13 +15,20 @@ const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, k, arr) => (a.startsWith('--') ? [...acc, [a.slice(2), arr[k + 1]]] : acc), []),
 );
 const PORT = +(args.port || 8077);
-const FRAMES = +(args.frames || 185);
-const FPS = +(args.fps || 25);
+let FRAMES = +(args.frames || 185);
+let FPS = +(args.fps || 25);
 const RATE = +(args.rate || 40); // frames produced per second by the fake worker
 const CHUNK = +(args.chunk || 8);
 const VIDEO = args.video && fs.existsSync(args.video) ? args.video : '';
 if (args.video && !VIDEO) console.warn(`no such video: ${args.video} (serving the page without one)`);
-const W = +(args.width || 1280), H = +(args.height || 720);
+let W = +(args.width || 1280), H = +(args.height || 720);
+// --result FILE: stream a real result.json (docs/result-format.md) instead of synthetic frames
+const REAL = args.result ? JSON.parse(fs.readFileSync(args.result, 'utf8')) : null;
+if (REAL) {
+  FRAMES = REAL.keypoints_3d.length;
+  FPS = REAL.fps;
+  [W, H] = REAL.video_size;
+}
 
 // one fake job: frames are "computed" over time from server start (or instantly with ?done=1)
 let t0 = Date.now();
@@ -72,7 +80,7 @@ const server = http.createServer((req, res) => {
   }
   if (url.pathname === '/jobs/42/result.json') {
     const kp2d = [], kp3d = [];
-    for (let i = 0; i < FRAMES; i++) { kp2d.push(pose2d(i, FPS, W, H)); kp3d.push(pose3d(i, FPS)); }
+    for (let i = 0; i < FRAMES; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); }
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify({ format: '3dposenet-result', version: 1, fps: FPS, frame_count: FRAMES, video_size: [W, H], joint_names: NAMES, parents: PARENTS, keypoints_2d: kp2d, keypoints_3d: kp3d }));
   }
@@ -87,9 +95,12 @@ server.on('upgrade', (req, sock, head) => {
   wss.handleUpgrade(req, sock, head, (ws) => serve(ws, url.searchParams.get('done') === '1', url.searchParams.get('fail') === '1'));
 });
 
+const p2 = (i) => (REAL ? REAL.keypoints_2d[i] : pose2d(i, FPS, W, H));
+const p3 = (i) => (REAL ? REAL.keypoints_3d[i] : pose3d(i, FPS));
+
 function chunk(start, n) {
   const kp2d = [], kp3d = [];
-  for (let i = start; i < start + n; i++) { kp2d.push(pose2d(i, FPS, W, H)); kp3d.push(pose3d(i, FPS)); }
+  for (let i = start; i < start + n; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); }
   return { type: 'frames', start, kp2d, kp3d };
 }
 
