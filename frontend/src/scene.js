@@ -63,6 +63,16 @@ function blobTexture() {
 }
 
 /**
+ * Confidence shows as opacity, but only doubtful joints go see-through: a fully opaque skeleton
+ * sorts and occludes correctly, and most joints of a good detection are above 0.9.
+ */
+function setOpacity(material, op) {
+  const solid = op >= 0.9;
+  material.opacity = solid ? 1 : op;
+  material.depthWrite = solid;
+}
+
+/**
  * The floor grid as a textured plane (1 m tiles, 0.5 m minor lines) that fades out with distance.
  * A plane rather than GL lines: software rasterizers drop line segments that cross the near plane,
  * which left the floor under the camera empty.
@@ -247,9 +257,7 @@ export class SkeletonScene {
       const p = pts[j];
       m.visible = !!p;
       if (p) m.position.set(p.x, p.y, p.z);
-      const op = conf ? confidenceToOpacity(conf[j]) : 1;
-      m.material.opacity = op;
-      m.material.depthWrite = op > 0.99;
+      setOpacity(m.material, conf ? confidenceToOpacity(conf[j]) : 1);
     });
     const tmp = new THREE.Vector3();
     this.bones.forEach(([c, p], k) => {
@@ -263,9 +271,7 @@ export class SkeletonScene {
       m.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, (a.z + b.z) / 2);
       m.scale.set(1, len, 1);
       m.quaternion.setFromUnitVectors(UP, tmp.normalize());
-      const op = conf ? Math.min(confidenceToOpacity(conf[c]), confidenceToOpacity(conf[p])) : 1;
-      m.material.opacity = op;
-      m.material.depthWrite = op > 0.99;
+      setOpacity(m.material, conf ? Math.min(confidenceToOpacity(conf[c]), confidenceToOpacity(conf[p])) : 1);
     });
     const root = pts[ROOT_JOINT];
     if (root) {
