@@ -310,6 +310,8 @@ export class PoseViewerApp {
     });
     v.addEventListener('error', () => {
       this.videoState = 'error';
+      this.clock.seek(this.currentFrame); // the internal clock takes over from here
+      this.waiting = false;
       this.ui.videoNote.textContent = 'This video cannot be played in the browser; showing the 2D keypoints only.';
       this.ui.videoNote.hidden = false;
       this.ui.videoPanel.classList.add('pv-novideo');
