@@ -197,7 +197,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
     print(f"[train] {cfg.name}: {type(model).__name__} {count_params(model)/1e6:.2f}M params, "
           f"{len(train_seqs)} train seqs ({data_info['train_frames']} frames), {steps_per_epoch} steps/epoch, "
           f"device {device}", flush=True)
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
+    cpu_before = history[-1].get("cpu_s", 0.0) if history else 0.0
     stop = False
 
     def emit(ev):
@@ -248,7 +249,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                 break
         val = validate(model, val_seqs, device)
         rec = {"epoch": epoch + 1, "loss": 1000 * tot / max(cnt, 1), "val_mpjpe": val, "lr": lr,
-               "elapsed_s": time.time() - t0 + elapsed_before, "steps": step}
+               "elapsed_s": time.time() - t0 + elapsed_before, "steps": step,
+               "cpu_s": time.process_time() - cpu0 + cpu_before}
         history.append(rec)
         is_best = val < best
         best = min(best, val)

@@ -97,3 +97,14 @@ def test_metrics():
                                 {"action": "B", "frames": 10, "p1": 10, "p2": 2, "n": 1, "vel": 1}])
     assert tab["actions"]["A"]["p1"] == pytest.approx(2.5)
     assert tab["average"]["p1"] == pytest.approx(6.25)
+
+
+def test_lift_window_matches_lift_centre(tmp_path):
+    lf = lift.Lifter.load(_tiny_checkpoint(tmp_path, "lstm"))
+    F, hop = lf.receptive_field, lf.hop
+    kp = np.random.default_rng(5).random((30, 17, 2)) * [640, 480]
+    full = lf.lift(kp, 640, 480)
+    c = 2 * hop                                       # a window centre lift() uses
+    win = lf.lift_window(kp[c - F // 2:c - F // 2 + F], 640, 480)
+    lo, hi = c - hop // 2, c - hop // 2 + hop
+    assert np.allclose(win[lo - (c - F // 2):hi - (c - F // 2)], full[lo:hi], atol=1e-5)
