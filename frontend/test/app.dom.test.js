@@ -34,11 +34,11 @@ function frame(now) {
   q.forEach((cb) => cb(now));
 }
 
-function page({ status = 'running', hash = '', downloads = '{"json":"/jobs/7/download/json","bvh":"/jobs/7/download/bvh"}' } = {}) {
+function page({ status = 'running', hash = '', video = '', downloads = '{"json":"/jobs/7/download/json","bvh":"/jobs/7/download/bvh"}' } = {}) {
   document.body.innerHTML = `
     <strong id="job-status" class="status-${status}">${status}</strong>
     <div id="job-progress">detect 1 / 2</div><div id="job-error" hidden></div>
-    <div id="viewer" data-ws-url="/ws/jobs/7/" data-job-id="7" data-video-url="" data-result-url="/jobs/7/result.json"
+    <div id="viewer" data-ws-url="/ws/jobs/7/" data-job-id="7" data-video-url="${video}" data-result-url="/jobs/7/result.json"
       data-downloads='${downloads}'></div>`;
   window.location.hash = hash;
   return mount(document.getElementById('viewer'));
@@ -209,5 +209,26 @@ describe('viewer page', () => {
     s.msg(chunk(20, 20));
     expect(pv.currentFrame).toBe(25);
     expect(pv.playing).toBe(false);
+  });
+
+  it('downloads appear once the job succeeds; a browser copy that becomes ready is loaded', () => {
+    page({ status: 'running', video: '/jobs/7/video.mp4' });
+    const pv = window.poseViewer;
+    const video = document.querySelector('video.pv-video');
+    expect(video).not.toBeNull();
+    video.dispatchEvent(new Event('error')); // no browser copy yet (404)
+    expect(pv.videoState).toBe('error');
+    expect(document.querySelector('.pv-video-note').hidden).toBe(false);
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    expect(document.querySelector('.pv-downloads').hidden).toBe(true);
+    s.msg({ type: 'video', url: '/jobs/7/video.mp4' });
+    expect(pv.videoState).toBe('loading');
+    expect(document.querySelector('.pv-video-note').hidden).toBe(true);
+    s.msg(chunk(0, 10));
+    s.msg({ type: 'status', status: 'succeeded', message: '' });
+    expect(document.querySelector('.pv-downloads').hidden).toBe(false);
+    expect(document.querySelectorAll('a.pv-dl').length).toBe(2);
   });
 });
