@@ -338,7 +338,7 @@ export class PoseViewerApp {
     v.addEventListener('ratechange', () => {
       if (Math.abs(v.playbackRate - this.speed) > 1e-3 && v.playbackRate > 0) this.setSpeed(v.playbackRate);
     });
-    v.src = this.videoUrl;
+    if (this.videoUrl) v.src = this.videoUrl;
   }
 
   _reloadVideo(url) {
@@ -392,7 +392,7 @@ export class PoseViewerApp {
 
   videoTime() {
     const v = this.ui.video;
-    return v && this.videoState !== 'error' ? v.currentTime : null;
+    return v && this.videoState !== 'error' && this.videoState !== 'none' ? v.currentTime : null;
   }
 
   // ---------------------------------------------------------------- playback

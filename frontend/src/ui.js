@@ -76,12 +76,9 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.videoNote = el(doc, 'div', { class: 'pv-video-note', hidden: true });
   ui.overlayBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-overlay-btn', title: 'Show the 2D keypoints over the video', 'aria-pressed': 'true', text: '2D keypoints' });
   const videoBox = el(doc, 'div', { class: 'pv-videobox' });
-  if (hasVideo) {
-    ui.video = el(doc, 'video', { class: 'pv-video', playsinline: '', muted: '', preload: 'auto' });
-    videoBox.appendChild(ui.video);
-  } else {
-    ui.video = null;
-  }
+  // always there (hidden without a source) so that a browser copy made later can still be shown
+  ui.video = el(doc, 'video', { class: 'pv-video', playsinline: '', muted: '', preload: 'auto' });
+  videoBox.appendChild(ui.video);
   videoBox.appendChild(ui.overlayCanvas);
   ui.videoPanel = el(doc, 'div', { class: 'pv-panel pv-panelvideo' + (hasVideo ? '' : ' pv-novideo') }, [
     videoBox,

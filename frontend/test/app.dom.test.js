@@ -211,6 +211,22 @@ describe('viewer page', () => {
     expect(pv.playing).toBe(false);
   });
 
+  it('a page without a video URL shows 2D only until the server announces a browser copy', () => {
+    page({ status: 'running' });
+    const pv = window.poseViewer;
+    expect(pv.videoState).toBe('none');
+    expect(pv.videoTime()).toBeNull();
+    expect(document.querySelector('.pv-panelvideo').classList.contains('pv-novideo')).toBe(true);
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg({ ...meta(), video_ready: true });
+    expect(pv.videoState).toBe('none'); // meta.video_ready with no URL to load: stays 2D
+    s.msg({ type: 'video', url: '/jobs/7/video.mp4' });
+    expect(pv.videoState).toBe('loading');
+    expect(document.querySelector('video.pv-video').getAttribute('src')).toBe('/jobs/7/video.mp4');
+    expect(document.querySelector('.pv-panelvideo').classList.contains('pv-novideo')).toBe(false);
+  });
+
   it('downloads appear once the job succeeds; a browser copy that becomes ready is loaded', () => {
     page({ status: 'running', video: '/jobs/7/video.mp4' });
     const pv = window.poseViewer;
