@@ -12,7 +12,11 @@ export function mount(root = document.getElementById('viewer')) {
     get quality() { return app.scene.quality; },
     get playing() { return app.playing; },
     get waiting() { return app.waiting; },
-    get status() { return app.job.status; },
+    // The job's status, except that a finished job reads 'loading' until its final status message
+    // (which follows the replay) has arrived: waiting for 'succeeded' means every frame is here.
+    get status() { return app.job.finished && !app.job.complete ? 'loading' : app.job.status; },
+    get jobStatus() { return app.job.status; },
+    get complete() { return app.job.complete; },
     get fps() { return app.job.fps; },
     get speed() { return app.speed; },
     get loop() { return app.loop; },

@@ -119,10 +119,18 @@ describe('viewer page', () => {
     page({ status: 'succeeded' });
     const pv = window.poseViewer;
     const s = FakeSocket.all[0];
+    // a finished job replays: it reads 'loading' until the final status follows the frames
+    expect(pv.status).toBe('loading');
     s.open();
     s.msg(meta('succeeded'));
-    s.msg(chunk(0, 60));
+    s.msg(chunk(0, 30));
+    expect(pv.status).toBe('loading');
+    expect(pv.jobStatus).toBe('succeeded');
+    expect(document.getElementById('job-status').textContent).toBe('succeeded');
+    s.msg(chunk(30, 30));
     s.msg({ type: 'status', status: 'succeeded', message: '' });
+    expect(pv.status).toBe('succeeded');
+    expect(pv.complete).toBe(true);
     pv.pause();
     pv.seek(30);
     expect(pv.currentFrame).toBe(30);
