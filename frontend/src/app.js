@@ -7,7 +7,7 @@ import { PlaybackClock } from './clock.js';
 import { timeToFrame, frameToSeekTime, frameToTime, formatTime, clamp } from './sync.js';
 import { parseMomentHash, momentHash } from './hashlink.js';
 import { progressText, progressFraction, stageLabel, isTerminal, humanMessage } from './progress.js';
-import { poseBounds, unionBounds, estimateFloor } from './coords.js';
+import { poseBounds, unionBounds, estimateFloor, lerpPose } from './coords.js';
 import { ROOT_JOINT } from './skeleton.js';
 import { resultToMessages } from './result.js';
 import { buildUI, setIcon, DOWNLOAD_LABELS } from './ui.js';
@@ -513,6 +513,7 @@ export class PoseViewerApp {
       }
     }
     if (this.currentFrame !== this.displayedFrame) this._display(this.currentFrame);
+    this._smooth3d();
     const waitingNow = this.playing && this.waiting && !finished;
     this.ui.root.classList.toggle('pv-waiting', waitingNow);
     if (waitingNow) {
@@ -559,6 +560,28 @@ export class PoseViewerApp {
     return this.currentFrame;
   }
 
+  /**
+   * While playing, draw the 3D pose between the current frame and the next one (where the clock
+   * really is), so that slow motion and low-fps clips move smoothly. The frame number, the 2D
+   * overlay and the video stay on whole frames.
+   */
+  _smooth3d() {
+    let frac = 0;
+    // only where whole frames would look choppy (under ~20 updates a second): no extra renders otherwise
+    if (this.playing && !this.waiting && this.job.fps * this.speed < 20) {
+      if (this._videoDrives()) frac = this.ui.video.currentTime * this.job.fps - this.currentFrame;
+      else frac = this.clock.position - this.clock.frame;
+    }
+    frac = frac > 0.02 && frac < 1 ? frac : 0;
+    if (!frac && !this._smoothed) return;
+    const buf = this.job.buffer;
+    const f = this.currentFrame;
+    const a = buf.kp3d(f), b = buf.kp3d(f + 1);
+    if (!a) return;
+    this.scene.setPose(frac && b ? lerpPose(a, b, frac) : a, this._conf);
+    this._smoothed = !!(frac && b);
+  }
+
   _display(f) {
     const buf = this.job.buffer;
     const k = buf.has(f) ? f : buf.nearest(f);
@@ -567,6 +590,8 @@ export class PoseViewerApp {
     const kp3d = buf.kp3d(k);
     const kp2d = buf.kp2d(k);
     const conf = Array.isArray(kp2d) ? kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null)) : null;
+    this._conf = conf;
+    this._smoothed = false;
     this.scene.setPose(kp3d, conf);
     // the path walked over the last 20 s
     this.scene.showTrailUpTo(k, k - Math.round(20 * this.job.fps));

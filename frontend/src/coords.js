@@ -101,3 +101,17 @@ export function confidenceToOpacity(c, minOpacity = 0.15) {
   const v = Math.max(0, Math.min(1, +c));
   return minOpacity + (1 - minOpacity) * v;
 }
+
+/**
+ * Pose between two frames (t in [0, 1]) for smooth playback; joints missing in either frame come
+ * from `a`. Returns `a` itself when t is 0 or `b` is unusable.
+ */
+export function lerpPose(a, b, t) {
+  if (!(t > 0) || !Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return a;
+  const u = Math.min(1, t);
+  return a.map((p, j) => {
+    const q = b[j];
+    if (!Array.isArray(p) || !Array.isArray(q)) return p;
+    return [p[0] + (q[0] - p[0]) * u, p[1] + (q[1] - p[1]) * u, p[2] + (q[2] - p[2]) * u];
+  });
+}

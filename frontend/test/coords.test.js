@@ -57,3 +57,17 @@ describe('coordinates', () => {
     expect(confidenceToOpacity(5)).toBe(1);
   });
 });
+
+import { lerpPose } from '../src/coords.js';
+
+describe('lerpPose', () => {
+  it('blends joint by joint and keeps what it cannot blend', () => {
+    const a = [[0, 0, 0], [1, 1, 1], null];
+    const b = [[2, 4, 6], null, [5, 5, 5]];
+    expect(lerpPose(a, b, 0.5)).toEqual([[1, 2, 3], [1, 1, 1], null]);
+    expect(lerpPose(a, b, 0)).toBe(a);
+    expect(lerpPose(a, null, 0.5)).toBe(a);
+    expect(lerpPose(a, [[0, 0, 0]], 0.5)).toBe(a);
+    expect(lerpPose(a, b, 3)[0]).toEqual([2, 4, 6]);
+  });
+});
