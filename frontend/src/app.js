@@ -787,6 +787,12 @@ export class PoseViewerApp {
     this.win.addEventListener('resize', () => {
       this.displayedFrame = -1;
     });
+    // the 2D overlay's box changes with layout too (video metadata, full screen, panels)
+    if (typeof ResizeObserver !== 'undefined') {
+      new ResizeObserver(() => {
+        this.displayedFrame = -1;
+      }).observe(ui.overlayCanvas);
+    }
   }
 
   _hoverJoint(e) {
