@@ -6,12 +6,44 @@ with `create_detector(name, complexity)`.
 """
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 DETECT_MAX_SIDE = 960  # big frames are downscaled for detection; keypoints are scaled back
+# The mediapipe wheel carries only the full landmark model (complexity 1); for 0 and 2 it would
+# download files at run time, which fails offline. The npm package @mediapipe/pose (Apache-2.0,
+# installed by `npm ci` in frontend/) carries both, as does any folder named by POSENET_MEDIAPIPE_MODELS.
+LANDMARK_MODELS = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
+NPM_MODELS_DIR = Path(__file__).resolve().parent.parent / "frontend" / "node_modules" / "@mediapipe" / "pose"
+
+
+def ensure_landmark_model(complexity: int) -> None:
+    """Put the landmark model for `complexity` where mediapipe looks for it, or explain what is missing."""
+    import mediapipe
+
+    if complexity not in LANDMARK_MODELS:
+        raise ValueError(f"MediaPipe model complexity must be 0 (lite), 1 (full) or 2 (heavy), not {complexity}.")
+    name = LANDMARK_MODELS[complexity]
+    target = Path(mediapipe.__file__).parent / "modules" / "pose_landmark" / name
+    if target.exists():
+        return
+    sources = [Path(d) / name for d in (os.environ.get("POSENET_MEDIAPIPE_MODELS"), NPM_MODELS_DIR) if d]
+    source = next((p for p in sources if p.is_file()), None)
+    if source is None:
+        raise ValueError(
+            f"The MediaPipe model file {name} (complexity {complexity}) is not installed. Run `npm ci` in "
+            "frontend/ (the @mediapipe/pose package carries it), or set POSENET_MEDIAPIPE_MODELS to a folder "
+            "that holds it, or use complexity 1."
+        )
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise ValueError(f"Cannot install {name} into the mediapipe package ({exc}); use complexity 1.") from None
 
 
 @dataclass
@@ -28,12 +60,7 @@ class MediaPipePoseDetector:
     def __init__(self, complexity: int = 1, min_confidence: float = 0.5):
         import mediapipe as mp  # imported here: the web process never needs it
 
-        if complexity != 1:
-            # Complexity 0 / 2 model files are not inside the mediapipe wheel and it would try to
-            # download them, which fails offline.
-            raise ValueError(
-                f"MediaPipe model complexity {complexity} is not available offline; use complexity 1."
-            )
+        ensure_landmark_model(complexity)
         self.name = f"mediapipe-blazepose (complexity {complexity})"
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=False,

@@ -19,6 +19,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--smooth", default="light", choices=["none", "light", "strong"], help="One-Euro smoothing")
+    p.add_argument("--complexity", type=int, default=1, choices=[0, 1, 2],
+                   help="MediaPipe model: 0 lite, 1 full, 2 heavy (0/2 need `npm ci` in frontend/)")
     p.add_argument("--no-flip", action="store_true", help="disable flip test-time augmentation")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
@@ -49,7 +51,8 @@ def main(argv=None) -> int:
         bar.n = done
         bar.refresh()
 
-    options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip)
+    options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip,
+                              complexity=args.complexity)
     try:
         result = run_pipeline(args.video, options, on_progress=on_progress)
     except (VideoError, PipelineError) as exc:

@@ -194,7 +194,10 @@ def run_pipeline(
     info = video_io.probe(video_path)
     lifter = lifter or load_lifter(options.checkpoint)
     aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing)
-    detector = create_detector(options.detector, options.complexity)
+    try:
+        detector = create_detector(options.detector, options.complexity)
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from None
     total_hint = info.frame_count_hint
     on_progress("decode", 1, 1)
 

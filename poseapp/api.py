@@ -63,7 +63,7 @@ def jobs_collection(request):
         return JsonResponse({"error": "The upload was rejected.", "fields": {k: list(v) for k, v in form.errors.items()}},
                             status=400)
     job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
-                                  form.cleaned_data["smoothing"])
+                                  form.cleaned_data["smoothing"], form.cleaned_data["complexity"])
     return JsonResponse(jobs.job_json(job), status=201)
 
 

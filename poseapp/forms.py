@@ -16,6 +16,10 @@ class UploadForm(forms.Form):
     smoothing = forms.ChoiceField(choices=PoseJob._meta.get_field("smoothing").choices, initial="light",
                                   required=False)
 
+    complexity = forms.TypedChoiceField(choices=PoseJob._meta.get_field("complexity").choices, coerce=int,
+                                        initial=1, required=False, label="2D detector",
+                                        help_text="Lite is faster, heavy is more accurate.")
+
     def __init__(self, *args, too_large=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.too_large = too_large
@@ -30,6 +34,10 @@ class UploadForm(forms.Form):
         if f.size == 0:
             raise forms.ValidationError("This file is empty (0 bytes). Please choose the video again.")
         return f
+
+    def clean_complexity(self):
+        value = self.cleaned_data.get("complexity")
+        return 1 if value in (None, "") else value
 
     def clean_smoothing(self):
         return self.cleaned_data.get("smoothing") or "light"

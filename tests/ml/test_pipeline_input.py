@@ -140,3 +140,15 @@ def test_infer_cli_fails_with_one_line(not_a_video, tmp_path, tiny_checkpoint):
     lines = [line for line in out.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "not a video" in lines[0]
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("complexity", [0, 2])
+def test_lite_and_heavy_detectors_from_the_npm_model_files(people_clip, tmp_path, tiny_checkpoint, complexity):
+    frames = clip_frames(people_clip, 36, 6)
+    result = run(write_video(tmp_path / "short.mp4", frames), tiny_checkpoint, complexity=complexity)
+    assert f"complexity {complexity}" in result.detector and result.detected.any()
+
+
+def test_unknown_complexity_is_a_clear_error(people_clip, tiny_checkpoint):
+    with pytest.raises(PipelineError, match="complexity must be 0"):
+        run(people_clip, tiny_checkpoint, complexity=5)
