@@ -32,6 +32,34 @@ class Video(models.Model):
         return self.original_name
 
 
+class QueuedWork(models.Model):
+    """What pose jobs and training jobs share: a Celery task's lifecycle."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)  # a sentence for people, never a traceback
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
 class LifterModel(models.Model):
     """A registered lifter checkpoint. Exactly one is active: the default for new jobs."""
 
@@ -65,23 +93,12 @@ class LifterModel(models.Model):
             self.save(update_fields=["is_active"])
 
 
-class PoseJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-
-    TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}
-
+class PoseJob(QueuedWork):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pose_jobs")
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="jobs")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=32, blank=True)
     progress_done = models.IntegerField(default=0)
     progress_total = models.IntegerField(default=0)
-    error = models.TextField(blank=True)  # a sentence for the user, never a traceback
     model_name = models.CharField(max_length=200, blank=True)
     lifter = models.ForeignKey(LifterModel, null=True, blank=True, on_delete=models.SET_NULL,
                                help_text="Empty: the shipped default model")
@@ -94,23 +111,12 @@ class PoseJob(models.Model):
     width = models.IntegerField(null=True, blank=True)
     height = models.IntegerField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"Job {self.pk} ({self.status})"
 
     def get_absolute_url(self):
         return reverse("job-detail", args=[self.pk])
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL
 
     @property
     def group_name(self) -> str:
@@ -165,17 +171,8 @@ class PoseJob(models.Model):
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
 
-class TrainingJob(models.Model):
+class TrainingJob(QueuedWork):
     """A training run queued by staff from the admin; the worker on queue `train` runs ml.train."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-
-    TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}
 
     name = models.SlugField(max_length=80, help_text="Run name; also the registered model's name")
     arch = models.CharField(max_length=20, default="lstm", choices=[("lstm", "LSTM_PoseNet"),
@@ -190,25 +187,12 @@ class TrainingJob(models.Model):
                                                                        ("sh_pt_mpii", "Stacked Hourglass")])
     extra_config = models.JSONField(default=dict, blank=True,
                                     help_text='More ml.train settings, e.g. {"stride": 27, "max_minutes": 30}')
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
     history = models.JSONField(default=list, blank=True)  # per-epoch {"epoch", "loss", "val_mpjpe", ...}
     checkpoint = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"Training {self.name} ({self.status})"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL
 
     @property
     def out_dir(self) -> Path:

@@ -3,7 +3,6 @@ web server as subprocesses, sharing the test database, the private Redis and a m
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -35,15 +35,3 @@ def page(browser):
 def screenshot_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-def skeleton_pixels(png: bytes) -> int:
-    """How many canvas pixels have the viewer's left (blue) or right (orange) bone colours."""
-    import cv2
-    import numpy as np
-
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).astype(int)  # BGR
-    b, g, r = img[..., 0], img[..., 1], img[..., 2]
-    blue = (b > 150) & (b - r > 80)
-    orange = (r > 170) & (r - b > 100) & (g > 60)
-    return int((blue | orange).sum())

@@ -1,8 +1,9 @@
 """Staff train a tiny model from the admin, watch its metrics live, make it active, and a new pose job uses it."""
 import pytest
 
-from poseapp.models import LifterModel, PoseJob, TrainingJob
+from poseapp.models import LifterModel, TrainingJob
 from tests.conftest import wait_for_job
+from tests.e2e.helpers import upload_in_browser
 from tests.ml.conftest import make_h36m_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -48,11 +49,7 @@ def test_train_in_admin_then_use_the_model(live_stack, page, django_user_model, 
     page.wait_for_selector(".messagelist >> text=is now the default model")
     assert LifterModel.active() == LifterModel.objects.get(pk=model.pk)
 
-    page.goto(f"{base}/")
-    page.set_input_files("input[name=video]", str(people_clip))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url("**/jobs/*/")
-    pose_job = PoseJob.objects.latest("pk")
+    pose_job = upload_in_browser(page, base, people_clip)
     wait_for_job(pose_job.pk, timeout=240, stack=live_stack)
     page.reload()
     assert page.locator("#job-model").inner_text() == model.name

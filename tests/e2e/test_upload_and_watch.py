@@ -4,24 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import skeleton_pixels
+from tests.e2e.helpers import sign_in, skeleton_pixels, upload_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, base_url, username, password):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
 def test_upload_watch_live_and_download(live_stack, page, owner, password, people_clip, screenshot_dir, tmp_path):
     sign_in(page, live_stack.base_url, owner.username, password)
-    page.set_input_files("input[name=video]", str(people_clip))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url("**/jobs/*/")
+    upload_in_browser(page, live_stack.base_url, people_clip)
 
     # Skeleton frames arrive while the job is still running.
     page.wait_for_function("window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
@@ -59,9 +49,7 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
 
 def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not_a_video):
     sign_in(page, live_stack.base_url, owner.username, password)
-    page.set_input_files("input[name=video]", str(not_a_video))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url("**/jobs/*/")
+    upload_in_browser(page, live_stack.base_url, not_a_video)
     page.wait_for_function("window.poseViewer && window.poseViewer.status === 'failed'", timeout=120_000)
     error = page.locator("#job-error")
     error.wait_for(state="visible")

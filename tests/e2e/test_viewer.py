@@ -3,35 +3,17 @@ import json
 
 import numpy as np
 import pytest
-from django.urls import reverse
 
-from poseapp.models import PoseJob
 from tests.conftest import wait_for_job
-from tests.e2e.conftest import skeleton_pixels
+from tests.e2e.helpers import sign_in, skeleton_pixels, upload_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, base_url, user, password):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def upload(page, base_url, clip) -> PoseJob:
-    page.goto(f"{base_url}/")
-    page.set_input_files("input[name=video]", str(clip))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url("**/jobs/*/")
-    return PoseJob.objects.latest("pk")
-
-
 @pytest.fixture
 def finished_job_page(live_stack, page, owner, password, people_clip):
-    sign_in(page, live_stack.base_url, owner, password)
-    job = upload(page, live_stack.base_url, people_clip)
+    sign_in(page, live_stack.base_url, owner.username, password)
+    job = upload_in_browser(page, live_stack.base_url, people_clip)
     job = wait_for_job(job.pk, timeout=240, stack=live_stack)
     assert job.status == "succeeded", live_stack.log_tail()
     page.reload()
@@ -93,8 +75,8 @@ def test_phone_sized_window(finished_job_page, page, screenshot_dir):
 
 def test_reconnect_and_reload_keep_every_frame_exactly_once(live_stack, page, owner, password, people_clip):
     """A dropped connection mid-job reconnects, a reload mid-job replays: every frame exactly once."""
-    sign_in(page, live_stack.base_url, owner, password)
-    job = upload(page, live_stack.base_url, people_clip)
+    sign_in(page, live_stack.base_url, owner.username, password)
+    job = upload_in_browser(page, live_stack.base_url, people_clip)
     # Drop the connection as soon as the first frames are in, while the job is still running.
     page.wait_for_function("window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
     page.evaluate("window.poseViewer.socket.close()")

@@ -1,6 +1,5 @@
 """/ws/jobs/<id>/: the owner gets meta + replay + status; another user and anonymous are refused."""
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
