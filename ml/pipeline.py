@@ -46,13 +46,27 @@ class PipelineOptions:
     smoothing: str = "light"  # one of ml.postprocess.SMOOTHING: none | light | strong
 
 
+_LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once
+
+
 def load_lifter(checkpoint: str | Path | None):
-    """Load a lifter, turning every way a checkpoint can be wrong into a PipelineError a user can read."""
-    from ml.lift import DEFAULT_CHECKPOINT, Lifter
+    """Load a lifter (cached per process), turning every way a checkpoint can be wrong into a
+    PipelineError a user can read."""
+    from ml.lift import DEFAULT_CHECKPOINT
 
     path = Path(checkpoint or DEFAULT_CHECKPOINT)
     if not path.is_file():
         raise PipelineError(f"The model checkpoint {path} does not exist. Choose another model.")
+    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    if key not in _LIFTERS:
+        _LIFTERS.clear()  # keep one model in memory
+        _LIFTERS[key] = _load_lifter(path)
+    return _LIFTERS[key]
+
+
+def _load_lifter(path: Path):
+    from ml.lift import Lifter
+
     try:
         lifter = Lifter.load(path)
     except Exception as exc:  # noqa: BLE001 - any load failure means "not a usable checkpoint"
