@@ -230,7 +230,7 @@ def run_pipeline(
         t0 = time.perf_counter()
         cam = lifter.lift_window(canonical_view(window, info.width, info.height), CANONICAL_SIDE, CANONICAL_SIDE,
                                  conf=window[..., 2], flip=options.flip)
-        world = aligner(cam[a:b], kp2d_chunk)  # stateful: chunks must arrive in order (one worker)
+        world = aligner(cam[a:b], kp2d_chunk, window=cam)  # stateful: chunks in order (one worker)
         t_lift[0] += time.perf_counter() - t0
         return world
 

@@ -1,12 +1,12 @@
 """From the lifter's root-relative camera-space poses to clean world-space motion.
 
 Per chunk of frames (so the web stream and the final result are the same numbers):
-1. fixed bone lengths: each pose is rebuilt from the root along the parents with the running
-   median length of every bone, keeping each bone's direction;
-2. root trajectory: the camera-space root position that best explains the 2D keypoints under a
+1. root trajectory: the camera-space root position that best explains the 2D keypoints under a
    pinhole camera with an assumed focal length (linear least squares, confidence-weighted);
-3. camera → world (+Y up, right-handed), trajectory relative to the first frame;
-4. optional One-Euro smoothing (causal, so chunk by chunk gives the same result as all at once);
+2. camera → world (+Y up, right-handed), trajectory relative to the first frame;
+3. optional One-Euro smoothing (causal, so chunk by chunk gives the same result as all at once);
+4. fixed bone lengths: each pose is rebuilt from the root along the parents with the median length
+   of every bone over the first lifter window (frozen then), keeping directions;
 5. the lower ankle of each frame is put on the floor (y = 0).
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from ml.skeleton import PARENTS
 
 L_ANKLE, R_ANKLE = 6, 3
+FREEZE_LENGTHS_AFTER = 81  # frames (one default lifter window)
 # Children before parents never happens in PARENTS (each parent index is smaller), so one pass rebuilds.
 assert all(p < j for j, p in enumerate(PARENTS) if p >= 0)
 
@@ -120,6 +121,7 @@ class WorldAligner:
     raw: list = field(default_factory=list)  # the lifter's root-relative poses, for quality figures
     _origin: np.ndarray | None = None
     _filter: OneEuro | None = None
+    _frozen: np.ndarray | None = None
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHING:
@@ -127,22 +129,33 @@ class WorldAligner:
         params = SMOOTHING[self.smoothing]
         self._filter = OneEuro(self.fps, *params) if params else None
 
-    def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray) -> np.ndarray:
-        """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world."""
+    def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None) -> np.ndarray:
+        """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world.
+        window (F,17,3): the lifter's whole output window around this chunk, if available (more frames
+        to measure bone lengths from)."""
         self.raw.append(pose_cam)
-        self._lengths.append(bone_lengths(pose_cam))
-        lengths = np.median(np.concatenate(self._lengths), axis=0)
-        pose = with_bone_lengths(pose_cam, lengths)
-        root = root_translation(pose, kp2d[..., :2], kp2d[..., 2], self.width, self.height)
+        root = root_translation(pose_cam, kp2d[..., :2], kp2d[..., 2], self.width, self.height)
         if self._origin is None:
             self._origin = root[0].copy()
-        pose = pose + (root - self._origin)[:, None, :]
-        world = pose * np.array([1.0, -1.0, -1.0])  # 180° about X: y down → up, z forward → towards camera
+        world = (pose_cam + (root - self._origin)[:, None, :]) * np.array([1.0, -1.0, -1.0])  # 180° about X
         if self._filter is not None:
             world = np.stack([self._filter(f) for f in world])
+        # Smoothing moves joints independently, so bone lengths are fixed after it, from the root.
+        world = with_bone_lengths(world, self._bone_lengths(pose_cam if window is None else window))
         floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])
         world[:, :, 1] -= floor[:, None]
         return world.astype(np.float32)
+
+    def _bone_lengths(self, observed: np.ndarray) -> np.ndarray:
+        """Median bone lengths of the frames seen so far, frozen once FREEZE_LENGTHS_AFTER frames are in
+        (with lifter windows: at the first chunk): one skeleton for the whole video."""
+        if self._frozen is None:
+            self._lengths.append(bone_lengths(observed))
+            seen = np.concatenate(self._lengths)
+            if len(seen) >= FREEZE_LENGTHS_AFTER:
+                self._frozen = np.median(seen, axis=0)
+            return np.median(seen, axis=0)
+        return self._frozen
 
 
 def quality(raw_root_relative: np.ndarray, world: np.ndarray, fps: float) -> dict:

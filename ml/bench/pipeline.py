@@ -56,7 +56,7 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> f
         idx = np.clip(np.arange(c - F // 2, c - F // 2 + F), 0, T - 1)
         cam = lifter.lift_window(canonical_view(kp[idx], width, height), CANONICAL_SIDE, CANONICAL_SIDE,
                                  conf=kp[idx, :, 2])
-        aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi])
+        aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi], window=cam)
     return time.perf_counter() - t0
 
 
