@@ -44,6 +44,7 @@ class PipelineOptions:
     flip: bool = True  # flip test-time augmentation in the lifter
     progress_every: int = 5  # send detection progress every N frames
     smoothing: str = "light"  # one of ml.postprocess.SMOOTHING: none | light | strong
+    torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once
@@ -207,6 +208,10 @@ def run_pipeline(
     on_progress("decode", 0, 1)
     info = video_io.probe(video_path)
     lifter = lifter or load_lifter(options.checkpoint)
+    if options.torch_threads:
+        import torch
+
+        torch.set_num_threads(options.torch_threads)  # process-wide: more threads only fight the detector
     aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing)
     try:
         detector = create_detector(options.detector, options.complexity)

@@ -74,7 +74,11 @@ def main(argv=None) -> int:
 
     info = probe(args.video)
     lifter = load_lifter(args.checkpoint)
-    lifter.lift_window(np.zeros((lifter.receptive_field, 17, 2), np.float32), info.width, info.height)  # warm-up
+    torch.set_num_threads(PipelineOptions().torch_threads)  # as the pipeline runs it
+    rng = np.random.default_rng(0)
+    for _ in range(5):  # warm-up: the first calls of a torch model are much slower than the rest
+        lifter.lift_window(rng.random((lifter.receptive_field, 17, 2), np.float32) * 500, info.width, info.height,
+                           conf=np.ones((lifter.receptive_field, 17), np.float32))
 
     n, t_decode = _decode_only(args.video)
     kp, t_detect = _detect_only(args.video)
