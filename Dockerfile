@@ -46,6 +46,12 @@ RUN if [ -n "$TORCH_INDEX_URL" ]; then \
 
 COPY . .
 COPY --from=frontend /build/frontend/dist frontend/dist
+# MediaPipe's lite/heavy landmark models (complexity 0/2) come from the npm package @mediapipe/pose;
+# put them where mediapipe looks, as root, since the app user cannot write site-packages.
+COPY --from=frontend /build/frontend/node_modules/@mediapipe/pose/pose_landmark_lite.tflite \
+     /build/frontend/node_modules/@mediapipe/pose/pose_landmark_heavy.tflite /tmp/mediapipe-models/
+RUN cp /tmp/mediapipe-models/*.tflite "$(python -c 'import mediapipe, os; print(os.path.dirname(mediapipe.__file__))')/modules/pose_landmark/" \
+ && rm -r /tmp/mediapipe-models
 
 # Static files are collected at build time into the image and served by WhiteNoise.
 # Media (uploads, results, checkpoints) go to /data/media: a volume shared by web, worker and trainer.

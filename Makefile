@@ -48,10 +48,12 @@ chromium:
 	  else echo "Please install chromium (sudo apt-get install chromium)"; exit 1; fi; }
 
 # The compose-file test validates docker-compose.yml offline with Debian's docker-compose (no engine needed).
+# Outside CI a non-root user without it gets a note, and those tests skip.
 docker-compose:
 	@command -v docker-compose >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq docker-compose; \
-	  else echo "Please install docker-compose (sudo apt-get install docker-compose)"; exit 1; fi; }
+	  elif [ -n "$$CI" ]; then echo "CI needs docker-compose (apt-get install docker-compose)"; exit 1; \
+	  else echo "Note: docker-compose is not installed; the compose-file tests will be skipped."; fi; }
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var

@@ -145,7 +145,9 @@ def fill_low_confidence(kp: np.ndarray, conf: np.ndarray, thr: float = 0.3) -> n
 
 
 def load_checkpoint(path, device="cpu") -> dict:
-    ckpt = torch.load(path, map_location=device, weights_only=False)
+    # weights_only: a checkpoint is tensors, numbers, strings and dicts; refusing pickled code means a
+    # file from elsewhere (a model registered in the admin, a download) cannot run code on a worker.
+    ckpt = torch.load(path, map_location=device, weights_only=True)
     if ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint")
     return ckpt

@@ -44,6 +44,7 @@ class PipelineOptions:
     flip: bool = True  # flip test-time augmentation in the lifter
     progress_every: int = 5  # send detection progress every N frames
     smoothing: str = "light"  # one of ml.postprocess.SMOOTHING: none | light | strong
+    max_seconds: float = 0  # refuse videos longer than this (0: no limit); checked while decoding
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
 
 
@@ -153,21 +154,24 @@ def _prefetch(iterator, size: int = 8):
     stop = threading.Event()
     done = object()
 
+    def put(item) -> bool:
+        while not stop.is_set():  # never block forever: the consumer may have gone
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
         try:
             for item in iterator:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            q.put(exc)
+            put(exc)
             return
-        q.put(done)
+        put(done)
 
     threading.Thread(target=produce, daemon=True, name="decode").start()
     try:
@@ -272,6 +276,10 @@ def run_pipeline(
         for i, (frame, t_s) in enumerate(_prefetch(video_io.iter_frames(video_path))):
             if i % options.progress_every == 0 and should_stop():
                 raise Cancelled()
+            if options.max_seconds and t_s > options.max_seconds:
+                raise PipelineError(
+                    f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again."
+                )
             det = detector(frame)
             filler.add(to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None)
             detected.append(det is not None)

@@ -56,6 +56,7 @@ def _visible(request, job_id):
 @api_view(["GET", "POST"])
 def jobs_collection(request):
     if request.method == "GET":
+        PoseJob.fail_stale(owner=request.user)
         own = PoseJob.objects.filter(owner=request.user).select_related("video", "lifter")[:200]
         return JsonResponse({"jobs": [jobs.job_json(j) for j in own]})
     form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))

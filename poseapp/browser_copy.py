@@ -39,17 +39,26 @@ class BrowserCopy:
             return False
         return self._publish(self.proc.returncode)
 
-    def finish(self, kill: bool = False) -> bool:
-        """Wait for ffmpeg (or kill it); True if the copy has just become available."""
+    def finish(self, kill: bool = False, tick=None) -> bool:
+        """Wait for ffmpeg (or kill it); True if the copy has just become available. `tick()` is called
+        every few seconds while waiting (the worker's heartbeat; it may raise to stop waiting)."""
         if self.proc is None or self.ready:
             return False
         if kill:
             self.proc.kill()
-        try:
-            code = self.proc.wait(timeout=600)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = -1
+        while True:
+            try:
+                code = self.proc.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                if tick is not None:
+                    try:
+                        tick()
+                    except BaseException:
+                        self.proc.kill()
+                        self.proc.wait()
+                        self._publish(-1)
+                        raise
         return self._publish(code if not kill else -1)
 
     def _publish(self, code: int) -> bool:

@@ -143,25 +143,26 @@ class PoseJob(QueuedWork):
     def visible_to(self, user) -> bool:
         return user.is_authenticated and (user.pk == self.owner_id or user.is_staff)
 
+    @classmethod
+    def fail_stale(cls, **filters) -> int:
+        """Mark running jobs whose worker stopped reporting as failed (a killed worker, a lost machine).
+        Called wherever jobs are read (pages, API, websocket), so none stays "running" forever."""
+        return cls.objects.filter(status=cls.Status.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER,
+                                  **filters).update(status=cls.Status.FAILED, error=WORKER_LOST,
+                                                    finished_at=timezone.now())
+
     def fail_if_stale(self) -> bool:
-        """Mark a job failed if its worker stopped reporting; True if it did. Called when a job is read."""
-        if self.status != self.Status.RUNNING:
-            return False
-        last = self.heartbeat_at or self.started_at or self.created_at
-        if timezone.now() - last < STALE_AFTER:
-            return False
-        updated = PoseJob.objects.filter(pk=self.pk, status=self.Status.RUNNING, heartbeat_at=self.heartbeat_at) \
-            .update(status=self.Status.FAILED, error=WORKER_LOST, finished_at=timezone.now())
-        if updated:
+        if self.status == self.Status.RUNNING and PoseJob.fail_stale(pk=self.pk):
             self.refresh_from_db()
-        return bool(updated)
+            return True
+        return False
 
     @property
     def eta_seconds(self) -> float | None:
         """Remaining time, from the detection rate so far (detection dominates the run time)."""
         if self.status != self.Status.RUNNING or not self.started_at or self.progress_done <= 0 \
-                or self.progress_total <= self.progress_done:
-            return None if self.status != self.Status.RUNNING else 0.0
+                or self.progress_total <= self.progress_done or self.stage != "detect":
+            return None  # not running, or nothing to extrapolate from yet
         elapsed = (timezone.now() - self.started_at).total_seconds()
         return round(elapsed / self.progress_done * (self.progress_total - self.progress_done), 1)
 

@@ -23,6 +23,7 @@ INTERNAL_ERROR = (
     "if it happens again, contact the site's administrators."
 )
 EXPORT_FORMATS = ("json", "csv", "npz", "bvh", "mp4")
+TOO_LONG = "This video took too long to process. Please upload a shorter clip."
 
 
 def enqueue_pose_job(job: PoseJob) -> None:
@@ -54,32 +55,58 @@ def checkpoint_path(job: PoseJob) -> str | None:
     return settings.POSENET_CHECKPOINT or None
 
 
-@shared_task(bind=True, name="poseapp.tasks.run_pose_job", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
-def run_pose_job(self, job_id: int) -> None:
-    from celery.exceptions import SoftTimeLimitExceeded
+class JobStopped(Exception):
+    """The job's row says it should not go on: cancelled, failed by the stale rule, or deleted."""
 
-    from ml.export import FILE_NAMES, export_all
+
+def _update_running(job: PoseJob, **fields) -> None:
+    """Write fields only while the row is still RUNNING (a cancel, the stale rule or a delete in the
+    web process wins over the worker); raise JobStopped otherwise."""
+    if not PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING).update(**fields):
+        raise JobStopped()
+    for k, v in fields.items():
+        setattr(job, k, v)
+
+
+# Celery's solo pool (one process per GPU) does not enforce time limits, so the task keeps its own
+# deadline and checks it between frames and between export steps.
+@shared_task(bind=True, name="poseapp.tasks.run_pose_job")
+def run_pose_job(self, job_id: int) -> None:
+    from ml.export import export
+    from ml.export import FILE_NAMES
     from ml.pipeline import Cancelled, PipelineError, PipelineOptions, run_pipeline
     from ml.video import VideoError, probe
 
-    job = PoseJob.objects.select_related("video", "lifter").filter(pk=job_id).first()
-    if job is None or job.is_terminal:
+    started = timezone.now()
+    claimed = PoseJob.objects.filter(pk=job_id, status__in=[PoseJob.Status.QUEUED, PoseJob.Status.RUNNING]).update(
+        status=PoseJob.Status.RUNNING, started_at=started, heartbeat_at=started, task_id=self.request.id or "",
+        stage="decode", progress_done=0, progress_total=0, error="")
+    if not claimed:
         return  # deleted, or a re-delivered task for a job that already ended: nothing to do
+    job = PoseJob.objects.select_related("video", "lifter").get(pk=job_id)
     job.delete_files()  # a re-delivered task starts over
     job.work_dir.mkdir(parents=True, exist_ok=True)
-    _set(job, status=PoseJob.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
-         task_id=self.request.id or job.task_id, stage="decode", progress_done=0, progress_total=0, error="")
     stream.send(job.pk, {"type": "status", "status": job.status, "message": ""})
-    last_saved = [0.0]
+    deadline = time.monotonic() + settings.POSENET_JOB_TIME_LIMIT_S
+    last_saved, last_sent = [0.0], {}
+
+    def heartbeat(**fields) -> None:
+        if time.monotonic() > deadline:
+            raise TimeoutError()
+        _update_running(job, heartbeat_at=timezone.now(), **fields)
 
     def on_progress(stage: str, done: int, total: int) -> None:
-        stream.send(job.pk, stream.progress_message(stage, done, total))
+        now = time.monotonic()
+        final = done >= total > 0
+        if now - last_sent.get(stage, 0.0) > 0.25 or final:  # a few messages a second is plenty
+            last_sent[stage] = now
+            stream.send(job.pk, stream.progress_message(stage, done, total))
         if playable.poll():
             stream.send(job.pk, stream.video_message(job))
-        now = time.monotonic()
-        if now - last_saved[0] > 1.0 or done >= total:  # the row is for page loads and the stale check
+        # The row (page loads, ETA, the stale rule) follows detection, then the later stages.
+        if stage != "lift" and (now - last_saved[0] > 1.0 or final):
             last_saved[0] = now
-            _set(job, stage=stage, progress_done=done, progress_total=total, heartbeat_at=timezone.now())
+            heartbeat(stage=stage, progress_done=done, progress_total=total)
 
     def on_frames(start, kp2d, kp3d) -> None:
         message = stream.frames_message(start, kp2d, kp3d)
@@ -87,36 +114,44 @@ def run_pose_job(self, job_id: int) -> None:
         stream.send(job.pk, message)
 
     def should_stop() -> bool:
-        return PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.CANCELLED).exists()
+        return time.monotonic() > deadline or not PoseJob.objects.filter(
+            pk=job.pk, status=PoseJob.Status.RUNNING).exists()
 
     source = job.video.file.path
     playable = BrowserCopy(source, job.playable_video_path)
-    options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity)
+    options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
+                              max_seconds=settings.POSENET_MAX_DURATION_S)
     try:
         info = probe(source)
-        _set(job, fps=info.fps, width=info.width, height=info.height)
+        _update_running(job, fps=info.fps, width=info.width, height=info.height)
         stream.send(job.pk, stream.meta_message(job))
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
                               should_stop=should_stop)
-        _set(job, model_name=result.model["name"])
-        on_progress("export", 0, len(EXPORT_FORMATS))
-        export_all(result, job.work_dir, EXPORT_FORMATS, video_path=source)
-        assert job.result_path.name == FILE_NAMES["json"]
-        if playable.finish():
+        _update_running(job, model_name=result.model["name"])
+        for i, fmt in enumerate(EXPORT_FORMATS):
+            on_progress("export", i, len(EXPORT_FORMATS))
+            export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
+        if playable.finish(tick=heartbeat):
             stream.send(job.pk, stream.video_message(job))
-        _set(job, status=PoseJob.Status.SUCCEEDED, stage="done", frame_count=result.frame_count,
-             timings=result.timings, finished_at=timezone.now(),
-             progress_done=result.frame_count, progress_total=result.frame_count)
-    except Cancelled:
-        playable.finish(kill=True)
-        _set(job, status=PoseJob.Status.CANCELLED, finished_at=timezone.now(), error="The job was cancelled.")
+        _update_running(job, status=PoseJob.Status.SUCCEEDED, stage="done", frame_count=result.frame_count,
+                        timings=result.timings, finished_at=timezone.now(),
+                        progress_done=result.frame_count, progress_total=result.frame_count)
+    except (Cancelled, JobStopped):
+        if time.monotonic() > deadline:
+            _fail(job, playable, TOO_LONG)
+        else:
+            playable.finish(kill=True)  # cancelled, failed by the stale rule or deleted: the web side decided
+    except TimeoutError:
+        _fail(job, playable, TOO_LONG)
     except (VideoError, PipelineError) as exc:
         _fail(job, playable, str(exc))
-    except SoftTimeLimitExceeded:
-        _fail(job, playable, "This video took too long to process. Please upload a shorter clip.")
     except Exception:
         log.exception("pose job %s failed", job.pk)
         _fail(job, playable, INTERNAL_ERROR)
+    if not PoseJob.objects.filter(pk=job.pk).exists():
+        job.delete_files()  # deleted while it ran: leave nothing behind
+        return
+    job.refresh_from_db()
     stream.send(job.pk, stream.status_message(job))
 
 
@@ -127,10 +162,11 @@ def _fail(job: PoseJob, playable: BrowserCopy, message: str) -> None:
     for path in job.work_dir.glob("*"):
         if path not in keep:
             path.unlink(missing_ok=True)
-    _set(job, status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message)
+    PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING).update(
+        status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message)
 
 
-@shared_task(bind=True, name="poseapp.tasks.run_training_job", soft_time_limit=24 * 3600)
+@shared_task(bind=True, name="poseapp.tasks.run_training_job")
 def run_training_job(self, job_id: int) -> None:
     from ml.train import TrainConfig, train
 

@@ -32,6 +32,7 @@ def home(request):
         job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
                                       form.cleaned_data["smoothing"], form.cleaned_data["complexity"])
         return redirect(job)
+    PoseJob.fail_stale(owner=request.user)
     own = PoseJob.objects.filter(owner=request.user).select_related("video")[:50]
     return render(request, "poseapp/home.html", {"form": form, "jobs": own}, status=400 if form.errors else 200)
 

@@ -100,6 +100,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 POSENET_MAX_UPLOAD_MB = env_int("POSENET_MAX_UPLOAD_MB", 500)
 POSENET_MAX_DURATION_S = env_int("POSENET_MAX_DURATION_S", 20 * 60)
+POSENET_JOB_TIME_LIMIT_S = env_int("POSENET_JOB_TIME_LIMIT_S", 3 * 3600)  # a pose job stops after this
 FILE_UPLOAD_HANDLERS = ["poseapp.uploads.SizeLimitedUploadHandler"]
 
 # Redis is the Celery broker and the Channels layer. `make run` starts a private one when unset.
@@ -108,7 +109,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         # socket_timeout None: with redis-py 8 the default timeout kills idle websockets after ~5 s.
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                   # a client replaying a long job must not lose live chunks that queue up meanwhile
+                   "capacity": 2000},
     }
 }
 CELERY_BROKER_URL = REDIS_URL

@@ -13,13 +13,12 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
     sign_in(page, live_stack.base_url, owner.username, password)
     upload_in_browser(page, live_stack.base_url, people_clip)
 
-    # Skeleton frames arrive while the job is still running.
+    # Skeleton frames arrive and are drawn (that they stream before the job ends is proven by
+    # tests/integration/test_pose_job_live.py from the message order, which does not depend on timing).
     page.wait_for_function("window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
-    status_when_first_frames = page.evaluate("window.poseViewer.status")
     canvas = page.locator("#viewer canvas").first
     page.wait_for_function("window.poseViewer.renderCount > 2", timeout=30_000)
-    live_png = canvas.screenshot(path=str(screenshot_dir / "live-while-running.png"))
-    assert status_when_first_frames == "running"
+    live_png = canvas.screenshot(path=str(screenshot_dir / "live-first-frames.png"))
     assert skeleton_pixels(live_png) > 100, "no skeleton drawn on the canvas"
 
     page.wait_for_function("window.poseViewer.status === 'succeeded'", timeout=240_000)

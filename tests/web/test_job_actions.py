@@ -114,3 +114,17 @@ def test_a_job_with_a_recent_heartbeat_stays_running(client, owner, running_job)
     client.get(reverse("job-status", args=[running_job.pk]))
     running_job.refresh_from_db()
     assert running_job.status == "running"
+
+
+def test_job_lists_fail_stale_jobs_too(client, owner, running_job):
+    PoseJob.objects.filter(pk=running_job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    client.force_login(owner)
+    client.get(reverse("home"))
+    assert PoseJob.objects.get(pk=running_job.pk).status == "failed"
+
+
+def test_eta_is_unknown_until_detection_has_progressed(owner, running_job):
+    assert running_job.eta_seconds is None
+    running_job.stage, running_job.progress_done, running_job.progress_total = "detect", 50, 100
+    running_job.started_at = timezone.now() - timedelta(seconds=10)
+    assert 9 < running_job.eta_seconds < 11
