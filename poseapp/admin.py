@@ -76,12 +76,17 @@ class TrainingJobAdmin(admin.ModelAdmin):
             status=TrainingJob.Status.CANCELLED, finished_at=timezone.now(), error="Cancelled by staff.")
         self.message_user(request, f"{n} training job(s) cancelled; a running one stops after its current epoch.")
 
+    def changelist_view(self, request, extra_context=None):
+        TrainingJob.fail_stale()
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
         extra = [path("<int:pk>/metrics.json", self.admin_site.admin_view(self.metrics_view),
                       name="poseapp_trainingjob_metrics")]
         return extra + super().get_urls()
 
     def metrics_view(self, request, pk):
+        TrainingJob.fail_stale(pk=pk)
         job = TrainingJob.objects.filter(pk=pk).first()
         if job is None or not self.has_view_permission(request, job):
             raise Http404

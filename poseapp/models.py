@@ -12,7 +12,7 @@ from django.utils.text import get_valid_filename
 # A running job whose worker has not reported for this long is considered lost (worker killed, machine gone).
 STALE_AFTER = timedelta(minutes=5)
 WORKER_LOST = ("The worker processing this job stopped unexpectedly (it may have been restarted or run out of "
-               "memory). Please press Retry.")
+               "memory). Please try again.")
 
 
 def video_upload_path(instance: "Video", filename: str) -> str:
@@ -50,6 +50,8 @@ class QueuedWork(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the worker's last sign of life
+    stale_after = STALE_AFTER
 
     class Meta:
         abstract = True
@@ -58,6 +60,20 @@ class QueuedWork(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @classmethod
+    def fail_stale(cls, **filters) -> int:
+        """Mark running jobs whose worker stopped reporting as failed (a killed worker, a lost machine).
+        Called wherever jobs are read (pages, API, websocket, admin), so none stays "running" forever."""
+        return cls.objects.filter(status=cls.Status.RUNNING, heartbeat_at__lt=timezone.now() - cls.stale_after,
+                                  **filters).update(status=cls.Status.FAILED, error=WORKER_LOST,
+                                                    finished_at=timezone.now())
+
+    def fail_if_stale(self) -> bool:
+        if self.status == self.Status.RUNNING and type(self).fail_stale(pk=self.pk):
+            self.refresh_from_db()
+            return True
+        return False
 
 
 class LifterModel(models.Model):
@@ -105,7 +121,6 @@ class PoseJob(QueuedWork):
     smoothing = models.CharField(max_length=10, default="light",
                                  choices=[("none", "None"), ("light", "Light"), ("strong", "Strong")])
     complexity = models.IntegerField(default=1, choices=[(0, "Lite"), (1, "Full"), (2, "Heavy")])
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     frame_count = models.IntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
     width = models.IntegerField(null=True, blank=True)
@@ -143,20 +158,6 @@ class PoseJob(QueuedWork):
     def visible_to(self, user) -> bool:
         return user.is_authenticated and (user.pk == self.owner_id or user.is_staff)
 
-    @classmethod
-    def fail_stale(cls, **filters) -> int:
-        """Mark running jobs whose worker stopped reporting as failed (a killed worker, a lost machine).
-        Called wherever jobs are read (pages, API, websocket), so none stays "running" forever."""
-        return cls.objects.filter(status=cls.Status.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER,
-                                  **filters).update(status=cls.Status.FAILED, error=WORKER_LOST,
-                                                    finished_at=timezone.now())
-
-    def fail_if_stale(self) -> bool:
-        if self.status == self.Status.RUNNING and PoseJob.fail_stale(pk=self.pk):
-            self.refresh_from_db()
-            return True
-        return False
-
     @property
     def eta_seconds(self) -> float | None:
         """Remaining time, from the detection rate so far (detection dominates the run time)."""
@@ -174,6 +175,8 @@ class PoseJob(QueuedWork):
 
 class TrainingJob(QueuedWork):
     """A training run queued by staff from the admin; the worker on queue `train` runs ml.train."""
+
+    stale_after = timedelta(minutes=20)  # the first epoch's data loading can take a while
 
     name = models.SlugField(max_length=80, help_text="Run name; also the registered model's name")
     arch = models.CharField(max_length=20, default="lstm", choices=[("lstm", "LSTM_PoseNet"),

@@ -173,8 +173,8 @@ def run_training_job(self, job_id: int) -> None:
     job = TrainingJob.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return
-    _set(job, status=TrainingJob.Status.RUNNING, started_at=timezone.now(), history=[], error="",
-         task_id=self.request.id or job.task_id)
+    _set(job, status=TrainingJob.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+         history=[], error="", task_id=self.request.id or job.task_id)
     data_dir = Path(job.data_dir)
     if not (data_dir / "data_3d_h36m.npz").is_file():
         _set(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
@@ -188,23 +188,23 @@ def run_training_job(self, job_id: int) -> None:
                          "keypoints": job.keypoints, "out": str(job.out_dir)})
 
     def callback(event: dict):
-        cancelled = TrainingJob.objects.filter(pk=job.pk, status=TrainingJob.Status.CANCELLED).exists()
+        fields = {"heartbeat_at": timezone.now()}
         if event.get("event") == "epoch":
             row = {k: event.get(k) for k in ("epoch", "epochs", "loss", "val_mpjpe", "lr", "elapsed_s")}
-            job.history = [*job.history, row]
-            TrainingJob.objects.filter(pk=job.pk).update(history=job.history)
-        return not cancelled
+            job.history = fields["history"] = [*job.history, row]
+        # Only a running job is written to; anything else (cancelled, failed as stale) stops training.
+        return bool(TrainingJob.objects.filter(pk=job.pk, status=TrainingJob.Status.RUNNING).update(**fields))
 
     try:
         summary = train(cfg, callback=callback, progress=False)
     except Exception as exc:  # noqa: BLE001 - training errors are shown to staff, who can act on them
         log.exception("training job %s failed", job.pk)
-        _set(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(), error=f"Training failed: {exc}")
+        TrainingJob.objects.filter(pk=job.pk, status=TrainingJob.Status.RUNNING).update(
+            status=TrainingJob.Status.FAILED, finished_at=timezone.now(), error=f"Training failed: {exc}")
         return
     job.refresh_from_db(fields=["status"])
-    if job.status == TrainingJob.Status.CANCELLED:
-        _set(job, finished_at=timezone.now())
-        return
+    if job.status != TrainingJob.Status.RUNNING:
+        return  # cancelled (or failed as stale) while training: the checkpoint is not registered
     best = Path(summary["out"]) / "best.pt"
     model, _ = LifterModel.objects.update_or_create(
         name=f"{job.name} (training #{job.pk})",
@@ -212,4 +212,5 @@ def run_training_job(self, job_id: int) -> None:
                   "metrics": {"val_mpjpe_mm": round(summary["best_val_mpjpe"], 2), "epochs": len(job.history),
                               "keypoints": job.keypoints, "frames": job.frames}},
     )
-    _set(job, status=TrainingJob.Status.SUCCEEDED, finished_at=timezone.now(), checkpoint=str(best.resolve()))
+    TrainingJob.objects.filter(pk=job.pk, status=TrainingJob.Status.RUNNING).update(
+        status=TrainingJob.Status.SUCCEEDED, finished_at=timezone.now(), checkpoint=str(best.resolve()))

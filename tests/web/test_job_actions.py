@@ -128,3 +128,14 @@ def test_eta_is_unknown_until_detection_has_progressed(owner, running_job):
     running_job.stage, running_job.progress_done, running_job.progress_total = "detect", 50, 100
     running_job.started_at = timezone.now() - timedelta(seconds=10)
     assert 9 < running_job.eta_seconds < 11
+
+
+def test_a_training_job_whose_worker_died_does_not_stay_running(client, django_user_model):
+    from poseapp.models import TrainingJob
+
+    staff = django_user_model.objects.create_superuser("boss", "b@example.com", "pw")
+    job = TrainingJob.objects.create(name="lost", status="running",
+                                     heartbeat_at=timezone.now() - timedelta(hours=1))
+    client.force_login(staff)
+    data = client.get(reverse("admin:poseapp_trainingjob_metrics", args=[job.pk])).json()
+    assert data["status"] == "failed" and "stopped unexpectedly" in data["error"]
