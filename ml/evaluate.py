@@ -1,7 +1,7 @@
 """Evaluate a lifter checkpoint on Human3.6M by the standard protocols.
 
     python -m ml.evaluate --checkpoint PATH [--data-dir DIR] [--keypoints gt|sh_pt_mpii]
-                          [--subjects S9 [S11 ...]] [--no-flip] [--json]
+                          [--subjects S9 [S11 ...]] [--no-flip] [--json] [--markdown]
 
 Every frame of every test sequence and camera is lifted with the same centred-window scheme as
 ml.lift.Lifter (flip test-time augmentation on by default). Prints the per-action table of
@@ -52,6 +52,14 @@ def format_table(t: dict) -> str:
     return "\n".join(lines)
 
 
+def format_markdown(t: dict) -> str:
+    """The same table as GitHub markdown (for model cards and issue notes)."""
+    lines = ["| action | frames | P1 | P2 | N-MPJPE | MPJVE |", "|---|---:|---:|---:|---:|---:|"]
+    for act, r in list(t["actions"].items()) + [("**average**", t["average"])]:
+        lines.append(f"| {act} | {r['frames']} | {r['p1']:.1f} | {r['p2']:.1f} | {r['n']:.1f} | {r['vel']:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
@@ -62,13 +70,14 @@ def main(argv=None):
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     a = ap.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     lifter = Lifter.load(a.checkpoint, device=device)
     t = evaluate(lifter, a.data_dir, a.keypoints, a.subjects, flip=not a.no_flip)
-    print(format_table(t))
+    print(format_markdown(t) if a.markdown else format_table(t))
     if a.json:
         print(json.dumps(t))
 

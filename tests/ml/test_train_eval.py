@@ -30,7 +30,7 @@ def test_train_resume_evaluate(h36m_dir, tmp_path):
     for kp in ("gt", "sh_pt_mpii"):
         t = evaluate.evaluate(lf, h36m_dir, kp, ["S9"])
         assert set(t["actions"]) == {"Walking", "Eating"} and t["average"]["p1"] > 0
-        assert "AVERAGE" in evaluate.format_table(t)
+        assert "AVERAGE" in evaluate.format_table(t) and "**average**" in evaluate.format_markdown(t)
 
 
 @pytest.mark.parametrize("how", ["false", "raise"])
