@@ -1,0 +1,38 @@
+"""Sign up, sign in, sign out."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_up_creates_an_account_and_signs_in(client):
+    response = client.post(reverse("signup"), {"username": "newbie", "password1": "a-Long-test-passw0rd",
+                                               "password2": "a-Long-test-passw0rd"})
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert get_user_model().objects.filter(username="newbie").exists()
+    assert client.get(reverse("home")).status_code == 200  # signed in
+
+
+def test_sign_up_rejects_a_weak_password_with_a_message(client):
+    response = client.post(reverse("signup"), {"username": "newbie", "password1": "123", "password2": "123"})
+    assert response.status_code == 200 and "too short" in response.content.decode()
+    assert not get_user_model().objects.filter(username="newbie").exists()
+
+
+def test_sign_in_and_out(client, owner, password):
+    response = client.post(reverse("login"), {"username": owner.username, "password": password})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_wrong_password_says_so(client, owner):
+    response = client.post(reverse("login"), {"username": owner.username, "password": "nope"})
+    assert "did not match" in response.content.decode()
+
+
+def test_signed_in_user_visiting_sign_up_goes_home(client, owner):
+    client.force_login(owner)
+    assert client.get(reverse("signup"))["Location"] == reverse("home")
