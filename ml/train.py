@@ -68,6 +68,7 @@ class TrainConfig:
     out: str = ""                           # output dir (default runs/<name>)
     log_every: int = 10                     # steps between "step" callback events
     max_minutes: float = 0.0                # stop after this wall time (0: no limit); checkpoints stay valid
+    init: str = ""                          # start from this checkpoint's weights (fine-tuning; fresh optimizer)
 
 
 PRESETS = {
@@ -174,6 +175,11 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                  "train_frames": int(sum(len(s.kp2d) for s in train_seqs))}
 
     model = build_model(cfg.arch, dict(cfg.model, num_frames=cfg.frames)).to(device)
+    if cfg.init and not resume:
+        init = torch.load(cfg.init, map_location=device, weights_only=False)
+        model.load_state_dict(init["model"])
+        data_info["init_from"] = {"checkpoint": cfg.init, "name": init.get("name"),
+                                  "train_config": init.get("train_config")}
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = WindowSampler(train_seqs, cfg.frames, cfg.stride, cfg.batch_size, seed=cfg.seed)
     aug = AugmentConfig(**cfg.augment)
