@@ -113,10 +113,15 @@ def _face_layout_table(names: list[str]) -> np.ndarray:
 
 def _sh16_table() -> np.ndarray:
     W = np.zeros((NUM_JOINTS, 16))
-    copy = {0: 6, 1: 2, 2: 1, 3: 0, 4: 3, 5: 4, 6: 5, 7: 7, 8: 8, 10: 9,
+    copy = {0: 6, 1: 2, 2: 1, 3: 0, 4: 3, 5: 4, 6: 5, 8: 8, 10: 9,
             11: 13, 12: 14, 13: 15, 14: 12, 15: 11, 16: 10}
     for j, s in copy.items():
         W[j, s] = 1.0
+    # 7 spine: SH joint 7 is MPII's "thorax" (upper chest, just below the neck), not H36M's
+    #   mid-torso spine (on S9 it sits ~45 px above it, while SH joint 8 matches H36M's thorax
+    #   within ~6 px). So, as for the other layouts, spine = midpoint(pelvis, thorax).
+    W[7, 6] = 1.0 - SPINE_FRACTION
+    W[7, 8] = SPINE_FRACTION
     # 9 neck/nose: SH-16 has no face joint; H36M's joint 9 lies halfway between thorax and
     #   head-top (0.514 measured), so nose = midpoint(thorax, head).
     W[9, 8] = 1.0 - NOSE_FRACTION
