@@ -139,6 +139,7 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        time.sleep(1)  # let PostgreSQL notice the closed sessions before the test database is dropped
         artifacts = ROOT / "test-artifacts" / "logs"
         artifacts.mkdir(parents=True, exist_ok=True)
         for f in logs.glob("*.log"):
