@@ -2,20 +2,8 @@
 // The whole viewer in a DOM (no WebGL here: it runs on its NullScene), driven by a fake websocket.
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import { mount } from '../src/main.js';
+import { FakeSocket } from './fakeSocket.js';
 
-class FakeSocket {
-  static all = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    FakeSocket.all.push(this);
-  }
-  send(s) { this.sent.push(JSON.parse(s)); }
-  open() { this.readyState = 1; this.onopen && this.onopen(); }
-  msg(m) { this.onmessage && this.onmessage({ data: JSON.stringify(m) }); }
-  close(code = 1006) { this.readyState = 3; this.onclose && this.onclose({ code }); }
-}
 
 const chunk = (start, n) => ({
   type: 'frames', start,

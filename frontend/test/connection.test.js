@@ -2,20 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { JobConnection, websocketUrl } from '../src/connection.js';
 import { Backoff } from '../src/backoff.js';
 import { JobModel } from '../src/job.js';
+import { FakeSocket } from './fakeSocket.js';
 
-class FakeSocket {
-  static all = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    FakeSocket.all.push(this);
-  }
-  send(s) { this.sent.push(JSON.parse(s)); }
-  open() { this.readyState = 1; this.onopen && this.onopen(); }
-  msg(m) { this.onmessage && this.onmessage({ data: JSON.stringify(m) }); }
-  close(code = 1006) { this.readyState = 3; this.onclose && this.onclose({ code }); }
-}
 
 function harness() {
   FakeSocket.all = [];
