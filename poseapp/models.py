@@ -134,10 +134,6 @@ class PoseJob(QueuedWork):
         return reverse("job-detail", args=[self.pk])
 
     @property
-    def group_name(self) -> str:
-        return f"job_{self.pk}"
-
-    @property
     def work_dir(self) -> Path:
         return Path(settings.MEDIA_ROOT) / "jobs" / str(self.pk)
 

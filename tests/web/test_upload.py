@@ -8,12 +8,6 @@ from poseapp.models import PoseJob, Video
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def no_queue():
-    """These tests run inside a transaction that is rolled back, so the on-commit callbacks that
-    would queue jobs never run: nothing reaches the broker. (Queueing is covered by tests/integration.)"""
-
-
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(reverse("home"))
     assert response.status_code == 302
@@ -34,7 +28,7 @@ def test_owner_upload_creates_a_queued_job(client, owner, people_clip, settings,
     assert (tmp_path / video.file.name).read_bytes() == people_clip.read_bytes()
 
 
-def test_unsafe_file_name_is_sanitised(client, owner, no_queue, settings, tmp_path, people_clip):
+def test_unsafe_file_name_is_sanitised(client, owner, settings, tmp_path, people_clip):
     settings.MEDIA_ROOT = tmp_path
     client.force_login(owner)
     upload = SimpleUploadedFile("../../etc/pass wd.mp4", people_clip.read_bytes())
@@ -43,7 +37,7 @@ def test_unsafe_file_name_is_sanitised(client, owner, no_queue, settings, tmp_pa
     assert ".." not in stored and stored.startswith("uploads/") and stored.endswith("pass_wd.mp4")
 
 
-def test_empty_file_is_rejected_with_a_message(client, owner, no_queue):
+def test_empty_file_is_rejected_with_a_message(client, owner):
     client.force_login(owner)
     response = client.post(reverse("home"), {"video": SimpleUploadedFile("empty.mp4", b"")})
     assert response.status_code == 400
