@@ -26,6 +26,12 @@ H36M32_TO_17 = [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27]
 KEYPOINT_LAYOUTS = {"sh_pt_mpii": "sh16", "sh_ft_h36m": "h36m17", "cpn_ft_h36m_dbb": "h36m17",
                     "detectron_ft_h36m": "h36m17"}
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "h36m"
+# Test sequences whose mocap does not match their video (Iskakov et al. 2019 name parts of S9's
+# 'Greeting', 'SittingDown' and 'Waiting'). Measured here: the Stacked Hourglass detections sit a
+# median 29-52 px from the projected ground truth in these three, 7.5-13.5 px in every other S9
+# sequence, and no time shift aligns them. The standard protocol keeps them (so do our headline
+# figures); `ml.evaluate --exclude-corrupt` reports detector-input results without them.
+CORRUPT_GT = {("S9", "Greeting"), ("S9", "SittingDown 1"), ("S9", "Waiting 1")}
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path:
@@ -85,9 +91,10 @@ class Sequence:
 
 
 def load_sequences(data_dir, subjects, keypoints: str = "gt", action_filter=None,
-                   cameras_path=None) -> list[Sequence]:
+                   cameras_path=None, exclude=()) -> list[Sequence]:
     """Every (subject, action, camera) sequence with camera-space root-relative 3D and
-    normalised 2D: ground truth 2D by projection (with distortion) or detections."""
+    normalised 2D: ground truth 2D by projection (with distortion) or detections.
+    exclude: (subject, action) pairs to leave out (e.g. CORRUPT_GT)."""
     data_dir = resolve_data_dir(data_dir)
     pos3d = load_3d(data_dir / "data_3d_h36m.npz")
     cams = load_cameras(cameras_path or find_cameras(data_dir))
@@ -104,7 +111,7 @@ def load_sequences(data_dir, subjects, keypoints: str = "gt", action_filter=None
         for act in sorted(pos3d[subj]):
             if action_filter and not any(act.startswith(a) for a in action_filter):
                 continue
-            if det is not None and (subj not in det or act not in det[subj]):
+            if (subj, act) in exclude or det is not None and (subj not in det or act not in det[subj]):
                 continue
             world = pos3d[subj][act]
             for ci, cam in enumerate(cams[subj]):

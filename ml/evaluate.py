@@ -1,12 +1,14 @@
 """Evaluate a lifter checkpoint on Human3.6M by the standard protocols.
 
     python -m ml.evaluate --checkpoint PATH [--data-dir DIR] [--keypoints gt|sh_pt_mpii]
-                          [--subjects S9 [S11 ...]] [--no-flip] [--json] [--markdown]
+                          [--subjects S9 [S11 ...]] [--no-flip] [--exclude-corrupt] [--json] [--markdown]
 
 Every frame of every test sequence and camera is lifted with the same centred-window scheme as
 ml.lift.Lifter (flip test-time augmentation on by default). Prints the per-action table of
 P1 (MPJPE), P2 (P-MPJPE), N-MPJPE and MPJVE in mm, and the averages over actions
 (VideoPose3D's convention). With --json the same table is the last stdout line as JSON.
+--exclude-corrupt leaves out the test sequences whose mocap does not match the video
+(ml.data.CORRUPT_GT): not the standard protocol, but it shows what detector input really costs.
 """
 from __future__ import annotations
 
@@ -18,12 +20,14 @@ import numpy as np
 import torch
 
 from . import metrics
-from .data import load_sequences, resolve_data_dir
+from .data import CORRUPT_GT, load_sequences, resolve_data_dir
 from .lift import Lifter, predict_normalized
 
 
-def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False) -> dict:
-    seqs = load_sequences(resolve_data_dir(data_dir), list(subjects), keypoints)
+def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False,
+             exclude_corrupt=False) -> dict:
+    exclude = CORRUPT_GT if exclude_corrupt else set()
+    seqs = load_sequences(resolve_data_dir(data_dir), list(subjects), keypoints, exclude=exclude)
     rows = []
     t0 = time.time()
     for s in seqs:
@@ -37,14 +41,16 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
             print(f"  {s.subject} {s.action} cam{s.camera}: {rows[-1]['p1']:.1f} mm", flush=True)
     table = metrics.action_table(rows)
     table.update({"checkpoint_name": lifter.name, "keypoints": keypoints, "subjects": sorted({s.subject for s in seqs}),
-                  "flip": flip, "sequences": len(rows), "seconds": round(time.time() - t0, 1),
+                  "flip": flip, "sequences": len(rows),
+                  "excluded": sorted(" ".join(e) for e in exclude if e[0] in subjects), "seconds": round(time.time() - t0, 1),
                   "units": "mm (MPJVE: mm/frame at 50 Hz)"})
     return table
 
 
 def format_table(t: dict) -> str:
     lines = [f"{t['checkpoint_name']} | keypoints {t['keypoints']} | subjects {','.join(t['subjects'])} | "
-             f"flip {'on' if t['flip'] else 'off'}",
+             f"flip {'on' if t['flip'] else 'off'}"
+             + (f" | excluded (corrupt ground truth): {', '.join(t['excluded'])}" if t.get("excluded") else ""),
              f"{'action':<14}{'frames':>8}{'P1':>8}{'P2':>8}{'N-MPJPE':>9}{'MPJVE':>8}"]
     rows = list(t["actions"].items()) + [("AVERAGE", t["average"])]
     for act, r in rows:
@@ -69,6 +75,8 @@ def main(argv=None):
     ap.add_argument("--no-flip", action="store_true")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--exclude-corrupt", action="store_true",
+                    help="leave out test sequences whose mocap does not match the video (not the standard protocol)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     a = ap.parse_args(argv)
@@ -76,7 +84,7 @@ def main(argv=None):
         torch.set_num_threads(a.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     lifter = Lifter.load(a.checkpoint, device=device)
-    t = evaluate(lifter, a.data_dir, a.keypoints, a.subjects, flip=not a.no_flip)
+    t = evaluate(lifter, a.data_dir, a.keypoints, a.subjects, flip=not a.no_flip, exclude_corrupt=a.exclude_corrupt)
     print(format_markdown(t) if a.markdown else format_table(t))
     if a.json:
         print(json.dumps(t))

@@ -56,6 +56,11 @@ def test_load_sequences_detections(h36m_dir):
     assert err < 6
 
 
+def test_load_sequences_exclude(h36m_dir):
+    seqs = data.load_sequences(h36m_dir, ["S9"], "sh_pt_mpii", exclude={("S9", "Eating"), ("S1", "Walking 1")})
+    assert {s.action for s in seqs} == {"Walking 1"} and len(seqs) == 4
+
+
 def test_window_sampler_covers_and_pads(h36m_dir):
     seqs = data.load_sequences(h36m_dir, ["S1"], "gt")
     sampler = data.WindowSampler(seqs, frames=27, stride=27, batch_size=16, seed=0)
@@ -99,3 +104,18 @@ def test_real_projection_matches_sh_detections():
             sh = to_h36m(det["S9"][act][ci], "sh16")
             errs.append(np.linalg.norm(uv - sh, axis=-1)[:, [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]].ravel())
     assert np.median(np.concatenate(errs)) < 15
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REAL / "data_2d_h36m_sh_pt_mpii.npz").exists(), reason="real H36M data absent")
+def test_real_corrupt_sequences_are_the_misaligned_ones():
+    """CORRUPT_GT is exactly the set of S9 sequences where detections and projected mocap disagree."""
+    pos = data.load_3d(REAL / "data_3d_h36m.npz")
+    det, _ = data.load_2d(REAL / "data_2d_h36m_sh_pt_mpii.npz")
+    cam = cameras.load_cameras(REAL / "cameras.json")["S9"][1]
+    bad = set()
+    for act in sorted(set(pos["S9"]) & set(det["S9"])):
+        uv = cam.project(cam.world_to_camera(pos["S9"][act]))
+        if np.median(np.linalg.norm(uv - to_h36m(det["S9"][act][1], "sh16"), axis=-1)) > 20:
+            bad.add(("S9", act))
+    assert bad == data.CORRUPT_GT

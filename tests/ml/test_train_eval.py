@@ -54,7 +54,11 @@ def test_cli_evaluate_json(h36m_dir, tmp_path, capsys):
                    "--subjects", "S9", "--json", "--no-flip"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     d = json.loads(last)
-    assert d["flip"] is False and "average" in d
+    assert d["flip"] is False and "average" in d and d["excluded"] == []
+    evaluate.main(["--checkpoint", str(tmp_path / "r" / "best.pt"), "--data-dir", str(h36m_dir),
+                   "--subjects", "S9", "--json", "--no-flip", "--exclude-corrupt"])
+    d2 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert d2["average"] == d["average"]  # the generated data has no corrupt sequences
 
 
 def test_presets_and_unknown_keys():
