@@ -59,6 +59,10 @@ def test_cli_evaluate_json(h36m_dir, tmp_path, capsys):
                    "--subjects", "S9", "--json", "--no-flip", "--exclude-corrupt"])
     d2 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert d2["average"] == d["average"]  # the generated data has no corrupt sequences
+    evaluate.main(["--checkpoint", str(tmp_path / "r" / "best.pt"), "--data-dir", str(h36m_dir),
+                   "--subjects", "S9", "--json", "--no-flip", "--frame-step", "2"])
+    d3 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert d3["frame_step"] == 2 and d3["average"]["frames"] * 2 == d["average"]["frames"]
 
 
 def test_presets_and_unknown_keys():
