@@ -1,7 +1,7 @@
 """Evaluate a lifter checkpoint on Human3.6M by the standard protocols.
 
     python -m ml.evaluate --checkpoint PATH [--data-dir DIR] [--keypoints gt|sh_pt_mpii]
-                          [--subjects S9 [S11 ...]] [--no-flip] [--exclude-corrupt] [--frame-step N]
+                          [--subjects S9 [S11 ...]] [--no-flip] [--exclude-corrupt] [--frame-step N [--no-resample]]
                           [--json] [--markdown]
 
 Every frame of every test sequence and camera is lifted with the same centred-window scheme as
@@ -11,7 +11,8 @@ P1 (MPJPE), P2 (P-MPJPE), N-MPJPE and MPJVE in mm, and the averages over actions
 --exclude-corrupt leaves out the test sequences whose mocap does not match the video
 (ml.data.CORRUPT_GT): not the standard protocol, but it shows what detector input really costs.
 --frame-step 2 lifts every 2nd frame only, i.e. Human3.6M as a 25 fps camera would film it (the
-lifters are trained at 50 Hz; most uploaded videos are 25-30 fps).
+lifters are trained at 50 Hz; most uploaded videos are 25-30 fps), lifted as the app lifts such a
+video (resampled to the model's rate, see ml.lift); --no-resample lifts the frames as they are.
 """
 from __future__ import annotations
 
@@ -28,13 +29,14 @@ from .lift import Lifter, predict_normalized
 
 
 def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False,
-             exclude_corrupt=False, frame_step: int = 1) -> dict:
+             exclude_corrupt=False, frame_step: int = 1, resample: bool = True) -> dict:
     exclude = CORRUPT_GT if exclude_corrupt else set()
     seqs = load_sequences(resolve_data_dir(data_dir), list(subjects), keypoints, exclude=exclude)
     rows = []
     t0 = time.time()
     for s in seqs:
-        pred = predict_normalized(lifter.model, s.kp2d[::frame_step], flip=flip, device=lifter.device)
+        pred = predict_normalized(lifter.model, s.kp2d[::frame_step], flip=flip, device=lifter.device,
+                                  rate=1.0 / frame_step if resample else 1.0)
         gt = s.pos3d[::frame_step]
         rows.append({"subject": s.subject, "action": s.action_group, "sequence": s.action, "camera": s.camera,
                      "frames": len(gt), "p1": 1000 * metrics.mpjpe(pred, gt),
@@ -46,14 +48,16 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
     table.update({"checkpoint_name": lifter.name, "keypoints": keypoints, "subjects": sorted({s.subject for s in seqs}),
                   "flip": flip, "sequences": len(rows),
                   "excluded": sorted(" ".join(e) for e in exclude if e[0] in subjects), "seconds": round(time.time() - t0, 1),
-                  "frame_step": frame_step, "units": f"mm (MPJVE: mm/frame at {50 / frame_step:g} Hz)"})
+                  "frame_step": frame_step, "resample": resample, "units": f"mm (MPJVE: mm/frame at {50 / frame_step:g} Hz)"})
     return table
 
 
 def format_table(t: dict) -> str:
     lines = [f"{t['checkpoint_name']} | keypoints {t['keypoints']} | subjects {','.join(t['subjects'])} | "
              f"flip {'on' if t['flip'] else 'off'}"
-             + (f" | every {t['frame_step']}th frame ({50 / t['frame_step']:g} Hz)" if t.get("frame_step", 1) > 1 else "")
+             + (f" | every {t['frame_step']}th frame ({50 / t['frame_step']:g} Hz, "
+                f"{'resampled to 50 Hz' if t.get('resample', True) else 'not resampled'})"
+                if t.get("frame_step", 1) > 1 else "")
              + (f" | excluded (corrupt ground truth): {', '.join(t['excluded'])}" if t.get("excluded") else ""),
              f"{'action':<14}{'frames':>8}{'P1':>8}{'P2':>8}{'N-MPJPE':>9}{'MPJVE':>8}"]
     rows = list(t["actions"].items()) + [("AVERAGE", t["average"])]
@@ -83,6 +87,8 @@ def main(argv=None):
                     help="leave out test sequences whose mocap does not match the video (not the standard protocol)")
     ap.add_argument("--frame-step", type=int, default=1,
                     help="lift every Nth frame (2: Human3.6M as a 25 fps video; not the standard protocol)")
+    ap.add_argument("--no-resample", action="store_true",
+                    help="with --frame-step: lift the frames as they are, not resampled to the model's rate")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     a = ap.parse_args(argv)
@@ -91,7 +97,7 @@ def main(argv=None):
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     lifter = Lifter.load(a.checkpoint, device=device)
     t = evaluate(lifter, a.data_dir, a.keypoints, a.subjects, flip=not a.no_flip, exclude_corrupt=a.exclude_corrupt,
-                 frame_step=a.frame_step)
+                 frame_step=a.frame_step, resample=not a.no_resample)
     print(format_markdown(t) if a.markdown else format_table(t))
     if a.json:
         print(json.dumps(t))

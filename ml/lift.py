@@ -1,11 +1,16 @@
 """Inference API: lift a 2D keypoint sequence of any length to 3D with a saved checkpoint.
 
     lifter = Lifter.load(DEFAULT_CHECKPOINT)        # path alone suffices
-    pose3d = lifter.lift(kp2d, width, height)       # (T,17,2) pixels -> (T,17,3) metres
+    pose3d = lifter.lift(kp2d, width, height, fps=25)  # (T,17,2) pixels -> (T,17,3) metres
 
 Output frame: camera coordinates (x right, y down, z forward), metres, relative to the pelvis
 (joint 0 is exactly 0). Deterministic for a given input (model in eval mode, no sampling), so
 callers may lift overlapping slices with receptive_field // 2 frames of context per side.
+
+Frame rate: the lifters learn motion at Human3.6M's 50 Hz. Given the video's fps, each window of
+`window_frames(fps)` video frames (the same time span as the model's window) is resampled to the
+model's rate by linear interpolation, lifted, and resampled back (S9 filmed at 25 Hz: P1 52.6 mm
+lifted as is vs 49.3 mm resampled, shipped LSTM, GT 2D, every 3rd sequence).
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from .models import build_model
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "lifter_default.pt"
 CHECKPOINT_FORMAT = "3dposenet-lifter/1"
+H36M_FPS = 50.0
+RATE_TOLERANCE = 0.1  # frame rates within 10 % of the model's are lifted as they are
 
 
 def window_starts(T: int, F: int, hop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,12 +47,46 @@ def window_starts(T: int, F: int, hop: int) -> tuple[np.ndarray, np.ndarray, np.
     return starts, k, pos
 
 
+def window_frames(receptive_field: int, rate: float = 1.0) -> int:
+    """Input frames covering the model's window when the input runs at `rate` x the model's
+    frame rate (rate = video fps / model fps): odd, >= 3; the receptive field itself when the
+    rates are within RATE_TOLERANCE."""
+    if abs(rate - 1.0) <= RATE_TOLERANCE:
+        return receptive_field
+    n = max(3, int(round((receptive_field - 1) * rate)) + 1)
+    return n + 1 - n % 2
+
+
+def resample_windows(w: torch.Tensor, frames: int) -> torch.Tensor:
+    """(K, n, J, C) -> (K, frames, J, C): linear interpolation in time, first and last frames kept."""
+    K, n, J, C = w.shape
+    if n == frames:
+        return w
+    flat = w.permute(0, 2, 3, 1).reshape(K, J * C, n)
+    out = torch.nn.functional.interpolate(flat, size=frames, mode="linear", align_corners=True)
+    return out.reshape(K, J, C, frames).permute(0, 3, 1, 2)
+
+
+def lift_windows(model: torch.nn.Module, w: torch.Tensor, flip: bool) -> torch.Tensor:
+    """(K, n, J, 2) windows of n input frames -> (K, n, J, 3), resampled to and from the model's
+    receptive field when n differs from it. flip: average with the mirrored input."""
+    n, F = w.shape[1], model.receptive_field
+    wm = resample_windows(w, F)
+    if flip:  # both views in one batch
+        y = model(torch.cat([wm, skeleton.flip_pose(wm)]))
+        y = 0.5 * (y[:len(wm)] + skeleton.flip_pose(y[len(wm):]))
+    else:
+        y = model(wm)
+    return resample_windows(y, n)
+
+
 @torch.no_grad()
 def predict_normalized(model: torch.nn.Module, x: np.ndarray, flip: bool = True, hop: int | None = None,
-                       batch_size: int = 256, device="cpu") -> np.ndarray:
-    """x (T, J, 2) normalised screen coordinates -> (T, J, 3) root-relative 3D."""
+                       batch_size: int = 256, device="cpu", rate: float = 1.0) -> np.ndarray:
+    """x (T, J, 2) normalised screen coordinates -> (T, J, 3) root-relative 3D.
+    rate: input frame rate / the model's (0.5 for 25 fps input to a 50 Hz model)."""
     assert x.ndim == 3 and x.shape[-1] == 2, x.shape
-    F = model.receptive_field
+    F = window_frames(model.receptive_field, rate)
     hop = hop or max(1, F // 3)
     T = len(x)
     starts, k, pos = window_starts(T, F, hop)
@@ -56,11 +97,7 @@ def predict_normalized(model: torch.nn.Module, x: np.ndarray, flip: bool = True,
     wins = torch.stack([xp[s:s + F] for s in starts])          # (K, F, J, 2)
     outs = []
     for b in range(0, len(wins), batch_size):
-        w = wins[b:b + batch_size].to(device)
-        y = model(w)
-        if flip:
-            y = 0.5 * (y + skeleton.flip_pose(model(skeleton.flip_pose(w))))
-        outs.append(y.float().cpu())
+        outs.append(lift_windows(model, wins[b:b + batch_size].to(device), flip).float().cpu())
     y = torch.cat(outs).numpy()                                # (K, F, J, 3)
     return y[k, pos]
 
@@ -73,6 +110,7 @@ class Lifter:
         self.meta = meta
         self.device = device
         self.receptive_field: int = int(model.receptive_field)
+        self.model_fps: float = float(meta.get("data", {}).get("fps", H36M_FPS))
         self.name: str = meta.get("name") or f"{type(model).__name__} {self.receptive_field}f"
         norm = meta.get("normalization", {"type": "screen"})
         assert norm["type"] == "screen", norm
@@ -86,9 +124,10 @@ class Lifter:
         return cls(model, meta, device)
 
     def lift(self, kp2d: np.ndarray, width: int, height: int, conf: np.ndarray | None = None,
-             flip: bool = True) -> np.ndarray:
+             flip: bool = True, fps: float | None = None) -> np.ndarray:
         """kp2d (T,17,2) pixels, H36M-17 order, any T >= 1 -> (T,17,3) float32 metres, camera
-        frame (x right, y down, z forward), pelvis at the origin.
+        frame (x right, y down, z forward), pelvis at the origin. fps: the video's frame rate
+        (None: assume the model's own).
 
         conf (T,17) optional: joints with confidence < 0.3 are replaced by linear interpolation
         in time from the nearest confident frames of the same joint (kept as given when a
@@ -98,33 +137,38 @@ class Lifter:
         if conf is not None:
             kp = fill_low_confidence(kp, np.asarray(conf, np.float32))
         x = normalize_screen(kp, float(width), float(height))
-        y = predict_normalized(self.model, x, flip=flip, device=self.device)
+        y = predict_normalized(self.model, x, flip=flip, device=self.device, rate=self._rate(fps))
         y[:, 0] = 0.0
         return y.astype(np.float32)
 
+    def _rate(self, fps: float | None) -> float:
+        return float(fps) / self.model_fps if fps else 1.0
+
+    def window_frames(self, fps: float | None = None) -> int:
+        """Video frames in one lifting window at this frame rate (the receptive field's time span)."""
+        return window_frames(self.receptive_field, self._rate(fps))
+
+    def hop_for(self, fps: float | None = None) -> int:
+        """Window spacing used by lift(): each window predicts the `hop` frames nearest its centre."""
+        return max(1, self.window_frames(fps) // 3)
+
     @property
     def hop(self) -> int:
-        """Window spacing used by lift(): each window predicts the `hop` frames nearest its centre."""
-        return max(1, self.receptive_field // 3)
+        return self.hop_for(None)
 
     @torch.no_grad()
     def lift_window(self, kp2d: np.ndarray, width: int, height: int, conf: np.ndarray | None = None,
-                    flip: bool = True) -> np.ndarray:
-        """Exactly one window, for streaming: kp2d (F,17,2) pixels with F == receptive_field ->
-        (F,17,3) like lift(). A streaming caller keeps the `hop` frames nearest the centre, which
-        is what lift() does with its overlapping windows, at 1/3 of the cost per frame."""
+                    flip: bool = True, fps: float | None = None) -> np.ndarray:
+        """Exactly one window, for streaming: kp2d (F,17,2) pixels with F == window_frames(fps) ->
+        (F,17,3) like lift(). A streaming caller keeps the `hop_for(fps)` frames nearest the centre,
+        which is what lift() does with its overlapping windows, at 1/3 of the cost per frame."""
         kp = np.asarray(kp2d, np.float32)
-        F = self.receptive_field
+        F = self.window_frames(fps)
         assert kp.shape == (F, 17, 2), (kp.shape, F)
         if conf is not None:
             kp = fill_low_confidence(kp, np.asarray(conf, np.float32))
         w = torch.from_numpy(normalize_screen(kp, float(width), float(height)).astype(np.float32))[None]
-        w = w.to(self.device)
-        if flip:  # both views in one batch
-            y = self.model(torch.cat([w, skeleton.flip_pose(w)]))
-            y = 0.5 * (y[:1] + skeleton.flip_pose(y[1:]))
-        else:
-            y = self.model(w)
+        y = lift_windows(self.model, w.to(self.device), flip)
         y = y[0].float().cpu().numpy()
         y[:, 0] = 0.0
         return y.astype(np.float32)

@@ -229,7 +229,7 @@ def run_pipeline(
     times: list[float] = []
     kp3d_parts: list[np.ndarray] = []
     t_lift = [0.0]
-    F, hop = lifter.receptive_field, lifter.hop
+    F, hop = lifter.window_frames(info.fps), lifter.hop_for(info.fps)  # in video frames
     next_centre = 0  # chunk k holds the `hop` frames nearest the window centred on k * hop (as lift() does)
     lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")
     pending: deque = deque()  # futures of submitted chunks, in frame order
@@ -238,7 +238,7 @@ def run_pipeline(
     def lift_chunk(window: np.ndarray, kp2d_chunk: np.ndarray, a: int, b: int):
         t0 = time.perf_counter()
         cam = lifter.lift_window(canonical_view(window, info.width, info.height), CANONICAL_SIDE, CANONICAL_SIDE,
-                                 conf=window[..., 2], flip=options.flip)
+                                 conf=window[..., 2], flip=options.flip, fps=info.fps)
         world = aligner(cam[a:b], kp2d_chunk, window=cam)  # stateful: chunks in order (one worker)
         t_lift[0] += time.perf_counter() - t0
         return world
@@ -321,7 +321,7 @@ def run_pipeline(
         detected=np.array(detected, dtype=bool),
         times=np.array(times, dtype=np.float64),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
-               "receptive_field": lifter.receptive_field, "smoothing": options.smoothing},
+               "receptive_field": lifter.receptive_field, "window_frames": F, "smoothing": options.smoothing},
         detector=detector.name,
         timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},

@@ -47,7 +47,7 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> f
     from ml.postprocess import WorldAligner
 
     aligner = WorldAligner(fps, width, height)
-    F, hop, T = lifter.receptive_field, lifter.hop, len(kp)
+    F, hop, T = lifter.window_frames(fps), lifter.hop_for(fps), len(kp)
     t0 = time.perf_counter()
     for c in range(0, T + hop // 2, hop):
         lo, hi = max(0, c - hop // 2), min(T, c - hop // 2 + hop)
@@ -55,7 +55,7 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> f
             break
         idx = np.clip(np.arange(c - F // 2, c - F // 2 + F), 0, T - 1)
         cam = lifter.lift_window(canonical_view(kp[idx], width, height), CANONICAL_SIDE, CANONICAL_SIDE,
-                                 conf=kp[idx, :, 2])
+                                 conf=kp[idx, :, 2], fps=fps)
         aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi], window=cam)
     return time.perf_counter() - t0
 
@@ -76,9 +76,10 @@ def main(argv=None) -> int:
     lifter = load_lifter(args.checkpoint)
     torch.set_num_threads(PipelineOptions().torch_threads)  # as the pipeline runs it
     rng = np.random.default_rng(0)
+    F = lifter.window_frames(info.fps)
     for _ in range(5):  # warm-up: the first calls of a torch model are much slower than the rest
-        lifter.lift_window(rng.random((lifter.receptive_field, 17, 2), np.float32) * 500, info.width, info.height,
-                           conf=np.ones((lifter.receptive_field, 17), np.float32))
+        lifter.lift_window(rng.random((F, 17, 2), np.float32) * 500, info.width, info.height,
+                           conf=np.ones((F, 17), np.float32), fps=info.fps)
 
     n, t_decode = _decode_only(args.video)
     kp, t_detect = _detect_only(args.video)

@@ -99,12 +99,32 @@ def test_metrics():
     assert tab["average"]["p1"] == pytest.approx(6.25)
 
 
-def test_lift_window_matches_lift_centre(tmp_path):
+@pytest.mark.parametrize("fps", [None, 50, 25, 10, 60])
+def test_lift_window_matches_lift_centre(tmp_path, fps):
     lf = lift.Lifter.load(_tiny_checkpoint(tmp_path, "lstm"))
-    F, hop = lf.receptive_field, lf.hop
-    kp = np.random.default_rng(5).random((30, 17, 2)) * [640, 480]
-    full = lf.lift(kp, 640, 480)
+    F, hop = lf.window_frames(fps), lf.hop_for(fps)
+    kp = np.random.default_rng(5).random((40, 17, 2)) * [640, 480]
+    full = lf.lift(kp, 640, 480, fps=fps)
     c = 2 * hop                                       # a window centre lift() uses
-    win = lf.lift_window(kp[c - F // 2:c - F // 2 + F], 640, 480)
+    win = lf.lift_window(kp[c - F // 2:c - F // 2 + F], 640, 480, fps=fps)
     lo, hi = c - hop // 2, c - hop // 2 + hop
     assert np.allclose(win[lo - (c - F // 2):hi - (c - F // 2)], full[lo:hi], atol=1e-5)
+
+
+def test_window_frames_cover_the_models_time_span():
+    assert lift.window_frames(81, 1.0) == lift.window_frames(81, 1.05) == 81  # within tolerance: as is
+    assert lift.window_frames(81, 0.5) == 41       # 25 fps video, 50 Hz model: same 1.6 s
+    assert lift.window_frames(81, 0.6) == 49       # 30 fps
+    assert lift.window_frames(81, 1.2) == 97       # 60 fps
+    assert lift.window_frames(9, 0.1) == 3         # never fewer than 3
+    assert all(lift.window_frames(81, r) % 2 == 1 for r in np.linspace(0.1, 3, 50))
+
+
+def test_resample_windows_is_linear_in_time():
+    t = torch.linspace(0, 1, 41)
+    w = (t[None, :, None, None] * torch.tensor([2.0, -3.0])).expand(2, 41, 17, 2)  # (2, 41, 17, 2)
+    up = lift.resample_windows(w, 81)
+    assert up.shape == (2, 81, 17, 2)
+    assert torch.allclose(up[0, :, 0, 0], torch.linspace(0, 2, 81), atol=1e-6)
+    assert torch.allclose(lift.resample_windows(up, 41), w, atol=1e-6)
+    assert lift.resample_windows(w, 41) is w
