@@ -52,7 +52,7 @@ def run(video: str, checkpoint=None) -> dict:
     kp2d = skeleton.to_h36m(np.asarray(kp2d, np.float32), "blazepose33")
     world = skeleton.to_h36m(np.asarray(world, np.float32), "blazepose33")[..., :3]
     lifter = Lifter.load(checkpoint or DEFAULT_CHECKPOINT)
-    ours = lifter.lift(kp2d[..., :2], w, h, conf=kp2d[..., 2])
+    ours = lifter.lift(kp2d[..., :2], w, h, conf=kp2d[..., 2], fps=fps)
     return {"video": video, "frames_with_person": len(kp2d), "fps": fps,
             "lifter": lifter.name, "ours": temporal_stats(ours, fps),
             "mediapipe_world": temporal_stats(world, fps)}

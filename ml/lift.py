@@ -5,12 +5,12 @@
 
 Output frame: camera coordinates (x right, y down, z forward), metres, relative to the pelvis
 (joint 0 is exactly 0). Deterministic for a given input (model in eval mode, no sampling), so
-callers may lift overlapping slices with receptive_field // 2 frames of context per side.
+callers may lift overlapping slices with window_frames(fps) // 2 frames of context per side.
 
 Frame rate: the lifters learn motion at Human3.6M's 50 Hz. Given the video's fps, each window of
 `window_frames(fps)` video frames (the same time span as the model's window) is resampled to the
 model's rate by linear interpolation, lifted, and resampled back (S9 filmed at 25 Hz: P1 52.6 mm
-lifted as is vs 49.3 mm resampled, shipped LSTM, GT 2D, every 3rd sequence).
+lifted as is vs 49.3 mm resampled, LSTM shipped before this, GT 2D, every 3rd S9 sequence).
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def window_frames(receptive_field: int, rate: float = 1.0) -> int:
     """Input frames covering the model's window when the input runs at `rate` x the model's
     frame rate (rate = video fps / model fps): odd, >= 3; the receptive field itself when the
     rates are within RATE_TOLERANCE."""
-    if abs(rate - 1.0) <= RATE_TOLERANCE:
+    if abs(rate - 1.0) <= RATE_TOLERANCE + 1e-9:
         return receptive_field
     n = max(3, int(round((receptive_field - 1) * rate)) + 1)
     return n + 1 - n % 2
@@ -111,6 +111,7 @@ class Lifter:
         self.device = device
         self.receptive_field: int = int(model.receptive_field)
         self.model_fps: float = float(meta.get("data", {}).get("fps", H36M_FPS))
+        assert self.model_fps > 0, self.model_fps
         self.name: str = meta.get("name") or f"{type(model).__name__} {self.receptive_field}f"
         norm = meta.get("normalization", {"type": "screen"})
         assert norm["type"] == "screen", norm
@@ -142,7 +143,10 @@ class Lifter:
         return y.astype(np.float32)
 
     def _rate(self, fps: float | None) -> float:
-        return float(fps) / self.model_fps if fps else 1.0
+        """Input rate / model rate; 1 (lift the frames as they are) when fps is unknown or unusable."""
+        if fps is None or not np.isfinite(fps) or fps <= 0:
+            return 1.0
+        return float(fps) / self.model_fps
 
     def window_frames(self, fps: float | None = None) -> int:
         """Video frames in one lifting window at this frame rate (the receptive field's time span)."""

@@ -229,7 +229,8 @@ def run_pipeline(
     times: list[float] = []
     kp3d_parts: list[np.ndarray] = []
     t_lift = [0.0]
-    F, hop = lifter.window_frames(info.fps), lifter.hop_for(info.fps)  # in video frames
+    lift_fps = info.fps if info.fps_known else None  # an unknown rate: lift the frames as they are
+    F, hop = lifter.window_frames(lift_fps), lifter.hop_for(lift_fps)  # in video frames
     next_centre = 0  # chunk k holds the `hop` frames nearest the window centred on k * hop (as lift() does)
     lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")
     pending: deque = deque()  # futures of submitted chunks, in frame order
@@ -238,7 +239,7 @@ def run_pipeline(
     def lift_chunk(window: np.ndarray, kp2d_chunk: np.ndarray, a: int, b: int):
         t0 = time.perf_counter()
         cam = lifter.lift_window(canonical_view(window, info.width, info.height), CANONICAL_SIDE, CANONICAL_SIDE,
-                                 conf=window[..., 2], flip=options.flip, fps=info.fps)
+                                 conf=window[..., 2], flip=options.flip, fps=lift_fps)
         world = aligner(cam[a:b], kp2d_chunk, window=cam)  # stateful: chunks in order (one worker)
         t_lift[0] += time.perf_counter() - t0
         return world

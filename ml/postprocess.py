@@ -18,7 +18,7 @@ import numpy as np
 from ml.skeleton import PARENTS
 
 L_ANKLE, R_ANKLE = 6, 3
-FREEZE_LENGTHS_AFTER = 81  # frames (one default lifter window)
+FREEZE_LENGTHS_AFTER = 81  # frames, when the caller passes no lifter window
 # Children before parents never happens in PARENTS (each parent index is smaller), so one pass rebuilds.
 assert all(p < j for j, p in enumerate(PARENTS) if p >= 0)
 
@@ -141,18 +141,20 @@ class WorldAligner:
         if self._filter is not None:
             world = np.stack([self._filter(f) for f in world])
         # Smoothing moves joints independently, so bone lengths are fixed after it, from the root.
-        world = with_bone_lengths(world, self._bone_lengths(pose_cam if window is None else window))
+        world = with_bone_lengths(world, self._bone_lengths(pose_cam if window is None else window,
+                                                            whole_window=window is not None))
         floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])
         world[:, :, 1] -= floor[:, None]
         return world.astype(np.float32)
 
-    def _bone_lengths(self, observed: np.ndarray) -> np.ndarray:
-        """Median bone lengths of the frames seen so far, frozen once FREEZE_LENGTHS_AFTER frames are in
-        (with lifter windows: at the first chunk): one skeleton for the whole video."""
+    def _bone_lengths(self, observed: np.ndarray, whole_window: bool = False) -> np.ndarray:
+        """Median bone lengths of the frames seen so far, frozen at the first whole lifter window (a
+        window spans the model's receptive field in time, whatever the video's frame rate) or once
+        FREEZE_LENGTHS_AFTER frames are in: one skeleton for the whole video."""
         if self._frozen is None:
             self._lengths.append(bone_lengths(observed))
             seen = np.concatenate(self._lengths)
-            if len(seen) >= FREEZE_LENGTHS_AFTER:
+            if whole_window or len(seen) >= FREEZE_LENGTHS_AFTER:
                 self._frozen = np.median(seen, axis=0)
             return np.median(seen, axis=0)
         return self._frozen

@@ -23,6 +23,7 @@ class VideoInfo:
     height: int
     fps: float
     frame_count_hint: int  # from the container: may be wrong, 0 when unknown
+    fps_known: bool = True  # False: the container gave no usable rate and fps is a 25.0 guess
 
 
 def _open(path: Path) -> cv2.VideoCapture:
@@ -51,11 +52,13 @@ def probe(path: Path) -> VideoInfo:
                 "No frames could be decoded from this file: it is not a video, or it is damaged or empty."
             )
         fps = cap.get(cv2.CAP_PROP_FPS)
-        if not np.isfinite(fps) or fps <= 0 or fps > 1000:
-            fps = 25.0  # unknown rate: a common default; timings are approximate then
+        # > 240: not a camera's rate but a container time base (e.g. 1000 for browser-recorded WebM).
+        known = bool(np.isfinite(fps) and 0 < fps <= 240)
+        if not known:
+            fps = 25.0  # a common default for timings; the lifter then lifts the frames as they are
         hint = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         h, w = frame.shape[:2]
-        return VideoInfo(width=w, height=h, fps=float(fps), frame_count_hint=max(hint, 0))
+        return VideoInfo(width=w, height=h, fps=float(fps), frame_count_hint=max(hint, 0), fps_known=known)
     finally:
         cap.release()
 

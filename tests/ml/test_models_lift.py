@@ -118,6 +118,15 @@ def test_window_frames_cover_the_models_time_span():
     assert lift.window_frames(81, 1.2) == 97       # 60 fps
     assert lift.window_frames(9, 0.1) == 3         # never fewer than 3
     assert all(lift.window_frames(81, r) % 2 == 1 for r in np.linspace(0.1, 3, 50))
+    assert lift.window_frames(81, 0.9) == lift.window_frames(81, 1.1) == 81  # symmetric tolerance
+
+
+@pytest.mark.parametrize("fps", [float("nan"), 0, -25, None, float("inf")])
+def test_unusable_fps_lifts_frames_as_they_are(tmp_path, fps):
+    lf = lift.Lifter.load(_tiny_checkpoint(tmp_path, "lstm"))
+    assert lf.window_frames(fps) == lf.receptive_field
+    kp = np.random.default_rng(1).random((12, 17, 2)) * 500
+    assert np.allclose(lf.lift(kp, 500, 500, fps=fps), lf.lift(kp, 500, 500))
 
 
 def test_resample_windows_is_linear_in_time():

@@ -60,3 +60,15 @@ def test_world_aligner_gives_y_up_feet_on_floor():
     feet = np.minimum(world[:, 3, 1], world[:, 6, 1])
     assert np.allclose(feet, 0, atol=1e-6)
     assert (world[:, 10, 1] > world[:, 0, 1] + 0.5).all()  # head well above pelvis
+
+
+def test_world_aligner_freezes_bone_lengths_at_the_first_lifter_window():
+    """A short window (a 10 fps video's 17 frames) still fixes the skeleton for the rest of the video."""
+    pose = standing_pose(17)
+    pose -= pose[:, :1]
+    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((17, 17, 1))], -1)
+    al = WorldAligner(10.0, 800, 800, smoothing="none")
+    first = al(pose[5:10], kp[5:10], window=pose)
+    bigger = pose * 1.2                                  # the next window sees a 20 % larger person
+    second = al(bigger[5:10], kp[5:10], window=bigger)
+    assert np.allclose(bone_lengths(first)[:, 1:], bone_lengths(second)[:, 1:], atol=1e-6)
