@@ -9,8 +9,8 @@ callers may lift overlapping slices with window_frames(fps) // 2 frames of conte
 
 Frame rate: the lifters learn motion at Human3.6M's 50 Hz. Given the video's fps, each window of
 `window_frames(fps)` video frames (the same time span as the model's window) is resampled to the
-model's rate by linear interpolation, lifted, and resampled back (S9 filmed at 25 Hz: P1 52.6 mm
-lifted as is vs 49.3 mm resampled, LSTM shipped before this, GT 2D, every 3rd S9 sequence).
+model's rate by linear interpolation, lifted, and resampled back (S9 filmed at 25 Hz, GT 2D, the
+lstm_long model: P1 50.3 mm lifted as is vs 46.9 mm resampled, the same as at 50 Hz; ml/RESULTS.md).
 """
 from __future__ import annotations
 
