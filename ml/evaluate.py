@@ -25,7 +25,7 @@ import torch
 
 from . import metrics
 from .data import CORRUPT_GT, load_sequences, resolve_data_dir
-from .lift import Lifter, predict_normalized
+from .lift import H36M_FPS, Lifter, predict_normalized
 
 
 def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False,
@@ -48,15 +48,15 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
     table.update({"checkpoint_name": lifter.name, "keypoints": keypoints, "subjects": sorted({s.subject for s in seqs}),
                   "flip": flip, "sequences": len(rows),
                   "excluded": sorted(" ".join(e) for e in exclude if e[0] in subjects), "seconds": round(time.time() - t0, 1),
-                  "frame_step": frame_step, "resample": resample, "units": f"mm (MPJVE: mm/frame at {50 / frame_step:g} Hz)"})
+                  "frame_step": frame_step, "resample": resample, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)"})
     return table
 
 
 def format_table(t: dict) -> str:
     lines = [f"{t['checkpoint_name']} | keypoints {t['keypoints']} | subjects {','.join(t['subjects'])} | "
              f"flip {'on' if t['flip'] else 'off'}"
-             + (f" | every {t['frame_step']}th frame ({50 / t['frame_step']:g} Hz, "
-                f"{'resampled to 50 Hz' if t.get('resample', True) else 'not resampled'})"
+             + (f" | every {t['frame_step']}th frame ({H36M_FPS / t['frame_step']:g} Hz, "
+                f"{f'resampled to {H36M_FPS:g} Hz' if t.get('resample', True) else 'not resampled'})"
                 if t.get("frame_step", 1) > 1 else "")
              + (f" | excluded (corrupt ground truth): {', '.join(t['excluded'])}" if t.get("excluded") else ""),
              f"{'action':<14}{'frames':>8}{'P1':>8}{'P2':>8}{'N-MPJPE':>9}{'MPJVE':>8}"]

@@ -229,7 +229,7 @@ def run_pipeline(
     times: list[float] = []
     kp3d_parts: list[np.ndarray] = []
     t_lift = [0.0]
-    lift_fps = info.fps if info.fps_known else None  # an unknown rate: lift the frames as they are
+    lift_fps = info.known_fps  # an unknown rate: lift the frames as they are
     F, hop = lifter.window_frames(lift_fps), lifter.hop_for(lift_fps)  # in video frames
     next_centre = 0  # chunk k holds the `hop` frames nearest the window centred on k * hop (as lift() does)
     lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")

@@ -32,7 +32,7 @@ import torch
 from . import skeleton
 from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, WindowSampler, augment,
                    load_sequences, resolve_data_dir)
-from .lift import CHECKPOINT_FORMAT, predict_normalized
+from .lift import CHECKPOINT_FORMAT, H36M_FPS, predict_normalized
 from .models import arch_of, build_model, count_params, model_config
 
 
@@ -169,7 +169,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         val_seqs = load_sequences(data_dir, cfg.test_subjects, cfg.keypoints)
     except ValueError:
         val_seqs = load_sequences(data_dir, cfg.test_subjects, "gt")
-    data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only", "fps": 50,
+    data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only", "fps": H36M_FPS,
                  "data_dir": str(data_dir), "train_subjects": cfg.train_subjects,
                  "test_subjects": sorted({s.subject for s in val_seqs}),
                  "train_frames": int(sum(len(s.kp2d) for s in train_seqs))}

@@ -25,6 +25,11 @@ class VideoInfo:
     frame_count_hint: int  # from the container: may be wrong, 0 when unknown
     fps_known: bool = True  # False: the container gave no usable rate and fps is a 25.0 guess
 
+    @property
+    def known_fps(self) -> float | None:
+        """The frame rate when the container gave one, else None (callers then assume nothing)."""
+        return self.fps if self.fps_known else None
+
 
 def _open(path: Path) -> cv2.VideoCapture:
     path = Path(path)

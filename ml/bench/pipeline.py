@@ -42,12 +42,12 @@ def _detect_only(video: Path) -> tuple[np.ndarray, float]:
     return np.stack(filled), elapsed
 
 
-def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> float:
+def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float, lift_fps: float | None) -> float:
     from ml.pipeline import CANONICAL_SIDE, canonical_view
     from ml.postprocess import WorldAligner
 
     aligner = WorldAligner(fps, width, height)
-    F, hop, T = lifter.window_frames(fps), lifter.hop_for(fps), len(kp)
+    F, hop, T = lifter.window_frames(lift_fps), lifter.hop_for(lift_fps), len(kp)
     t0 = time.perf_counter()
     for c in range(0, T + hop // 2, hop):
         lo, hi = max(0, c - hop // 2), min(T, c - hop // 2 + hop)
@@ -55,7 +55,7 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float) -> f
             break
         idx = np.clip(np.arange(c - F // 2, c - F // 2 + F), 0, T - 1)
         cam = lifter.lift_window(canonical_view(kp[idx], width, height), CANONICAL_SIDE, CANONICAL_SIDE,
-                                 conf=kp[idx, :, 2], fps=fps)
+                                 conf=kp[idx, :, 2], fps=lift_fps)
         aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi], window=cam)
     return time.perf_counter() - t0
 
@@ -76,14 +76,14 @@ def main(argv=None) -> int:
     lifter = load_lifter(args.checkpoint)
     torch.set_num_threads(PipelineOptions().torch_threads)  # as the pipeline runs it
     rng = np.random.default_rng(0)
-    F = lifter.window_frames(info.fps)
+    F = lifter.window_frames(info.known_fps)
     for _ in range(5):  # warm-up: the first calls of a torch model are much slower than the rest
         lifter.lift_window(rng.random((F, 17, 2), np.float32) * 500, info.width, info.height,
-                           conf=np.ones((F, 17), np.float32), fps=info.fps)
+                           conf=np.ones((F, 17), np.float32), fps=info.known_fps)
 
     n, t_decode = _decode_only(args.video)
     kp, t_detect = _detect_only(args.video)
-    t_lift = _lift_only(lifter, kp, info.width, info.height, info.fps)
+    t_lift = _lift_only(lifter, kp, info.width, info.height, info.fps, info.known_fps)
     t0 = time.perf_counter()
     result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint), lifter=lifter)
     t_e2e = time.perf_counter() - t0
