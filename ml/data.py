@@ -83,6 +83,9 @@ class Sequence:
     kp2d: np.ndarray   # (T, 17, 2) normalised screen coordinates
     width: int
     height: int
+    source: str = "gt"               # where the 2D comes from: "gt" (projected mocap) or a detector file
+    root: np.ndarray | None = None   # (T, 3) camera-frame pelvis position, metres (virtual cameras)
+    focal: float = 0.0               # focal length in normalised screen units (2 f / width)
 
     @property
     def action_group(self) -> str:
@@ -90,12 +93,26 @@ class Sequence:
         return self.action.split(" ")[0]
 
 
+def sources_of(keypoints: str) -> list[str]:
+    """'sh_pt_mpii+gt' -> ['sh_pt_mpii', 'gt']: a training mixture of 2D sources (the first is the
+    one validation reports)."""
+    out = [k.strip() for k in keypoints.split("+") if k.strip()]
+    if not out or len(set(out)) != len(out):
+        raise ValueError(f"bad keypoints {keypoints!r}: give sources joined by '+', each once")
+    return out
+
+
 def load_sequences(data_dir, subjects, keypoints: str = "gt", action_filter=None,
                    cameras_path=None, exclude=()) -> list[Sequence]:
     """Every (subject, action, camera) sequence with camera-space root-relative 3D and
     normalised 2D: ground truth 2D by projection (with distortion) or detections.
+    keypoints: one source, or a mixture 'sh_pt_mpii+gt' (each source's sequences, in turn).
     exclude: (subject, action) pairs to leave out (e.g. CORRUPT_GT)."""
     data_dir = resolve_data_dir(data_dir)
+    sources = sources_of(keypoints)
+    if len(sources) > 1:
+        return [s for k in sources
+                for s in load_sequences(data_dir, subjects, k, action_filter, cameras_path, exclude)]
     pos3d = load_3d(data_dir / "data_3d_h36m.npz")
     cams = load_cameras(cameras_path or find_cameras(data_dir))
     det = None
@@ -122,10 +139,12 @@ def load_sequences(data_dir, subjects, keypoints: str = "gt", action_filter=None
                     uv = skeleton.to_h36m(np.asarray(det[subj][act][ci], np.float32), layout)
                 T = min(len(X), len(uv))
                 X, uv = X[:T], uv[:T]
+                root = X[:, 0].copy()
                 X = X - X[:, :1]
                 seqs.append(Sequence(subj, act, ci, X.astype(np.float32),
                                      normalize_screen(uv.astype(np.float32), cam.res_w, cam.res_h),
-                                     cam.res_w, cam.res_h))
+                                     cam.res_w, cam.res_h, source=keypoints, root=root,
+                                     focal=float(2 * cam.f[0] / cam.res_w)))
     if not seqs:
         raise ValueError(f"no sequences for subjects {subjects} with keypoints {keypoints} in {data_dir}")
     return seqs
@@ -141,10 +160,16 @@ class WindowSampler:
     """
 
     def __init__(self, seqs: list[Sequence], frames: int, stride: int, batch_size: int,
-                 shuffle: bool = True, seed: int = 0):
+                 shuffle: bool = True, seed: int = 0, virtual: "VirtualCameraConfig | None" = None):
         self.frames, self.stride, self.batch_size, self.shuffle = frames, stride, batch_size, shuffle
         self.x = np.concatenate([s.kp2d for s in seqs]).astype(np.float32)
         self.y = np.concatenate([s.pos3d for s in seqs]).astype(np.float32)
+        self.virtual = virtual if virtual is not None and virtual.prob > 0 else None
+        if self.virtual is not None:  # what re-projection needs, for projected-GT frames only
+            self.is_gt = np.concatenate([np.full(len(s.kp2d), s.source == "gt") for s in seqs])
+            self.root = np.concatenate([s.root if s.root is not None else np.zeros((len(s.kp2d), 3))
+                                        for s in seqs]).astype(np.float32)
+            self.focal = np.concatenate([np.full(len(s.kp2d), s.focal) for s in seqs]).astype(np.float32)
         lens = np.array([len(s.kp2d) for s in seqs])
         self.starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
         self.lens = lens
@@ -176,8 +201,57 @@ class WindowSampler:
             local = w[:, 1:2] + ar[None]                      # (B, F)
             mask = local < w[:, 2:3]
             idx = w[:, 0:1] + np.minimum(local, w[:, 2:3] - 1)  # edge padding
-            yield (torch.from_numpy(self.x[idx]), torch.from_numpy(self.y[idx]),
-                   torch.from_numpy(mask))
+            x, y = self.x[idx], self.y[idx]
+            if self.virtual is not None:
+                x, y = self._virtual_cameras(idx, x, y)
+            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
+
+    def _virtual_cameras(self, idx, x, y):
+        """Re-film a share of the projected-GT windows from another viewpoint: the person is
+        turned about their own vertical axis (yaw), the camera orbits up or down around them
+        (elevation: broadcast and phone cameras sit higher or lower than Human3.6M's) and moves
+        nearer or further; the 3D target turns with them (camera frame)."""
+        vc = self.virtual
+        pick = np.flatnonzero(self.is_gt[idx[:, 0]] & (self.rng.random(len(idx)) < vc.prob))
+        if len(pick) == 0:
+            return x, y
+        x, y = x.copy(), y.copy()
+        n = len(pick)
+        root = self.root[idx[pick]]                                   # (n, F, 3)
+        centre = root.mean(axis=1, keepdims=True)                     # (n, 1, 3)
+        ray = centre[:, 0] / np.linalg.norm(centre[:, 0], axis=-1, keepdims=True)
+        up = np.array([0.0, -1.0, 0.0], np.float32)                   # camera y points down
+        side = np.cross(ray, up)
+        side /= np.linalg.norm(side, axis=-1, keepdims=True)
+        yaw = np.deg2rad(self.rng.uniform(-vc.yaw_deg, vc.yaw_deg, n))
+        pitch = np.deg2rad(self.rng.uniform(vc.elevation_deg[0], vc.elevation_deg[1], n))
+        R = _axis_angle(side, pitch) @ _axis_angle(np.broadcast_to(up, side.shape), yaw)  # (n, 3, 3)
+        dist = self.rng.uniform(vc.distance_scale[0], vc.distance_scale[1], (n, 1, 1))
+        rel = y[pick] + (root - centre)[:, :, None]                   # (n, F, J, 3) about the centre
+        P = np.einsum("nij,nfkj->nfki", R, rel) + (centre * dist)[:, :, None]
+        P[..., 2] = np.maximum(P[..., 2], 0.5)                        # never behind the camera
+        f = self.focal[idx[pick]][:, :, None, None]
+        x[pick] = (f * P[..., :2] / P[..., 2:3]).astype(np.float32)
+        y[pick] = (P - P[:, :, :1]).astype(np.float32)
+        return x, y
+
+
+@dataclass
+class VirtualCameraConfig:
+    prob: float = 0.0                       # share of projected-GT windows re-filmed (0: off)
+    yaw_deg: float = 180.0                  # the person turned by up to this about their vertical axis
+    elevation_deg: tuple = (-15.0, 35.0)    # camera orbit above (+) / below (-) Human3.6M's viewpoint
+    distance_scale: tuple = (0.8, 2.5)      # camera distance x this (H36M: ~4-6 m)
+
+
+def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rodrigues: (n, 3) unit axes, (n,) radians -> (n, 3, 3) rotation matrices."""
+    k = np.asarray(axis, np.float64)
+    K = np.zeros((len(k), 3, 3))
+    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
+    K = K - K.transpose(0, 2, 1)
+    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
+    return (np.eye(3) + s * K + (1 - c) * K @ K).astype(np.float32)
 
 
 @dataclass

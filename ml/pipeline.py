@@ -24,7 +24,9 @@ from ml.result import PoseResult
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
 
 ProgressFn = Callable[[str, int, int], None]  # stage, done, total
-FramesFn = Callable[[int, np.ndarray, np.ndarray], None]  # start, kp2d (n,17,3), kp3d (n,17,3)
+# on_frames(start, kp2d (n,17,3), kp3d (n,17,3), visible=(n,17) bool, cuts=[global frame indices of
+# shot starts within [start, start + n)])
+FramesFn = Callable[..., None]
 MIN_DETECTED_FRACTION = 0.2  # below this the 3D would be mostly guesswork
 
 
@@ -46,6 +48,7 @@ class PipelineOptions:
     smoothing: str = "light"  # one of ml.postprocess.SMOOTHING: none | light | strong
     max_seconds: float = 0  # refuse videos longer than this (0: no limit); checked while decoding
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
+    height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from . import skeleton
-from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, WindowSampler, augment,
-                   load_sequences, resolve_data_dir)
+from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, VirtualCameraConfig, WindowSampler,
+                   augment, load_sequences, resolve_data_dir, sources_of)
 from .lift import CHECKPOINT_FORMAT, H36M_FPS, predict_normalized
 from .models import arch_of, build_model, count_params, model_config
 
@@ -57,11 +57,13 @@ class TrainConfig:
     grad_clip: float = 1.0
     stride: int = 81                        # frames between training windows (81: every frame once per epoch)
     velocity_loss: float = 0.5              # weight of the velocity (frame-difference) loss term
-    keypoints: str = "gt"                   # "gt" (projected ground truth) | "sh_pt_mpii" | ...
+    keypoints: str = "gt"                   # "gt" (projected ground truth) | "sh_pt_mpii" | a mixture
+                                            # "sh_pt_mpii+gt" (validation reports the first source)
     data_dir: str = "data/"                 # VideoPose3D layout; falls back to ../shared/data/h36m
     train_subjects: list = field(default_factory=lambda: list(TRAIN_SUBJECTS))
     test_subjects: list = field(default_factory=lambda: list(TEST_SUBJECTS))
     augment: dict = field(default_factory=dict)  # overrides of data.AugmentConfig
+    virtual: dict = field(default_factory=dict)  # overrides of data.VirtualCameraConfig (prob 0: off)
     seed: int = 0
     threads: int = 0                        # torch CPU threads (0: leave torch's default)
     device: str = "auto"                    # "auto" (CUDA when present) | "cpu" | "cuda"
@@ -166,7 +168,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
     data_dir = resolve_data_dir(cfg.data_dir)
     train_seqs = load_sequences(data_dir, cfg.train_subjects, cfg.keypoints)
     try:
-        val_seqs = load_sequences(data_dir, cfg.test_subjects, cfg.keypoints)
+        val_seqs = load_sequences(data_dir, cfg.test_subjects, sources_of(cfg.keypoints)[0])
     except ValueError:
         val_seqs = load_sequences(data_dir, cfg.test_subjects, "gt")
     data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only", "fps": H36M_FPS,
@@ -181,7 +183,9 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         data_info["init_from"] = {"checkpoint": cfg.init, "name": init.get("name"),
                                   "train_config": init.get("train_config")}
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sampler = WindowSampler(train_seqs, cfg.frames, cfg.stride, cfg.batch_size, seed=cfg.seed)
+    virtual = VirtualCameraConfig(**cfg.virtual)
+    sampler = WindowSampler(train_seqs, cfg.frames, cfg.stride, cfg.batch_size, seed=cfg.seed,
+                            virtual=virtual)
     aug = AugmentConfig(**cfg.augment)
     gen = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = len(sampler)
@@ -261,7 +265,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         is_best = val < best
         best = min(best, val)
         metrics = {"history": history, "best_val_mpjpe": best, "val_mpjpe": val,
-                   "val_protocol": "P1 mm, S9 frames, non-overlapping windows, no flip",
+                   "val_protocol": f"P1 mm, {'+'.join(data_info['test_subjects'])} "
+                                   f"{val_seqs[0].source} 2D, non-overlapping windows, no flip",
                    "train_time_s": rec["elapsed_s"]}
         rng = {"sampler": sampler.rng.bit_generator.state, "gen": gen.get_state()}
         torch.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1, opt, step, rng), out / "last.pt")
