@@ -1,6 +1,6 @@
 """JSON API (docs/api.md): session or `Authorization: Token <key>` authentication.
 
-    POST /api/jobs/                     upload (multipart: video, optional smoothing, model id) → 201 job
+    POST /api/jobs/                     upload (multipart: video, optional smoothing, complexity, lifter, height_m) → 201 job
     GET  /api/jobs/                     your jobs
     GET  /api/jobs/<id>/                one job's status
     GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | mp4
@@ -64,7 +64,8 @@ def jobs_collection(request):
         return JsonResponse({"error": "The upload was rejected.", "fields": {k: list(v) for k, v in form.errors.items()}},
                             status=400)
     job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
-                                  form.cleaned_data["smoothing"], form.cleaned_data["complexity"])
+                                  form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
+                                  form.cleaned_data.get("height_m"))
     return JsonResponse(jobs.job_json(job), status=201)
 
 

@@ -4,6 +4,9 @@ from django.contrib.auth.forms import UserCreationForm
 
 from .models import LifterModel, PoseJob, TrainingJob
 
+HEIGHT_RANGE_M = (0.5, 2.5)
+HEIGHT_ERROR = "Height must be between 0.5 and 2.5 metres."
+
 
 class UploadForm(forms.Form):
     video = forms.FileField(
@@ -19,6 +22,14 @@ class UploadForm(forms.Form):
     complexity = forms.TypedChoiceField(choices=PoseJob._meta.get_field("complexity").choices, coerce=int,
                                         initial=1, required=False, label="2D detector",
                                         help_text="Lite is faster, heavy is more accurate.")
+    height_m = forms.FloatField(
+        required=False, label="Person's height (m), optional",
+        help_text="Sets the skeleton's size. Leave blank for a typical adult.",
+        error_messages={"invalid": HEIGHT_ERROR},
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": HEIGHT_RANGE_M[0], "max": HEIGHT_RANGE_M[1],
+                                        "placeholder": "e.g. 1.75", "inputmode": "decimal",
+                                        "aria-describedby": "id_height_m_help"}),
+    )
 
     def __init__(self, *args, too_large=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +49,14 @@ class UploadForm(forms.Form):
     def clean_complexity(self):
         value = self.cleaned_data.get("complexity")
         return 1 if value in (None, "") else value
+
+    def clean_height_m(self):
+        value = self.cleaned_data.get("height_m")
+        if value is None:
+            return None  # blank: the pipeline's adult prior
+        if not HEIGHT_RANGE_M[0] <= value <= HEIGHT_RANGE_M[1]:
+            raise forms.ValidationError(HEIGHT_ERROR)
+        return value
 
     def clean_smoothing(self):
         return self.cleaned_data.get("smoothing") or "light"

@@ -20,13 +20,13 @@ DOWNLOADS = {  # format: (file name in the job folder, content type, label)
 
 
 def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothing: str = "light",
-                       complexity: int = 1) -> PoseJob:
+                       complexity: int = 1, height_m: float | None = None) -> PoseJob:
     """Store the upload, check that it is a usable video, and queue it; an unusable file gives a failed
     job with the reason (and its bytes are not kept)."""
     with transaction.atomic():
         video = Video.objects.create(owner=user, file=upload, original_name=upload.name[:255], size_bytes=upload.size)
         job = PoseJob.objects.create(owner=user, video=video, lifter=lifter or LifterModel.active(),
-                                     smoothing=smoothing, complexity=complexity)
+                                     smoothing=smoothing, complexity=complexity, height_m=height_m)
         problem = video_problem(video.file.path)
         if problem:
             video.file.delete(save=True)  # not a usable video: do not keep its bytes
@@ -57,7 +57,7 @@ def retry(job: PoseJob) -> PoseJob | None:
         return None
     with transaction.atomic():
         new = PoseJob.objects.create(owner=job.owner, video=job.video, lifter=job.lifter,
-                                     smoothing=job.smoothing, complexity=job.complexity)
+                                     smoothing=job.smoothing, complexity=job.complexity, height_m=job.height_m)
         enqueue_pose_job(new)
     return new
 
@@ -95,7 +95,8 @@ def job_json(job: PoseJob) -> dict:
         "progress": {"done": job.progress_done, "total": job.progress_total,
                      "percent": round(100 * job.progress_done / job.progress_total, 1) if job.progress_total else 0},
         "eta_seconds": job.eta_seconds, "error": job.error, "model": job.model_name or
-        (job.lifter.name if job.lifter_id else ""), "smoothing": job.smoothing, "complexity": job.complexity, "frame_count": job.frame_count,
+        (job.lifter.name if job.lifter_id else ""), "smoothing": job.smoothing, "complexity": job.complexity,
+        "height_m": job.height_m, "frame_count": job.frame_count,
         "fps": job.fps, "timings": job.timings,
         "created_at": job.created_at.isoformat(), "started_at": job.started_at and job.started_at.isoformat(),
         "finished_at": job.finished_at and job.finished_at.isoformat(),

@@ -121,6 +121,8 @@ class PoseJob(QueuedWork):
     smoothing = models.CharField(max_length=10, default="light",
                                  choices=[("none", "None"), ("light", "Light"), ("strong", "Strong")])
     complexity = models.IntegerField(default=1, choices=[(0, "Lite"), (1, "Full"), (2, "Heavy")])
+    height_m = models.FloatField(null=True, blank=True, verbose_name="person's height (m)",
+                                 help_text="Scales the skeleton; empty: a typical adult")
     frame_count = models.IntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
     width = models.IntegerField(null=True, blank=True)

@@ -120,7 +120,7 @@ def run_pose_job(self, job_id: int) -> None:
     source = job.video.file.path
     playable = BrowserCopy(source, job.playable_video_path)
     options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
-                              max_seconds=settings.POSENET_MAX_DURATION_S)
+                              max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m)
     try:
         info = probe(source)
         _update_running(job, fps=info.fps, width=info.width, height=info.height)

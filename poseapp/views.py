@@ -30,7 +30,8 @@ def home(request):
                       too_large=getattr(request, "upload_too_large", False))
     if request.method == "POST" and form.is_valid():
         job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
-                                      form.cleaned_data["smoothing"], form.cleaned_data["complexity"])
+                                      form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
+                                      form.cleaned_data.get("height_m"))
         return redirect(job)
     PoseJob.fail_stale(owner=request.user)
     own = PoseJob.objects.filter(owner=request.user).select_related("video")[:50]

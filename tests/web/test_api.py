@@ -73,6 +73,41 @@ def test_upload_rejections_are_json(client, token):
     assert response.status_code == 400 and "video" in response.json()["fields"]
 
 
+@pytest.mark.parametrize("given, stored", [("1.6", 1.6), ("", None), (None, None)])
+def test_upload_with_a_height(client, token, people_clip, settings, tmp_path, given, stored,
+                              django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    data = {} if given is None else {"height_m": given}
+    with django_capture_on_commit_callbacks(execute=False), open(people_clip, "rb") as f:
+        response = client.post(reverse("api-jobs"), {"video": f, **data}, **auth(token))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["height_m"] == stored and PoseJob.objects.get(pk=body["id"]).height_m == stored
+    assert client.get(reverse("api-job", args=[body["id"]]), **auth(token)).json()["height_m"] == stored
+
+
+@pytest.mark.parametrize("given", ["3", "0.1", "abc"])
+def test_upload_with_a_bad_height_is_400_with_a_sentence(client, token, people_clip, settings, tmp_path, given):
+    settings.MEDIA_ROOT = tmp_path
+    with open(people_clip, "rb") as f:
+        response = client.post(reverse("api-jobs"), {"video": f, "height_m": given}, **auth(token))
+    assert response.status_code == 400
+    assert response.json()["fields"]["height_m"] == ["Height must be between 0.5 and 2.5 metres."]
+    assert not PoseJob.objects.exists()
+
+
+def test_other_user_does_not_see_the_height(client, token, other_user):
+    theirs = PoseJob.objects.create(owner=other_user, height_m=1.9,
+                                    video=Video.objects.create(owner=other_user, original_name="x.mp4"))
+    assert client.get(reverse("api-job", args=[theirs.pk]), **auth(token)).status_code == 404
+    assert client.get(reverse("api-jobs"), **auth(token)).json()["jobs"] == []
+
+
+def test_anonymous_upload_with_a_height_is_401(client, people_clip):
+    with open(people_clip, "rb") as f:
+        assert client.post(reverse("api-jobs"), {"video": f, "height_m": "1.7"}).status_code == 401
+
+
 def test_session_writes_need_csrf(owner, job):
     from django.test import Client
 

@@ -62,12 +62,13 @@ def test_actions_need_post(client, owner, running_job):
 
 
 def test_retry_a_failed_job_makes_a_new_queued_job(client, owner, running_job, django_capture_on_commit_callbacks):
-    PoseJob.objects.filter(pk=running_job.pk).update(status="failed", error="x")
+    PoseJob.objects.filter(pk=running_job.pk).update(status="failed", error="x", height_m=1.55)
     client.force_login(owner)
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(reverse("job-retry", args=[running_job.pk]))
     new = PoseJob.objects.latest("pk")
     assert new.pk != running_job.pk and new.status == "queued" and new.video == running_job.video
+    assert new.height_m == 1.55  # a retry keeps the options of the job it repeats
     assert response["Location"] == new.get_absolute_url() and len(queued) == 1
 
 

@@ -86,3 +86,43 @@ def test_upload_over_the_duration_limit_fails_with_a_message(client, owner, peop
     job = PoseJob.objects.get()
     assert job.status == "failed"
     assert job.error == "This video is 12 seconds long; the limit is 5 seconds. Please trim it and upload it again."
+
+
+HEIGHT_ERROR = "Height must be between 0.5 and 2.5 metres."
+
+
+def test_upload_page_offers_an_optional_height(client, owner):
+    client.force_login(owner)
+    page = client.get(reverse("home")).content.decode()
+    assert "Person&#x27;s height (m), optional" in page and 'name="height_m"' in page
+    assert "skeleton&#x27;s size" in page and "typical adult" in page
+
+
+@pytest.mark.parametrize("given, stored", [("1.82", 1.82), ("", None), ("0.5", 0.5), ("2.5", 2.5)])
+def test_owner_upload_stores_the_height(client, owner, people_clip, settings, tmp_path, given, stored,
+                                        django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=False), open(people_clip, "rb") as f:
+        response = client.post(reverse("home"), {"video": f, "height_m": given})
+    job = PoseJob.objects.get()
+    assert response.status_code == 302 and job.height_m == stored
+    assert ("1.82 m" if stored == 1.82 else "Height:") in client.get(job.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("given", ["0.49", "2.6", "-1", "tall", "nan", "inf"])
+def test_a_bad_height_is_refused_with_a_sentence(client, owner, people_clip, settings, tmp_path, given):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(owner)
+    with open(people_clip, "rb") as f:
+        response = client.post(reverse("home"), {"video": f, "height_m": given})
+    assert response.status_code == 400
+    assert HEIGHT_ERROR in response.content.decode()
+    assert not PoseJob.objects.exists()
+
+
+def test_anonymous_cannot_upload_with_a_height(client, people_clip):
+    with open(people_clip, "rb") as f:
+        response = client.post(reverse("home"), {"video": f, "height_m": "1.7"})
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert not PoseJob.objects.exists()
