@@ -30,11 +30,19 @@ def progress_message(stage: str, done: int, total: int) -> dict:
     return {"type": "progress", "stage": stage, "done": int(done), "total": int(total)}
 
 
-def frames_message(start: int, kp2d, kp3d) -> dict:
+def frames_message(start: int, kp2d, kp3d, visible=None, cuts=()) -> dict:
+    """`visible`: (n,17) bools (False: the joint is off-frame or unsure, its 3D a guess), None = all
+    visible; `cuts`: global indices of shot starts within [start, start + n)."""
+    if visible is None:  # old callers: every joint visible
+        vis = [[1] * len(f) for f in kp3d]
+    else:
+        vis = [[1 if bool(v) else 0 for v in f] for f in visible]
     return {
         "type": "frames", "start": int(start),
         "kp2d": [[[round(float(v), 1) if k < 2 else round(float(v), 3) for k, v in enumerate(j)] for j in f] for f in kp2d],
         "kp3d": [[[round(float(v), 4) for v in j] for j in f] for f in kp3d],
+        "visible": vis,
+        "cuts": sorted({int(c) for c in (cuts if cuts is not None else ())}),
     }
 
 

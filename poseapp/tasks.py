@@ -108,8 +108,8 @@ def run_pose_job(self, job_id: int) -> None:
             last_saved[0] = now
             heartbeat(stage=stage, progress_done=done, progress_total=total)
 
-    def on_frames(start, kp2d, kp3d) -> None:
-        message = stream.frames_message(start, kp2d, kp3d)
+    def on_frames(start, kp2d, kp3d, visible=None, cuts=()) -> None:
+        message = stream.frames_message(start, kp2d, kp3d, visible=visible, cuts=cuts)
         stream.append_frames(job, message)
         stream.send(job.pk, message)
 
