@@ -6,7 +6,8 @@
 
 Every frame of every test sequence and camera is lifted with the same centred-window scheme as
 ml.lift.Lifter (flip test-time augmentation on by default). Prints the per-action table of
-P1 (MPJPE), P2 (P-MPJPE), N-MPJPE and MPJVE in mm, and the averages over actions
+P1 (MPJPE), P2 (P-MPJPE), N-MPJPE and MPJVE in mm, the torso facing error (median yaw error of the
+shoulder line, degrees, and the % of frames where it exceeds 45°), and the averages over actions
 (VideoPose3D's convention). With --json the same table is the last stdout line as JSON.
 --exclude-corrupt leaves out the test sequences whose mocap does not match the video
 (ml.data.CORRUPT_GT): not the standard protocol, but it shows what detector input really costs.
@@ -23,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from . import metrics
+from . import metrics, quality
 from .data import CORRUPT_GT, load_sequences, resolve_data_dir
 from .lift import H36M_FPS, Lifter, predict_normalized
 
@@ -38,10 +39,12 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
         pred = predict_normalized(lifter.model, s.kp2d[::frame_step], flip=flip, device=lifter.device,
                                   rate=1.0 / frame_step if resample else 1.0)
         gt = s.pos3d[::frame_step]
+        facing = quality.facing_error_deg(pred, gt)
         rows.append({"subject": s.subject, "action": s.action_group, "sequence": s.action, "camera": s.camera,
                      "frames": len(gt), "p1": 1000 * metrics.mpjpe(pred, gt),
                      "p2": 1000 * metrics.p_mpjpe(pred, gt), "n": 1000 * metrics.n_mpjpe(pred, gt),
-                     "vel": 1000 * metrics.mpjve(pred, gt)})
+                     "vel": 1000 * metrics.mpjve(pred, gt), "facing_med": float(np.median(facing)),
+                     "facing_over": 100.0 * float(np.mean(facing > quality.FACING_LIMIT_DEG))})
         if progress:
             print(f"  {s.subject} {s.action} cam{s.camera}: {rows[-1]['p1']:.1f} mm", flush=True)
     table = metrics.action_table(rows)
@@ -59,18 +62,21 @@ def format_table(t: dict) -> str:
                 f"{f'resampled to {H36M_FPS:g} Hz' if t.get('resample', True) else 'not resampled'})"
                 if t.get("frame_step", 1) > 1 else "")
              + (f" | excluded (corrupt ground truth): {', '.join(t['excluded'])}" if t.get("excluded") else ""),
-             f"{'action':<14}{'frames':>8}{'P1':>8}{'P2':>8}{'N-MPJPE':>9}{'MPJVE':>8}"]
+             f"{'action':<14}{'frames':>8}{'P1':>8}{'P2':>8}{'N-MPJPE':>9}{'MPJVE':>8}{'facing°':>9}{'>45° %':>8}"]
     rows = list(t["actions"].items()) + [("AVERAGE", t["average"])]
     for act, r in rows:
-        lines.append(f"{act:<14}{r['frames']:>8}{r['p1']:>8.1f}{r['p2']:>8.1f}{r['n']:>9.1f}{r['vel']:>8.2f}")
+        lines.append(f"{act:<14}{r['frames']:>8}{r['p1']:>8.1f}{r['p2']:>8.1f}{r['n']:>9.1f}{r['vel']:>8.2f}"
+                     f"{r['facing_med']:>9.1f}{r['facing_over']:>8.2f}")
     return "\n".join(lines)
 
 
 def format_markdown(t: dict) -> str:
     """The same table as GitHub markdown (for model cards and issue notes)."""
-    lines = ["| action | frames | P1 | P2 | N-MPJPE | MPJVE |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| action | frames | P1 | P2 | N-MPJPE | MPJVE | facing (median °) | facing > 45° (%) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for act, r in list(t["actions"].items()) + [("**average**", t["average"])]:
-        lines.append(f"| {act} | {r['frames']} | {r['p1']:.1f} | {r['p2']:.1f} | {r['n']:.1f} | {r['vel']:.2f} |")
+        lines.append(f"| {act} | {r['frames']} | {r['p1']:.1f} | {r['p2']:.1f} | {r['n']:.1f} | {r['vel']:.2f} "
+                     f"| {r['facing_med']:.1f} | {r['facing_over']:.2f} |")
     return "\n".join(lines)
 
 

@@ -59,20 +59,25 @@ def mpjve(pred: np.ndarray, gt: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(pred, axis=0) - np.diff(gt, axis=0), axis=-1).mean())
 
 
+METRICS = ("p1", "p2", "n", "vel", "facing_med", "facing_over")
+
+
 def action_table(rows: list[dict]) -> dict:
-    """rows: one per sequence with keys action (group name), frames, p1, p2, n, vel (mm).
+    """rows: one per sequence with keys action (group name), frames, p1, p2, n, vel (mm) and
+    optionally facing_med (degrees), facing_over (% of frames over 45 degrees).
     Per action: frame-weighted means over its sequences; overall: the mean over actions
     (VideoPose3D's protocol averages the per-action errors)."""
+    keys = [m for m in METRICS if rows and all(m in r for r in rows)]
     acc = defaultdict(lambda: defaultdict(float))
     for r in rows:
         a = acc[r["action"]]
         a["frames"] += r["frames"]
-        for m in ("p1", "p2", "n", "vel"):
+        for m in keys:
             a[m] += r[m] * r["frames"]
     table = {}
     for act in sorted(acc):
         a = acc[act]
-        table[act] = {m: a[m] / a["frames"] for m in ("p1", "p2", "n", "vel")} | {"frames": int(a["frames"])}
-    avg = {m: float(np.mean([t[m] for t in table.values()])) for m in ("p1", "p2", "n", "vel")}
+        table[act] = {m: a[m] / a["frames"] for m in keys} | {"frames": int(a["frames"])}
+    avg = {m: float(np.mean([t[m] for t in table.values()])) for m in keys}
     avg["frames"] = int(sum(t["frames"] for t in table.values()))
     return {"actions": table, "average": avg}
