@@ -7,10 +7,11 @@ import { PlaybackClock } from './clock.js';
 import { timeToFrame, frameToSeekTime, frameToTime, formatTime, clamp } from './sync.js';
 import { parseMomentHash, momentHash } from './hashlink.js';
 import { progressText, progressFraction, stageLabel, isTerminal, humanMessage } from './progress.js';
-import { poseBounds, unionBounds, estimateFloor, lerpPose } from './coords.js';
+import { poseBounds, unionBounds, estimateFloor, lerpPose, jointOpacities } from './coords.js';
+import { cutPositions } from './timeline.js';
 import { ROOT_JOINT } from './skeleton.js';
 import { resultToMessages } from './result.js';
-import { buildUI, setIcon, DOWNLOAD_LABELS } from './ui.js';
+import { buildUI, setIcon, renderCutTicks, DOWNLOAD_LABELS } from './ui.js';
 
 const FORBIDDEN = 4403; // websocket close code: not signed in / not your job (docs/websocket.md)
 const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -576,9 +577,10 @@ export class PoseViewerApp {
     if (!frac && !this._smoothed) return;
     const buf = this.job.buffer;
     const f = this.currentFrame;
-    const a = buf.kp3d(f), b = buf.kp3d(f + 1);
+    // never blend across a scene cut: the next frame is another shot
+    const a = buf.kp3d(f), b = buf.isCut(f + 1) ? null : buf.kp3d(f + 1);
     if (!a) return;
-    this.scene.setPose(frac && b ? lerpPose(a, b, frac) : a, this._conf);
+    this.scene.setPose(frac && b ? lerpPose(a, b, frac) : a, this._opacity);
     this._smoothed = !!(frac && b);
   }
 
@@ -590,9 +592,10 @@ export class PoseViewerApp {
     const kp3d = buf.kp3d(k);
     const kp2d = buf.kp2d(k);
     const conf = Array.isArray(kp2d) ? kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null)) : null;
-    this._conf = conf;
+    const visible = buf.visible(k);
+    this._opacity = jointOpacities(conf, visible); // joints whose 3D is a guess are faded
     this._smoothed = false;
-    this.scene.setPose(kp3d, conf);
+    this.scene.setPose(kp3d, this._opacity);
     // the path walked over the last 20 s
     this.scene.showTrailUpTo(k, k - Math.round(20 * this.job.fps));
     if (this._hoverJointIndex >= 0) this._updateTip(null);
@@ -600,7 +603,7 @@ export class PoseViewerApp {
     const vw = this.job.width || (v && v.videoWidth) || 16;
     const vh = this.job.height || (v && v.videoHeight) || 9;
     const noVideo = this.videoState === 'none' || this.videoState === 'error';
-    this.overlay.draw(kp2d, vw, vh, { background: noVideo ? '#2a2f38' : null });
+    this.overlay.draw(kp2d, vw, vh, { background: noVideo ? '#2a2f38' : null, visible });
   }
 
   // ---------------------------------------------------------------- UI
@@ -692,6 +695,12 @@ export class PoseViewerApp {
     ui.playBtn.title = this.playing ? 'Pause (space)' : 'Play (space)';
     ui.root.classList.toggle('pv-playing', this.playing);
     ui.liveBtn.hidden = job.complete || job.available - 1 - this.currentFrame < Math.max(10, 2 * fps);
+    const cuts = job.buffer.cuts;
+    const cutsKey = `${len}|${cuts.join(',')}`;
+    if (cutsKey !== this._cutsKey) {
+      this._cutsKey = cutsKey;
+      renderCutTicks(ui.cuts, cutPositions(cuts, len), this.doc);
+    }
   }
 
   _renderDownloads() {
@@ -730,6 +739,12 @@ export class PoseViewerApp {
     ui.slider.addEventListener('input', () => {
       if (this.playing) this.pause();
       this.seek(Number(ui.slider.value));
+    });
+    ui.cuts.addEventListener('click', (e) => {
+      const tick = e.target && e.target.closest ? e.target.closest('.pv-cut') : null;
+      if (!tick) return;
+      if (this.playing) this.pause();
+      this.seek(Number(tick.dataset.frame));
     });
     ui.resetBtn.addEventListener('click', () => this.resetView());
     ui.viewSelect.addEventListener('change', () => this.setView(ui.viewSelect.value));
@@ -818,6 +833,7 @@ export class PoseViewerApp {
     const parts = [name];
     if (Array.isArray(p2) && p2.length > 2 && p2[2] != null) parts.push(`confidence ${(+p2[2]).toFixed(2)}`);
     if (Array.isArray(p3)) parts.push(`(${p3.map((v) => (+v).toFixed(2)).join(', ')}) m`);
+    if (buf.visible(k)?.[j] === 0) parts.push('not visible: 3D guessed');
     tip.textContent = parts.join(' · ');
     if (e) {
       const r = this.ui.panel3d.getBoundingClientRect();

@@ -102,6 +102,31 @@ export function confidenceToOpacity(c, minOpacity = 0.15) {
   return minOpacity + (1 - minOpacity) * v;
 }
 
+/** Opacity of a joint whose 3D is a guess (outside the frame or unsure: `visible` 0), and of its bones. */
+export const INVISIBLE_OPACITY = 0.25;
+
+/**
+ * Per-joint opacity from 2D confidences and visibility flags (either may be missing): the
+ * confidence rule, capped at INVISIBLE_OPACITY where visible is 0. Null when both are missing
+ * (everything solid).
+ */
+export function jointOpacities(conf, visible, invisibleOpacity = INVISIBLE_OPACITY) {
+  const c = Array.isArray(conf) ? conf : null;
+  const v = Array.isArray(visible) ? visible : null;
+  if (!c && !v) return null;
+  const n = Math.max(c ? c.length : 0, v ? v.length : 0);
+  return Array.from({ length: n }, (_, j) => {
+    const op = confidenceToOpacity(c ? c[j] : null);
+    return v && (v[j] === 0 || v[j] === false) ? Math.min(op, invisibleOpacity) : op;
+  });
+}
+
+/** A bone is as faded as the more faded of its two joints. */
+export function boneOpacity(opacities, a, b) {
+  if (!Array.isArray(opacities)) return 1;
+  return Math.min(opacities[a] ?? 1, opacities[b] ?? 1);
+}
+
 /**
  * Pose between two frames (t in [0, 1]) for smooth playback; joints missing in either frame come
  * from `a`. Returns `a` itself when t is 0 or `b` is unusable.

@@ -1,4 +1,5 @@
-// Frames received over the websocket, by frame index, each kept exactly once.
+// Frames received over the websocket, by frame index, each kept exactly once, with each frame's
+// joint visibility and the scene cuts (shot starts) the chunks announced.
 
 export class FrameBuffer {
   constructor() {
@@ -8,7 +9,10 @@ export class FrameBuffer {
   clear() {
     this._kp2d = [];
     this._kp3d = [];
+    this._visible = []; // per frame: 17 of 0/1, or null = every joint visible (older streams)
     this._has = [];
+    this._cuts = new Set();
+    this._cutsCache = null;
     this._size = 0;
     this._contiguous = 0; // frames 0 .. contiguous-1 are all present
     this._maxIndex = -1;
@@ -37,7 +41,36 @@ export class FrameBuffer {
 
   get(i) {
     if (!this.has(i)) return null;
-    return { index: i, kp2d: this._kp2d[i], kp3d: this._kp3d[i] };
+    return { index: i, kp2d: this._kp2d[i], kp3d: this._kp3d[i], visible: this._visible[i] };
+  }
+
+  /** Frame i's per-joint visibility (0/1), or null when every joint is visible (or i is missing). */
+  visible(i) {
+    return this.has(i) ? this._visible[i] : null;
+  }
+
+  /** Sorted frame indices where a new shot starts (never 0). */
+  get cuts() {
+    if (!this._cutsCache) this._cutsCache = [...this._cuts].sort((a, b) => a - b);
+    return this._cutsCache.slice();
+  }
+
+  isCut(i) {
+    return this._cuts.has(i);
+  }
+
+  /** Record scene cuts; invalid entries and 0 (the first shot's start is no cut) are ignored. Returns the new ones. */
+  addCuts(cuts) {
+    const added = [];
+    if (!Array.isArray(cuts)) return added;
+    for (const c of cuts) {
+      const i = Number(c);
+      if (!Number.isInteger(i) || i <= 0 || this._cuts.has(i)) continue;
+      this._cuts.add(i);
+      added.push(i);
+    }
+    if (added.length) this._cutsCache = null;
+    return added;
   }
 
   kp3d(i) {
@@ -51,13 +84,16 @@ export class FrameBuffer {
   /**
    * Add a run of consecutive frames starting at `start`. Either array may be missing (null);
    * a frame counts as received when at least one of them covers it. Frames already present are
-   * ignored (first copy wins). Returns the indices newly added.
+   * ignored (first copy wins). `visible` (n × 17 of 0/1) and `cuts` (frame indices) may be missing:
+   * older messages mean every joint visible and no cuts. Returns the indices newly added.
    */
-  addChunk(start, kp2d, kp3d) {
+  addChunk(start, kp2d, kp3d, visible = null, cuts = null) {
     const s = Number(start);
     if (!Number.isInteger(s) || s < 0) throw new Error(`bad chunk start: ${start}`);
     const a2 = Array.isArray(kp2d) ? kp2d : [];
     const a3 = Array.isArray(kp3d) ? kp3d : [];
+    const vis = Array.isArray(visible) ? visible : [];
+    this.addCuts(cuts);
     const n = Math.max(a2.length, a3.length);
     const added = [];
     for (let k = 0; k < n; k++) {
@@ -69,6 +105,7 @@ export class FrameBuffer {
       this._has[i] = true;
       this._kp2d[i] = a2[k] ?? null;
       this._kp3d[i] = a3[k] ?? null;
+      this._visible[i] = normaliseVisible(vis[k]);
       this._size++;
       if (i > this._maxIndex) this._maxIndex = i;
       added.push(i);
@@ -98,4 +135,11 @@ export class FrameBuffer {
     for (let k = c + 1; k <= this._maxIndex; k++) if (this._has[k]) return k;
     return -1;
   }
+}
+
+/** A frame's visibility as 0/1 per joint, or null when there is none or every joint is visible. */
+function normaliseVisible(v) {
+  if (!Array.isArray(v)) return null;
+  const out = v.map((x) => (x === 0 || x === false ? 0 : 1));
+  return out.includes(0) ? out : null;
 }

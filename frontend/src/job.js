@@ -72,7 +72,7 @@ export class JobModel {
       }
       case 'frames': {
         const start = Number(msg.start ?? 0);
-        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d);
+        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d, msg.visible, msg.cuts);
         if (!this.finished && this.status === 'queued') this.status = 'running';
         return { type: 'frames', added, changed: added.length > 0 };
       }

@@ -1,6 +1,6 @@
 // 2D keypoints drawn on a canvas laid over the <video> (object-fit: contain).
 import { bonesFromParents, jointSide } from './skeleton.js';
-import { containFit, videoToBox, confidenceToOpacity } from './coords.js';
+import { containFit, videoToBox, jointOpacities, boneOpacity } from './coords.js';
 
 const CSS = { left: '61,155,255', right: '255,122,47', center: '232,232,232' };
 
@@ -34,9 +34,10 @@ export class KeypointOverlay {
 
   /**
    * Draw kp2d ([[x,y,conf]×J] in video pixels) for a video of size vw×vh.
-   * `background` fills the letterboxed video area (used when there is no video element).
+   * `background` fills the letterboxed video area (used when there is no video element);
+   * `visible` (J of 0/1, null = all) fades the joints whose position is a guess.
    */
-  draw(kp2d, vw, vh, { background = null } = {}) {
+  draw(kp2d, vw, vh, { background = null, visible = null } = {}) {
     if (!this.ctx) return;
     const { w, h } = this._fit();
     const ctx = this.ctx;
@@ -52,13 +53,14 @@ export class KeypointOverlay {
       Array.isArray(p) && Number.isFinite(+p[0]) && Number.isFinite(+p[1]) ? videoToBox(p, fit) : null,
     );
     const conf = kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null));
+    const opacity = jointOpacities(conf, visible);
     const lw = Math.max(1.5, Math.min(4, fit.scale * 4));
     ctx.lineCap = 'round';
     ctx.lineWidth = lw;
     for (const [c, p] of this.bones) {
       const a = pts[c], b = pts[p];
       if (!a || !b) continue;
-      const op = Math.min(confidenceToOpacity(conf[c]), confidenceToOpacity(conf[p]));
+      const op = boneOpacity(opacity, c, p);
       ctx.strokeStyle = `rgba(${CSS[jointSide(c)]},${op.toFixed(3)})`;
       ctx.beginPath();
       ctx.moveTo(a[0], a[1]);
@@ -68,7 +70,7 @@ export class KeypointOverlay {
     const r = Math.max(2, lw * 1.1);
     pts.forEach((p, j) => {
       if (!p) return;
-      const op = confidenceToOpacity(conf[j]);
+      const op = opacity ? opacity[j] ?? 1 : 1;
       ctx.fillStyle = `rgba(${CSS[jointSide(j)]},${op.toFixed(3)})`;
       ctx.strokeStyle = `rgba(0,0,0,${(op * 0.7).toFixed(3)})`;
       ctx.lineWidth = 1;

@@ -19,8 +19,14 @@ export function resultToMessages(d, chunkSize = 500) {
       status: 'succeeded',
     },
   ];
+  // `visible` and `cuts` arrived later in the format: files without them mean all visible, no cuts
+  const visible = Array.isArray(d.visible) ? d.visible : null;
+  const cuts = Array.isArray(d.cuts) ? d.cuts.map(Number).filter((c) => Number.isInteger(c) && c > 0) : null;
   for (let s = 0; s < n; s += chunkSize) {
-    out.push({ type: 'frames', start: s, kp2d: kp2d.slice(s, s + chunkSize), kp3d: kp3d.slice(s, s + chunkSize) });
+    const m = { type: 'frames', start: s, kp2d: kp2d.slice(s, s + chunkSize), kp3d: kp3d.slice(s, s + chunkSize) };
+    if (visible) m.visible = visible.slice(s, s + chunkSize);
+    if (cuts) m.cuts = cuts.filter((c) => c >= s && c < s + chunkSize);
+    out.push(m);
   }
   out.push({ type: 'status', status: 'succeeded', message: '' });
   return out;

@@ -3,7 +3,7 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { bonesFromParents, jointSide, ROOT_JOINT } from './skeleton.js';
-import { worldToScene, frameBounds, confidenceToOpacity } from './coords.js';
+import { worldToScene, frameBounds, boneOpacity } from './coords.js';
 
 export const COLORS = {
   left: 0x3d9bff,
@@ -251,13 +251,14 @@ export class SkeletonScene {
   }
 
   /** Show a pose: kp3d = [[x,y,z]×J] (world metres), conf = per-joint confidence (optional). */
-  setPose(kp3d, conf) {
+  /** `opacity`: per-joint opacities (coords.js jointOpacities), null = all solid; bones take the lower of their ends. */
+  setPose(kp3d, opacity) {
     const pts = Array.isArray(kp3d) ? kp3d.map(worldToScene) : [];
     this.jointMeshes.forEach((m, j) => {
       const p = pts[j];
       m.visible = !!p;
       if (p) m.position.set(p.x, p.y, p.z);
-      setOpacity(m.material, conf ? confidenceToOpacity(conf[j]) : 1);
+      setOpacity(m.material, opacity ? opacity[j] ?? 1 : 1);
     });
     const tmp = new THREE.Vector3();
     this.bones.forEach(([c, p], k) => {
@@ -271,7 +272,7 @@ export class SkeletonScene {
       m.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, (a.z + b.z) / 2);
       m.scale.set(1, len, 1);
       m.quaternion.setFromUnitVectors(UP, tmp.normalize());
-      setOpacity(m.material, conf ? Math.min(confidenceToOpacity(conf[c]), confidenceToOpacity(conf[p])) : 1);
+      setOpacity(m.material, boneOpacity(opacity, c, p));
     });
     const root = pts[ROOT_JOINT];
     if (root) {

@@ -47,6 +47,18 @@ export function setIcon(button, name, doc = document) {
   button.dataset.icon = name;
 }
 
+/** Replace the scene-cut ticks: one per {frame, percent} (timeline.js cutPositions). */
+export function renderCutTicks(box, positions, doc = document) {
+  box.textContent = '';
+  for (const { frame, percent } of positions) {
+    const tick = el(doc, 'button', { type: 'button', class: 'pv-cut', title: 'Scene cut', tabindex: '-1',
+      'aria-label': `Scene cut at frame ${frame + 1}` });
+    tick.dataset.frame = String(frame);
+    tick.style.left = `${percent}%`;
+    box.appendChild(tick);
+  }
+}
+
 export function buildUI(root, { hasVideo, speeds, doc = document }) {
   root.textContent = '';
   root.classList.add('pv-root');
@@ -115,7 +127,8 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.buffer = el(doc, 'div', { class: 'pv-buffer' });
   ui.played = el(doc, 'div', { class: 'pv-played' });
   ui.slider = el(doc, 'input', { type: 'range', class: 'pv-slider', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Frame' });
-  ui.scrub = el(doc, 'div', { class: 'pv-scrub' }, [el(doc, 'div', { class: 'pv-track' }, [ui.buffer, ui.played]), ui.slider]);
+  ui.cuts = el(doc, 'div', { class: 'pv-cuts' }); // scene-cut ticks, over the slider
+  ui.scrub = el(doc, 'div', { class: 'pv-scrub' }, [el(doc, 'div', { class: 'pv-track' }, [ui.buffer, ui.played]), ui.slider, ui.cuts]);
   ui.timeline = el(doc, 'div', { class: 'pv-timeline' }, [ui.scrub, ui.controls]);
 
   ui.downloads = el(doc, 'div', { class: 'pv-downloads', hidden: true });

@@ -166,6 +166,23 @@ describe('viewer page', () => {
     expect(pv.loop).toBe(false);
   });
 
+  it('scene cuts are ticks on the timeline titled "Scene cut"; clicking one seeks there', () => {
+    page({ status: 'succeeded' });
+    const pv = window.poseViewer;
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta('succeeded'));
+    s.msg(chunk(0, 30)); // an old-format chunk: no visible, no cuts
+    expect(document.querySelectorAll('.pv-cut').length).toBe(0);
+    s.msg({ ...chunk(30, 31), visible: Array.from({ length: 31 }, () => Array(17).fill(1)), cuts: [45] });
+    s.msg({ type: 'status', status: 'succeeded', message: '' });
+    const ticks = [...document.querySelectorAll('.pv-cut')];
+    expect(ticks.map((t) => [t.title, t.dataset.frame, t.style.left])).toEqual([['Scene cut', '45', '75%']]);
+    pv.pause();
+    ticks[0].click();
+    expect(pv.currentFrame).toBe(45);
+  });
+
   it('a failed job shows the sentence, never a stack trace', () => {
     page();
     const s = FakeSocket.all[0];

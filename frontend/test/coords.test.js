@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   worldToScene, poseBounds, unionBounds, frameBounds, estimateFloor, containFit, videoToBox, confidenceToOpacity,
+  jointOpacities, boneOpacity, INVISIBLE_OPACITY,
 } from '../src/coords.js';
 
 describe('coordinates', () => {
@@ -69,5 +70,30 @@ describe('lerpPose', () => {
     expect(lerpPose(a, null, 0.5)).toBe(a);
     expect(lerpPose(a, [[0, 0, 0]], 0.5)).toBe(a);
     expect(lerpPose(a, b, 3)[0]).toEqual([2, 4, 6]);
+  });
+});
+
+describe('opacity of joints whose 3D is a guess', () => {
+  it('invisible joints are faded to at most INVISIBLE_OPACITY, visible ones follow the confidence', () => {
+    expect(INVISIBLE_OPACITY).toBe(0.25);
+    const op = jointOpacities([1, 1, 0.5, 0], [1, 0, 1, 0]);
+    expect(op[0]).toBe(1);
+    expect(op[1]).toBe(0.25);
+    expect(op[2]).toBeCloseTo(confidenceToOpacity(0.5));
+    expect(op[3]).toBeCloseTo(confidenceToOpacity(0)); // already fainter than the cap
+    expect(jointOpacities([1, 1], [true, false])).toEqual([1, 0.25]);
+  });
+
+  it('missing data: no visibility means all visible; nothing at all means solid (null)', () => {
+    expect(jointOpacities([1, 0.5], null)).toEqual([1, confidenceToOpacity(0.5)]);
+    expect(jointOpacities(null, [1, 0])).toEqual([1, 0.25]);
+    expect(jointOpacities(null, null)).toBeNull();
+  });
+
+  it('a bone is as faded as its more faded end', () => {
+    const op = jointOpacities([1, 1, 1], [1, 0, 1]);
+    expect(boneOpacity(op, 0, 1)).toBe(0.25);
+    expect(boneOpacity(op, 0, 2)).toBe(1);
+    expect(boneOpacity(null, 0, 1)).toBe(1);
   });
 });

@@ -66,3 +66,48 @@ describe('FrameBuffer', () => {
     expect(new FrameBuffer().nearest(3)).toBe(-1);
   });
 });
+
+describe('FrameBuffer visibility and scene cuts', () => {
+  const allVisible = Array(17).fill(1);
+  const hidden = (...joints) => allVisible.map((v, j) => (joints.includes(j) ? 0 : 1));
+
+  it('stores each frame\'s visibility (null when every joint is visible) and collects cuts', () => {
+    const b = new FrameBuffer();
+    b.addChunk(0, run(0, 3), run(0, 3), [allVisible, hidden(3, 16), allVisible], [2]);
+    expect(b.visible(0)).toBeNull();
+    expect(b.visible(1)).toEqual(hidden(3, 16));
+    expect(b.get(1).visible).toEqual(hidden(3, 16));
+    expect(b.visible(2)).toBeNull();
+    expect(b.visible(9)).toBeNull();
+    b.addChunk(3, run(3, 3), run(3, 3), null, [5, 4]);
+    expect(b.cuts).toEqual([2, 4, 5]);
+    expect(b.isCut(4)).toBe(true);
+    expect(b.isCut(3)).toBe(false);
+  });
+
+  it('old messages without visible or cuts mean all visible and no cuts', () => {
+    const b = new FrameBuffer();
+    b.addChunk(0, run(0, 2), run(0, 2));
+    expect(b.visible(0)).toBeNull();
+    expect(b.visible(1)).toBeNull();
+    expect(b.cuts).toEqual([]);
+  });
+
+  it('first copy of a frame keeps its visibility; cuts are de-duplicated; 0 and junk are no cuts', () => {
+    const b = new FrameBuffer();
+    b.addChunk(0, run(0, 2), run(0, 2), [hidden(1), hidden(2)], [0, 1, 'x', 1.5, -3]);
+    b.addChunk(0, run(0, 2), run(0, 2), [allVisible, allVisible], [1]);
+    expect(b.visible(0)).toEqual(hidden(1));
+    expect(b.cuts).toEqual([1]);
+    expect(b.addCuts([1, 7])).toEqual([7]);
+    b.clear();
+    expect(b.cuts).toEqual([]);
+    expect(b.visible(0)).toBeNull();
+  });
+
+  it('accepts booleans as visibility too', () => {
+    const b = new FrameBuffer();
+    b.addChunk(0, run(0, 1), run(0, 1), [[true, false, true]]);
+    expect(b.visible(0)).toEqual([1, 0, 1]);
+  });
+});
