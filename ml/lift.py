@@ -14,6 +14,7 @@ lstm_long model: P1 50.3 mm lifted as is vs 46.9 mm resampled, the same as at 50
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import torch
 from . import skeleton
 from .cameras import normalize_screen
 from .models import build_model
+from .skeleton import PARENTS
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "lifter_default.pt"
 CHECKPOINT_FORMAT = "3dposenet-lifter/1"
@@ -176,6 +178,98 @@ class Lifter:
         y = y[0].float().cpu().numpy()
         y[:, 0] = 0.0
         return y.astype(np.float32)
+
+
+# Human3.6M framing of a person, measured on its ground-truth 2D (S1, S9, every 20th frame) in
+# normalised screen coordinates (x / w * 2 - 1): the median sum of the 16 2D bone lengths, and the
+# median root position. The lifter has only ever seen people framed like this.
+H36M_SKELETON_SIZE = 1.63
+H36M_ROOT = np.array([0.045, -0.188])
+CANONICAL_SIDE = 1000  # pixels of the virtual square image the lifter is shown
+_PARENTS_OR_SELF = np.array([max(p, 0) for p in PARENTS])
+
+
+def canonical_view(window: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Re-frame a window of 2D keypoints (F,17,2+, pixels) as Human3.6M would have filmed the person:
+    scaled about the root so the median 2D skeleton size matches, root moved to H36M's median spot,
+    in a 1000×1000 virtual image. A person 80 px tall in a wide shot and one filling a phone's
+    portrait frame then look alike to the lifter; the 3D it returns is root-relative anyway."""
+    xy = window[..., :2].astype(np.float64)
+    norm = np.stack([xy[..., 0] / width * 2 - 1, xy[..., 1] / width * 2 - height / width], -1)
+    size = np.median(np.linalg.norm(norm - norm[:, _PARENTS_OR_SELF], axis=-1).sum(-1))
+    root = np.median(norm[:, 0], axis=0)
+    scale = H36M_SKELETON_SIZE / size if size > 1e-6 else 1.0
+    canon = (norm - root) * scale + H36M_ROOT
+    return ((canon + 1.0) * CANONICAL_SIDE / 2).astype(np.float32)  # square image: both axes alike
+
+
+
+@dataclass
+class Chunk:
+    """Finished frames of a StreamingLifter: [start, start + len(kp2d)) of its sequence."""
+    start: int
+    kp2d: np.ndarray    # (n, 17, 3) pixels + confidence, as pushed
+    cam: np.ndarray     # (n, 17, 3) metres, camera frame, root-relative (Lifter.lift's output)
+    window: np.ndarray  # (F, 17, 3) the whole lifted window around them (more frames for bone lengths)
+
+
+class StreamingLifter:
+    """Lift a growing 2D sequence window by window, as the frames arrive (one shot of a video).
+
+        stream = StreamingLifter(lifter, width, height, fps)
+        for kp in frames: chunks = stream.push(kp[None])   # (n,17,3) pixels + confidence
+        chunks += stream.finish()                           # the rest, edge-padded
+
+    The plan is Lifter.lift's (window_starts): window k is centred on frame k*hop and its chunk holds
+    the `hop` frames nearest that centre, so the chunks of a stream equal one offline lift() of the
+    same frames (with reframe=False) while each chunk leaves as soon as its window's last frame is
+    pushed. No window reaches outside the pushed frames: the sequence is edge-padded at both ends
+    (the pipeline starts a new stream at each scene cut). reframe: show the lifter each window as
+    Human3.6M films a person (canonical_view), the pipeline's choice for video of any framing.
+    """
+
+    def __init__(self, lifter: "Lifter", width: int, height: int, fps: float | None = None,
+                 flip: bool = True, reframe: bool = True):
+        self.lifter, self.width, self.height, self.fps = lifter, width, height, fps
+        self.flip, self.reframe = flip, reframe
+        self.F, self.hop = lifter.window_frames(fps), lifter.hop_for(fps)
+        self.frames: list[np.ndarray] = []
+        self.next_centre = 0
+        self.finished = False
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def push(self, kp: np.ndarray) -> list[Chunk]:
+        """Append frames (n,17,3); return the chunks that became final."""
+        assert not self.finished and kp.ndim == 3 and kp.shape[1:] == (17, 3), kp.shape
+        self.frames.extend(np.asarray(kp, np.float32))
+        return self._ready(final=False)
+
+    def finish(self) -> list[Chunk]:
+        """No more frames: lift every remaining chunk (the last windows edge-padded)."""
+        self.finished = True
+        return self._ready(final=True) if self.frames else []
+
+    def _ready(self, final: bool) -> list[Chunk]:
+        F, hop, n, out = self.F, self.hop, len(self.frames), []
+        while True:
+            c = self.next_centre
+            lo, hi = max(0, c - hop // 2), min(c - hop // 2 + hop, n) if final else c - hop // 2 + hop
+            first = c - F // 2  # the window is [first, first + F)
+            if lo >= hi or (not final and first + F > n):
+                return out
+            window = np.stack([self.frames[i] for i in np.clip(np.arange(first, first + F), 0, n - 1)])
+            cam = self._lift(window)
+            out.append(Chunk(lo, window[lo - first:hi - first], cam[lo - first:hi - first], cam))
+            self.next_centre += hop
+
+    def _lift(self, window: np.ndarray) -> np.ndarray:
+        if self.reframe:
+            xy, w, h = canonical_view(window, self.width, self.height), CANONICAL_SIDE, CANONICAL_SIDE
+        else:
+            xy, w, h = window[..., :2], self.width, self.height
+        return self.lifter.lift_window(xy, w, h, conf=window[..., 2], flip=self.flip, fps=self.fps)
 
 
 def fill_low_confidence(kp: np.ndarray, conf: np.ndarray, thr: float = 0.3) -> np.ndarray:

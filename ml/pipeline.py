@@ -19,7 +19,8 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
-from ml.postprocess import SMOOTHING, WorldAligner, quality
+from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
+from ml.shots import ShotDetector
 from ml.result import PoseResult
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
 
@@ -86,29 +87,6 @@ def _load_lifter(path: Path):
     return lifter
 
 
-# Human3.6M framing of a person, measured on its ground-truth 2D (S1, S9, every 20th frame) in
-# normalised screen coordinates (x / w * 2 - 1): the median sum of the 16 2D bone lengths, and the
-# median root position. The lifter has only ever seen people framed like this.
-H36M_SKELETON_SIZE = 1.63
-H36M_ROOT = np.array([0.045, -0.188])
-CANONICAL_SIDE = 1000  # pixels of the virtual square image the lifter is shown
-_PARENTS_OR_SELF = np.array([max(p, 0) for p in PARENTS])
-
-
-def canonical_view(window: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Re-frame a window of 2D keypoints (F,17,2+, pixels) as Human3.6M would have filmed the person:
-    scaled about the root so the median 2D skeleton size matches, root moved to H36M's median spot,
-    in a 1000×1000 virtual image. A person 80 px tall in a wide shot and one filling a phone's
-    portrait frame then look alike to the lifter; the 3D it returns is root-relative anyway."""
-    xy = window[..., :2].astype(np.float64)
-    norm = np.stack([xy[..., 0] / width * 2 - 1, xy[..., 1] / width * 2 - height / width], -1)
-    size = np.median(np.linalg.norm(norm - norm[:, _PARENTS_OR_SELF], axis=-1).sum(-1))
-    root = np.median(norm[:, 0], axis=0)
-    scale = H36M_SKELETON_SIZE / size if size > 1e-6 else 1.0
-    canon = (norm - root) * scale + H36M_ROOT
-    return ((canon + 1.0) * CANONICAL_SIDE / 2).astype(np.float32)  # square image: both axes alike
-
-
 class _GapFiller:
     """Holds per-frame 2D (17,3) and fills frames without a detection once their neighbours are known.
 
@@ -137,12 +115,36 @@ class _GapFiller:
         self.last_detected = i
         self.ready = i + 1
 
-    def finish(self) -> None:
+    def finish(self, hold: np.ndarray | None = None) -> None:
+        """The end of the shot: frames after the last detection hold it (confidence 0); with no
+        detection at all they hold `hold` (the previous shot's last frame), if given."""
         if self.last_detected < 0:
-            return
-        for j in range(self.last_detected + 1, len(self.frames)):
-            self.frames[j] = _no_conf(self.frames[self.last_detected])
+            if hold is None:
+                return
+            self.frames = [_no_conf(hold) for _ in self.frames]
+        else:
+            for j in range(self.last_detected + 1, len(self.frames)):
+                self.frames[j] = _no_conf(self.frames[self.last_detected])
         self.ready = len(self.frames)
+
+
+class _Shot:
+    """One shot of the video (frames from `start` to the next cut): its gap filler and lifter stream."""
+
+    def __init__(self, start: int, lifter, info, fps: float | None, flip: bool):
+        self.start = start
+        self.filler = _GapFiller()
+        from ml.lift import StreamingLifter  # torch: never imported by the web process
+
+        self.stream = StreamingLifter(lifter, info.width, info.height, fps, flip=flip)
+        self.taken = 0  # filler frames already handed to the stream
+        self.submitted = False
+
+    def take_ready(self) -> np.ndarray:
+        """The filler's newly final frames (k,17,3)."""
+        kp = self.filler.frames[self.taken:self.filler.ready]
+        self.taken = self.filler.ready
+        return np.stack(kp) if kp else np.zeros((0, 17, 3), np.float32)
 
 
 def _no_conf(kp: np.ndarray) -> np.ndarray:
@@ -208,7 +210,7 @@ def run_pipeline(
     if options.smoothing not in SMOOTHING:
         raise PipelineError(f"Unknown smoothing {options.smoothing!r}; choose one of {', '.join(SMOOTHING)}.")
     on_progress = on_progress or (lambda *a: None)
-    on_frames = on_frames or (lambda *a: None)
+    on_frames = on_frames or (lambda *a, **k: None)
     should_stop = should_stop or (lambda: False)
     t_start = time.perf_counter()
 
@@ -219,7 +221,7 @@ def run_pipeline(
         import torch
 
         torch.set_num_threads(options.torch_threads)  # process-wide: more threads only fight the detector
-    aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing)
+    aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing, options.height_m)
     try:
         detector = create_detector(options.detector, options.complexity)
     except ValueError as exc:
@@ -227,53 +229,49 @@ def run_pipeline(
     total_hint = info.frame_count_hint
     on_progress("decode", 1, 1)
 
-    filler = _GapFiller()
+    lift_fps = info.known_fps  # an unknown rate: lift the frames as they are
+    shots = ShotDetector(info.fps)
+    shot = _Shot(0, lifter, info, lift_fps, options.flip)
+    closed: list[_Shot] = []  # earlier shots, in order
+    cuts: list[int] = []      # first frame of every shot after the first
     detected: list[bool] = []
     times: list[float] = []
     kp3d_parts: list[np.ndarray] = []
+    visible_parts: list[np.ndarray] = []
     t_lift = [0.0]
-    lift_fps = info.known_fps  # an unknown rate: lift the frames as they are
-    F, hop = lifter.window_frames(lift_fps), lifter.hop_for(lift_fps)  # in video frames
-    next_centre = 0  # chunk k holds the `hop` frames nearest the window centred on k * hop (as lift() does)
-    lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")
-    pending: deque = deque()  # futures of submitted chunks, in frame order
+    lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")  # one thread: chunks in order
+    pending: deque = deque()  # futures of submitted work, in frame order
     known_total = 0  # frames decoded, once decoding has finished (container counts lie)
 
-    def lift_chunk(window: np.ndarray, kp2d_chunk: np.ndarray, a: int, b: int):
+    def lift_frames(sh: "_Shot", kp: np.ndarray, final: bool, new_shot: bool):
+        """In the lifting thread: push final 2D frames to the shot's lifter, align what comes out."""
         t0 = time.perf_counter()
-        cam = lifter.lift_window(canonical_view(window, info.width, info.height), CANONICAL_SIDE, CANONICAL_SIDE,
-                                 conf=window[..., 2], flip=options.flip, fps=lift_fps)
-        world = aligner(cam[a:b], kp2d_chunk, window=cam)  # stateful: chunks in order (one worker)
+        if new_shot:
+            aligner.new_shot()
+        chunks = sh.stream.push(kp) if len(kp) else []
+        if final:
+            chunks += sh.stream.finish()
+        out = []
+        for ch in chunks:
+            seen = visible_joints(ch.kp2d, info.width, info.height)
+            out.append((sh.start + ch.start, ch.kp2d, aligner(ch.cam, ch.kp2d, seen=seen), seen))
         t_lift[0] += time.perf_counter() - t0
-        return world
+        return out
 
-    def submit_ready(final: bool) -> None:
-        """Queue every chunk whose window's frames are all final (at the end: every remaining chunk)."""
-        nonlocal next_centre
-        while True:
-            c = next_centre
-            lo, hi = max(0, c - hop // 2), c - hop // 2 + hop
-            first, window_end = c - F // 2, c - F // 2 + F  # the window, [first, window_end)
-            if final:
-                hi = min(hi, filler.ready)
-                if lo >= hi:
-                    return
-            elif window_end > filler.ready:
-                return
-            idx = np.clip(np.arange(first, window_end), 0, filler.ready - 1)  # edge padding
-            window = np.stack([filler.frames[i] for i in idx])  # (F,17,3)
-            kp2d_chunk = np.stack(filler.frames[lo:hi])
-            future = lifting.submit(lift_chunk, window, kp2d_chunk, lo - first, hi - first)
-            pending.append((lo, hi, kp2d_chunk, future))
-            next_centre += hop
+    def submit(sh: "_Shot", final: bool = False) -> None:
+        kp = sh.take_ready()
+        if len(kp) or final:
+            pending.append(lifting.submit(lift_frames, sh, kp, final, sh.start > 0 and not sh.submitted))
+            sh.submitted = True
 
     def deliver(wait: bool) -> None:
-        while pending and (wait or pending[0][3].done()):
-            lo, hi, kp2d_chunk, future = pending.popleft()
-            world = future.result()
-            kp3d_parts.append(world)
-            on_frames(lo, kp2d_chunk, world)
-            on_progress("lift", hi, known_total or max(len(filler.frames), total_hint))
+        while pending and (wait or pending[0].done()):
+            for start, kp2d_chunk, world, seen in pending.popleft().result():
+                kp3d_parts.append(world)
+                visible_parts.append(seen)
+                end = start + len(world)
+                on_frames(start, kp2d_chunk, world, visible=seen, cuts=[c for c in cuts if start <= c < end])
+                on_progress("lift", end, known_total or max(shot.start + len(shot.filler.frames), total_hint))
 
     try:
         t0 = time.perf_counter()
@@ -284,13 +282,20 @@ def run_pipeline(
                 raise PipelineError(
                     f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again."
                 )
+            # A cut closes the shot, unless no person was found in it yet (its frames join the next).
+            if shots(frame) and shot.filler.last_detected >= 0:
+                shot.filler.finish()
+                submit(shot, final=True)
+                closed.append(shot)
+                cuts.append(i)
+                shot = _Shot(i, lifter, info, lift_fps, options.flip)
             det = detector(frame)
-            filler.add(to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None)
+            shot.filler.add(to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None)
             detected.append(det is not None)
             times.append(t_s)
             if (i + 1) % options.progress_every == 0:
                 on_progress("detect", i + 1, max(total_hint, i + 1))
-            submit_ready(final=False)
+            submit(shot)
             deliver(wait=False)
         t_detect = time.perf_counter() - t0
         n = len(detected)
@@ -307,9 +312,9 @@ def run_pipeline(
                 f"A person was found in only {sum(detected)} of {n} frames, too few for a usable 3D "
                 "skeleton. Please upload a video in which the person stays in view most of the time."
             )
-        filler.finish()
+        shot.filler.finish(hold=closed[-1].filler.frames[-1] if closed else None)
         known_total = n
-        submit_ready(final=True)
+        submit(shot, final=True)
         deliver(wait=True)
     finally:
         lifting.shutdown(wait=True, cancel_futures=True)
@@ -317,15 +322,22 @@ def run_pipeline(
 
     total = time.perf_counter() - t_start
     kp3d = np.concatenate(kp3d_parts).astype(np.float32)
+    kp2d = np.concatenate([np.stack(sh.filler.frames) for sh in closed + [shot]]).astype(np.float32)
     return PoseResult(
         fps=info.fps, width=info.width, height=info.height,
         joint_names=list(JOINT_NAMES), parents=list(PARENTS),
-        keypoints_2d=np.stack(filler.frames).astype(np.float32),
+        keypoints_2d=kp2d,
         keypoints_3d=kp3d,
         detected=np.array(detected, dtype=bool),
+        visible=np.concatenate(visible_parts).astype(bool),
+        cuts=list(cuts),
+        skeleton={"height_m": round(float(options.height_m or DEFAULT_STATURE_M), 3),
+                  "height_source": "given" if options.height_m else "prior",
+                  "bone_lengths_m": [round(float(v), 4) for v in aligner.bones.lengths]},
         times=np.array(times, dtype=np.float64),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
-               "receptive_field": lifter.receptive_field, "window_frames": F, "smoothing": options.smoothing},
+               "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),
+               "smoothing": options.smoothing},
         detector=detector.name,
         timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},

@@ -5,9 +5,15 @@ Per chunk of frames (so the web stream and the final result are the same numbers
    pinhole camera with an assumed focal length (linear least squares, confidence-weighted);
 2. camera → world (+Y up, right-handed), trajectory relative to the first frame;
 3. optional One-Euro smoothing (causal, so chunk by chunk gives the same result as all at once);
-4. fixed bone lengths: each pose is rebuilt from the root along the parents with the median length
-   of every bone over the first lifter window (frozen then), keeping directions;
+4. fixed bone lengths (BoneLengths): each pose is rebuilt from the root along the parents, keeping
+   directions, with one skeleton for the whole clip: proportions from the frames where both ends
+   of a bone are seen (median, left and right averaged), frozen once every bone has enough such
+   frames; overall size from the person's height when given, else an adult prior (Human3.6M's mean
+   skeleton): a single camera cannot see absolute size, and the lifter's own scale is a regression
+   towards its training subjects;
 5. the lower ankle of each frame is put on the floor (y = 0).
+At a scene cut (`new_shot`) the smoothing filter restarts and the root trajectory continues from
+where the last shot left it; the skeleton is the same person's.
 """
 from __future__ import annotations
 
@@ -18,7 +24,23 @@ import numpy as np
 from ml.skeleton import PARENTS
 
 L_ANKLE, R_ANKLE = 6, 3
-FREEZE_LENGTHS_AFTER = 81  # frames, when the caller passes no lifter window
+# Mean bone lengths (m) of Human3.6M's subjects S1, S5-S9 (median per subject over every 10th frame
+# of the mocap, then the mean), indexed by the bone's child joint.
+H36M_BONE_LENGTHS = np.array([0.0, 0.1336, 0.4551, 0.4506, 0.1336, 0.4551, 0.4506, 0.2440, 0.2547,
+                              0.1176, 0.1150, 0.1560, 0.2844, 0.2498, 0.1560, 0.2844, 0.2498])
+# Ankle-to-head of a standing person / stature: the ankle joint sits ~4 % of stature above the sole
+# and H36M's head joint ~4 % below the crown. With it the prior is a 1.70 m adult (H36M's walking
+# subjects measure 1.49-1.65 m ankle-to-head upright, mean 1.57).
+ANKLE_TO_HEAD_OF_STATURE = 0.92
+# Bones (child joints) whose lengths sum to ankle-to-head when standing straight: shin, thigh,
+# pelvis-spine, spine-thorax, thorax-neck, neck-head (legs averaged left/right). Standing, the
+# chain is not quite vertical: Human3.6M walking upright is 0.957 of it.
+HEIGHT_CHAIN = [3, 2, 7, 8, 9, 10]
+UPRIGHT_OF_CHAIN = 0.957
+VISIBLE_CONF = 0.5   # a joint with 2D confidence below this (or outside the frame) is not seen
+FREEZE_SAMPLES = 60  # frames in which a bone must be seen before its length is frozen ...
+FREEZE_AFTER_S = 4.0  # ... or this much video, whichever comes first (the stream cannot wait for the end)
+MIN_SAMPLES = 8      # fewer sightings than this: the prior's proportion is used for that bone
 # Children before parents never happens in PARENTS (each parent index is smaller), so one pass rebuilds.
 assert all(p < j for j, p in enumerate(PARENTS) if p >= 0)
 
@@ -42,6 +64,75 @@ def with_bone_lengths(pose: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         d = np.where(n > 1e-9, d / np.maximum(n, 1e-9), np.array([0.0, 1.0, 0.0]))
         out[:, j] = out[:, p] + d * lengths[j]
     return out
+
+
+def chain_height(lengths: np.ndarray) -> float:
+    """Ankle-to-head of a skeleton (17,) standing straight, metres."""
+    return float(lengths[HEIGHT_CHAIN].sum() * UPRIGHT_OF_CHAIN)
+
+
+DEFAULT_STATURE_M = round(chain_height(H36M_BONE_LENGTHS) / ANKLE_TO_HEAD_OF_STATURE, 2)  # the prior: 1.70 m
+
+
+def visible_joints(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(n,17,3) pixels + confidence -> (n,17) bool: seen (confidence >= VISIBLE_CONF) and inside the
+    frame. Joints outside it (legs below a close-up) are the detector's guesses, as are gap frames."""
+    x, y, c = kp2d[..., 0], kp2d[..., 1], kp2d[..., 2]
+    return (c >= VISIBLE_CONF) & (x >= 0) & (x < width) & (y >= 0) & (y < height)
+
+
+def mirror_mean(lengths: np.ndarray) -> np.ndarray:
+    """Left and right bones averaged (a person's limbs match better than a lifter's guesses)."""
+    from ml.skeleton import FLIP_PERM
+
+    return 0.5 * (lengths + lengths[FLIP_PERM])
+
+
+class BoneLengths:
+    """One skeleton per clip, streaming: `update(poses, seen)` with each chunk's root-relative poses
+    (n,17,3) and which joints were seen (n,17); `lengths` is the current (17,) estimate, frozen
+    once every bone was seen in FREEZE_SAMPLES frames (or after `freeze_after_frames`). Proportions come from the seen frames
+    (median), bones seen fewer than MIN_SAMPLES times take the prior's proportion, and the whole
+    skeleton is scaled to `height_m` (the person's stature) or, unknown, to the prior's size."""
+
+    def __init__(self, height_m: float | None = None, prior: np.ndarray = H36M_BONE_LENGTHS,
+                 freeze_after_frames: int | None = None):
+        self.prior = np.asarray(prior, np.float64)
+        self.freeze_after = freeze_after_frames
+        self.frames = 0
+        self.target = (height_m * ANKLE_TO_HEAD_OF_STATURE if height_m else chain_height(self.prior))
+        self.samples: list[list[float]] = [[] for _ in range(17)]
+        self.frozen: np.ndarray | None = None
+        self.lengths = self._estimate()
+
+    def update(self, poses: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
+        if self.frozen is not None:
+            return self.frozen
+        seen = np.ones(poses.shape[:2], bool) if seen is None else np.asarray(seen, bool)
+        L = bone_lengths(poses)
+        self.frames += len(poses)
+        for j, p in enumerate(PARENTS):
+            if p >= 0:
+                both = seen[:, j] & seen[:, p]
+                self.samples[j].extend(L[both, j].tolist())
+        self.lengths = self._estimate()
+        if (all(len(self.samples[j]) >= FREEZE_SAMPLES for j, p in enumerate(PARENTS) if p >= 0)
+                or self.freeze_after is not None and self.frames >= self.freeze_after):
+            self.frozen = self.lengths
+        return self.lengths
+
+    def _estimate(self) -> np.ndarray:
+        n = np.array([len(x) for x in self.samples])
+        med = np.array([np.median(x) if len(x) else 0.0 for x in self.samples])
+        known = (n >= MIN_SAMPLES) & (np.arange(17) > 0)
+        if known.any():  # unseen bones: the prior, in the proportion of the seen ones
+            ratio = np.median(med[known] / self.prior[known])
+            med = np.where(known, med, self.prior * ratio)
+        else:
+            med = self.prior.copy()
+        med = mirror_mean(med)
+        med[0] = 0.0
+        return med * (self.target / chain_height(med))
 
 
 def root_translation(pose_cam: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, width: int, height: int,
@@ -117,47 +208,48 @@ class WorldAligner:
     width: int
     height: int
     smoothing: str = "light"
-    _lengths: list = field(default_factory=list)
+    height_m: float | None = None  # the person's stature if known (else the adult prior)
     raw: list = field(default_factory=list)  # the lifter's root-relative poses, for quality figures
     _origin: np.ndarray | None = None
     _filter: OneEuro | None = None
-    _frozen: np.ndarray | None = None
+    _last_root: np.ndarray | None = None
+    bones: BoneLengths | None = None
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHING:
             raise ValueError(f"smoothing must be one of {sorted(SMOOTHING)}, got {self.smoothing!r}")
+        self.bones = BoneLengths(self.height_m, freeze_after_frames=max(1, round(FREEZE_AFTER_S * self.fps)))
+        self.new_shot()
+
+    def new_shot(self) -> None:
+        """A scene cut: restart the smoothing, and continue the root trajectory from where it was."""
         params = SMOOTHING[self.smoothing]
         self._filter = OneEuro(self.fps, *params) if params else None
+        self._origin = None
 
-    def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None,
+                 seen: np.ndarray | None = None) -> np.ndarray:
         """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world.
-        window (F,17,3): the lifter's whole output window around this chunk, if available (more frames
-        to measure bone lengths from)."""
+        seen (n,17): joints seen in the 2D (default: confidence >= VISIBLE_CONF); bone lengths are
+        measured on them only. window: unused (kept for callers that pass the lifted window)."""
         self.raw.append(pose_cam)
+        if seen is None:
+            seen = kp2d[..., 2] >= VISIBLE_CONF
+        lengths = self.bones.update(pose_cam, seen)
+        pose_cam = with_bone_lengths(pose_cam, lengths)  # at the final size, so depth matches it
         root = root_translation(pose_cam, kp2d[..., :2], kp2d[..., 2], self.width, self.height)
-        if self._origin is None:
-            self._origin = root[0].copy()
-        world = (pose_cam + (root - self._origin)[:, None, :]) * np.array([1.0, -1.0, -1.0])  # 180° about X
+        if self._origin is None:  # first frame of a shot: it continues where the last one ended
+            self._origin = root[0] - (self._last_root if self._last_root is not None else 0.0)
+        rel = root - self._origin
+        self._last_root = rel[-1].copy()
+        world = (pose_cam + rel[:, None, :]) * np.array([1.0, -1.0, -1.0])  # 180° about X
         if self._filter is not None:
             world = np.stack([self._filter(f) for f in world])
         # Smoothing moves joints independently, so bone lengths are fixed after it, from the root.
-        world = with_bone_lengths(world, self._bone_lengths(pose_cam if window is None else window,
-                                                            whole_window=window is not None))
+        world = with_bone_lengths(world, lengths)
         floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])
         world[:, :, 1] -= floor[:, None]
         return world.astype(np.float32)
-
-    def _bone_lengths(self, observed: np.ndarray, whole_window: bool = False) -> np.ndarray:
-        """Median bone lengths of the frames seen so far, frozen at the first whole lifter window (a
-        window spans the model's receptive field in time, whatever the video's frame rate) or once
-        FREEZE_LENGTHS_AFTER frames are in: one skeleton for the whole video."""
-        if self._frozen is None:
-            self._lengths.append(bone_lengths(observed))
-            seen = np.concatenate(self._lengths)
-            if whole_window or len(seen) >= FREEZE_LENGTHS_AFTER:
-                self._frozen = np.median(seen, axis=0)
-            return np.median(seen, axis=0)
-        return self._frozen
 
 
 def quality(raw_root_relative: np.ndarray, world: np.ndarray, fps: float) -> dict:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .postprocess import VISIBLE_CONF, root_translation
 from .skeleton import BONES
 
 L_SHOULDER, R_SHOULDER, HEAD, L_ANKLE, R_ANKLE = 11, 14, 10, 6, 3
 FACING_LIMIT_DEG = 45.0  # a torso turned by more than this reads as "facing the wrong way"
-VISIBLE_CONF = 0.5       # 2D confidence at or above which a joint counts as seen
 
 
 def world_to_camera(pose_world: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ def project_fit(pose_cam: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, width:
                 focal: float | None = None) -> np.ndarray:
     """Project root-relative camera-frame poses (T,17,3) into the image at the root position
     that best explains the 2D (pinhole, focal = the larger image side unless given) -> (T,17,2) px."""
-    from .postprocess import root_translation
+
 
     focal = focal or float(max(width, height))
     root = root_translation(pose_cam, kp2d, conf, width, height, focal)

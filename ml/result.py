@@ -29,6 +29,9 @@ class PoseResult:
     keypoints_2d: np.ndarray  # (T, 17, 3) x, y pixels in the video, confidence in [0, 1]
     keypoints_3d: np.ndarray  # (T, 17, 3) metres, world frame (see WORLD_FRAME)
     detected: np.ndarray  # (T,) bool: a person was detected in this frame (else interpolated)
+    visible: np.ndarray | None = None  # (T, 17) bool: joint seen in the 2D (None: all of a detected frame's)
+    cuts: list = field(default_factory=list)  # first frame of each shot after the first (scene cuts)
+    skeleton: dict = field(default_factory=dict)  # height_m, height_source ("given" | "prior"), bone_lengths_m
     times: np.ndarray | None = None  # (T,) seconds from the container (variable frame rates); None = index / fps
     model: dict = field(default_factory=dict)  # name, checkpoint, receptive_field
     detector: str = ""
@@ -41,6 +44,10 @@ class PoseResult:
         assert self.keypoints_2d.shape == (t, len(self.joint_names), 3), self.keypoints_2d.shape
         assert self.keypoints_3d.shape == (t, len(self.joint_names), 3), self.keypoints_3d.shape
         assert self.detected.shape == (t,), self.detected.shape
+        if self.visible is None:
+            self.visible = np.repeat(self.detected[:, None], len(self.joint_names), axis=1)
+        assert self.visible.shape == (t, len(self.joint_names)), self.visible.shape
+        self.cuts = [int(c) for c in self.cuts]
         if self.times is None:
             self.times = np.arange(t) / float(self.fps)
         assert self.times.shape == (t,), self.times.shape
@@ -78,6 +85,9 @@ class PoseResult:
             "quality": self.quality,
             "detected": [bool(d) for d in self.detected],
             "gaps": self.gaps(),
+            "visible": self.visible.astype(np.uint8).tolist(),
+            "cuts": list(self.cuts),
+            "skeleton": self.skeleton,
             "time_s": np.round(self.times, 4).tolist(),
             "keypoints_2d": np.round(self.keypoints_2d, 2).tolist(),
             "keypoints_3d": np.round(self.keypoints_3d, 5).tolist(),
@@ -102,6 +112,8 @@ class PoseResult:
             keypoints_2d=np.asarray(d["keypoints_2d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
             keypoints_3d=np.asarray(d["keypoints_3d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
             detected=np.asarray(d["detected"], dtype=bool), times=np.asarray(d["time_s"], dtype=np.float64),
+            visible=np.asarray(d["visible"], dtype=bool) if "visible" in d else None,
+            cuts=d.get("cuts", []), skeleton=d.get("skeleton", {}),
             model=d["model"], detector=d["detector"],
             timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),
         )

@@ -119,3 +119,36 @@ def test_real_corrupt_sequences_are_the_misaligned_ones():
         if np.median(np.linalg.norm(uv - to_h36m(det["S9"][act][1], "sh16"), axis=-1)) > 20:
             bad.add(("S9", act))
     assert bad == data.CORRUPT_GT
+
+
+def test_mixed_sources_load_both(h36m_dir):
+    mix = data.load_sequences(h36m_dir, ["S9"], "sh_pt_mpii+gt")
+    sh = data.load_sequences(h36m_dir, ["S9"], "sh_pt_mpii")
+    gt = data.load_sequences(h36m_dir, ["S9"], "gt")
+    assert [s.source for s in mix] == ["sh_pt_mpii"] * len(sh) + ["gt"] * len(gt)
+    assert all(np.array_equal(a.kp2d, b.kp2d) for a, b in zip(mix, sh + gt))
+    with pytest.raises(ValueError):
+        data.sources_of("gt+gt")
+
+
+def test_virtual_cameras_refilm_only_projected_ground_truth(h36m_dir):
+    seqs = data.load_sequences(h36m_dir, ["S9"], "sh_pt_mpii+gt")
+    base = data.WindowSampler(seqs, 27, 27, 4096, shuffle=False)
+    x0, y0, _ = next(iter(base))
+    ident = data.VirtualCameraConfig(prob=1.0, yaw_deg=0.0, elevation_deg=(0.0, 0.0), distance_scale=(1.0, 1.0))
+    x1, y1, _ = next(iter(data.WindowSampler(seqs, 27, 27, 4096, shuffle=False, virtual=ident)))
+    is_gt = np.array([s.source == "gt" for s in seqs])
+    per_seq = [len(range(0, max(len(s.kp2d) - 27, 0) + 1, 27)) + 1 for s in seqs]  # unshuffled windows
+    gt_win = torch.from_numpy(np.repeat(is_gt, per_seq)[:len(x0)])
+    assert gt_win.any() and not gt_win.all()
+    assert torch.equal(x1[~gt_win], x0[~gt_win]) and torch.allclose(y1, y0, atol=1e-6)  # detections untouched
+    # projected GT again, without lens distortion: the same pose up to a near-constant offset
+    rel = lambda x: x - x[:, :, :1]
+    assert (rel(x1[gt_win]) - rel(x0[gt_win])).abs().max() < 0.04  # the fixture lens distorts strongly
+    assert not torch.equal(x1[gt_win], x0[gt_win])
+    x2, y2, _ = next(iter(data.WindowSampler(seqs, 27, 27, 4096, shuffle=False,
+                                             virtual=data.VirtualCameraConfig(prob=1.0))))
+    bones = lambda y: torch.linalg.norm(y[..., 1:, :] - y[..., [0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15], :], dim=-1)
+    assert torch.allclose(bones(y2), bones(y0), atol=1e-5)                 # a rigid turn of the person
+    assert torch.all(y2[..., 0, :] == 0) and not torch.allclose(y2[gt_win], y0[gt_win])
+    assert (x2[gt_win] - x0[gt_win]).abs().max() > 0.05                    # seen from elsewhere

@@ -30,7 +30,7 @@ def run(path, ckpt, **kw):
 def streamed(people_clip, tiny_checkpoint):
     chunks, progress = [], []
     result = run_pipeline(people_clip, PipelineOptions(checkpoint=str(tiny_checkpoint)),
-                          on_frames=lambda s, a, b: chunks.append((s, a.copy(), b.copy())),
+                          on_frames=lambda s, a, b, **k: chunks.append((s, a.copy(), b.copy())),
                           on_progress=lambda *p: progress.append(p))
     return result, chunks, progress
 

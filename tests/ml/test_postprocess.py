@@ -1,8 +1,9 @@
 """World alignment pieces: fixed bone lengths, root trajectory from 2D, One-Euro, metrics."""
 import numpy as np
 
-from ml.postprocess import (OneEuro, WorldAligner, bone_length_std_mm, bone_lengths, jitter, root_translation,
-                            with_bone_lengths)
+from ml.postprocess import (ANKLE_TO_HEAD_OF_STATURE, H36M_BONE_LENGTHS, BoneLengths, OneEuro, WorldAligner,
+                            bone_length_std_mm, bone_lengths, chain_height, jitter, root_translation,
+                            visible_joints, with_bone_lengths)
 from ml.skeleton import PARENTS
 
 
@@ -62,13 +63,63 @@ def test_world_aligner_gives_y_up_feet_on_floor():
     assert (world[:, 10, 1] > world[:, 0, 1] + 0.5).all()  # head well above pelvis
 
 
-def test_world_aligner_freezes_bone_lengths_at_the_first_lifter_window():
-    """A short window (a 10 fps video's 17 frames) still fixes the skeleton for the rest of the video."""
-    pose = standing_pose(17)
+def test_world_aligner_keeps_one_skeleton_whatever_the_lifter_scale():
+    """A lifter that outputs a 20 % larger person later does not change the skeleton (frozen)."""
+    pose = standing_pose(60)
     pose -= pose[:, :1]
-    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((17, 17, 1))], -1)
-    al = WorldAligner(10.0, 800, 800, smoothing="none")
-    first = al(pose[5:10], kp[5:10], window=pose)
-    bigger = pose * 1.2                                  # the next window sees a 20 % larger person
-    second = al(bigger[5:10], kp[5:10], window=bigger)
-    assert np.allclose(bone_lengths(first)[:, 1:], bone_lengths(second)[:, 1:], atol=1e-6)
+    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((60, 17, 1))], -1)
+    al = WorldAligner(10.0, 800, 800, smoothing="none")   # freezes after 4 s = 40 frames
+    first = al(pose[:40], kp[:40])
+    second = al(pose[40:] * 1.2, kp[40:])
+    assert np.allclose(bone_lengths(first)[:, 1:], bone_lengths(second)[:1, 1:], atol=1e-6)
+
+
+def test_bone_lengths_ignore_unseen_joints_and_take_the_prior_scale():
+    pose = standing_pose(80)
+    pose -= pose[:, :1]
+    seen = np.ones((80, 17), bool)
+    wild = pose.copy()
+    wild[:, [3, 6]] += np.array([0.0, 2.0, 0.0])           # ankles guessed 2 m off, not seen
+    seen[:, [3, 6]] = False
+    bl = BoneLengths(freeze_after_frames=None)
+    L = bl.update(wild, seen)
+    assert abs(chain_height(L) - chain_height(H36M_BONE_LENGTHS)) < 1e-9  # the adult prior's size
+    # shins were never seen: the prior's shin (in the proportion of the seen bones), not 2 m
+    assert np.allclose(L[[3, 6]], H36M_BONE_LENGTHS[[3, 6]], rtol=0.1)
+    assert np.isclose(L[2], L[5]) and np.isclose(L[12], L[15])  # left and right alike
+    big = BoneLengths().update(pose * 1.3)
+    assert np.allclose(big, BoneLengths().update(pose), atol=1e-9)  # absolute scale: the prior's
+
+
+def test_bone_lengths_follow_a_given_height_and_freeze():
+    pose = standing_pose(100)
+    pose -= pose[:, :1]
+    bl = BoneLengths(height_m=1.90)
+    L = bl.update(pose[:50])
+    assert abs(chain_height(L) - 1.90 * ANKLE_TO_HEAD_OF_STATURE) < 1e-9
+    assert bl.frozen is None
+    L2 = bl.update(pose[50:100] * np.array([1.0, 1.3, 1.0]))  # 60 samples per bone reached here
+    assert bl.frozen is not None
+    assert np.array_equal(bl.update(pose * 2), L2)
+    tall = WorldAligner(25.0, 800, 800, smoothing="none", height_m=1.9)(pose[:5], np.concatenate(
+        [pose[:5, :, :2] * 300 + 400, np.ones((5, 17, 1))], -1))
+    assert tall[:, 10, 1].max() > 1.6  # head above the floor at the given stature
+
+
+def test_visible_joints_needs_confidence_and_the_frame():
+    kp = np.array([[[10, 10, 0.9], [10, 10, 0.2], [-1, 10, 0.9], [10, 480, 0.9], [639, 479, 0.5]] + [[5, 5, 1]] * 12],
+                  np.float32)
+    assert visible_joints(kp, 640, 480)[0, :5].tolist() == [True, False, False, False, True]
+
+
+def test_new_shot_restarts_smoothing_and_continues_the_trajectory():
+    pose = standing_pose(20)
+    pose -= pose[:, :1]
+    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((20, 17, 1))], -1)
+    al = WorldAligner(25.0, 800, 800, smoothing="light")
+    a = al(pose[:10], kp[:10])
+    al.new_shot()
+    shifted = kp[10:].copy()
+    shifted[..., 0] += 300                                   # the new camera sees the person elsewhere
+    b = al(pose[10:], shifted)
+    assert np.linalg.norm(b[0, 0, [0, 2]] - a[-1, 0, [0, 2]]) < 0.05  # no jump of the root at the cut
