@@ -50,6 +50,8 @@ def ensure_landmark_model(complexity: int) -> None:
 class Detection:
     keypoints: np.ndarray  # (J, 3) x, y in pixels of the original frame, confidence in [0, 1]
     box: tuple[float, float, float, float]  # x0, y0, x1, y1 pixels, around the keypoints
+    world: np.ndarray | None = None  # (J, 4) the detector's own 3D (MediaPipe world landmarks: metres,
+                                     # hip-centred, camera axes x right, y down, z away) + visibility
 
 
 class MediaPipePoseDetector:
@@ -87,7 +89,10 @@ class MediaPipePoseDetector:
         kp[:, 2] = np.clip(kp[:, 2], 0.0, 1.0)
         x0, y0 = kp[:, :2].min(axis=0)
         x1, y1 = kp[:, :2].max(axis=0)
-        return Detection(kp, (float(x0), float(y0), float(x1), float(y1)))
+        world = None
+        if res.pose_world_landmarks is not None:
+            world = np.array([[p.x, p.y, p.z, p.visibility] for p in res.pose_world_landmarks.landmark], np.float32)
+        return Detection(kp, (float(x0), float(y0), float(x1), float(y1)), world)
 
     def close(self) -> None:
         self._pose.close()

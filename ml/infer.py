@@ -22,8 +22,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--complexity", type=int, default=1, choices=[0, 1, 2],
                    help="MediaPipe model: 0 lite, 1 full, 2 heavy (0/2 need `npm ci` in frontend/)")
     p.add_argument("--no-flip", action="store_true", help="disable flip test-time augmentation")
+    p.add_argument("--height-m", type=float, default=None,
+                   help="the person's height in metres (scales the skeleton; default: a typical adult, 1.70 m)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
+    if args.height_m is not None and not 0.5 <= args.height_m <= 2.5:
+        p.error("--height-m must be between 0.5 and 2.5 metres")
     args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     bad = [f for f in args.formats if f not in FORMATS]
     if bad or not args.formats:
@@ -52,7 +56,7 @@ def main(argv=None) -> int:
         bar.refresh()
 
     options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip,
-                              complexity=args.complexity)
+                              complexity=args.complexity, height_m=args.height_m)
     try:
         result = run_pipeline(args.video, options, on_progress=on_progress)
     except (VideoError, PipelineError) as exc:

@@ -211,6 +211,7 @@ class Chunk:
     kp2d: np.ndarray    # (n, 17, 3) pixels + confidence, as pushed
     cam: np.ndarray     # (n, 17, 3) metres, camera frame, root-relative (Lifter.lift's output)
     window: np.ndarray  # (F, 17, 3) the whole lifted window around them (more frames for bone lengths)
+    window_kp2d: np.ndarray  # (F, 17, 3) its 2D (edge-padded at the ends of the sequence)
 
 
 class StreamingLifter:
@@ -261,7 +262,7 @@ class StreamingLifter:
                 return out
             window = np.stack([self.frames[i] for i in np.clip(np.arange(first, first + F), 0, n - 1)])
             cam = self._lift(window)
-            out.append(Chunk(lo, window[lo - first:hi - first], cam[lo - first:hi - first], cam))
+            out.append(Chunk(lo, window[lo - first:hi - first], cam[lo - first:hi - first], cam, window))
             self.next_centre += hop
 
     def _lift(self, window: np.ndarray) -> np.ndarray:

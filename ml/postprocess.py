@@ -105,12 +105,14 @@ class BoneLengths:
         self.frozen: np.ndarray | None = None
         self.lengths = self._estimate()
 
-    def update(self, poses: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
+    def update(self, poses: np.ndarray, seen: np.ndarray | None = None, new_frames: int | None = None) -> np.ndarray:
+        """new_frames: video frames this update advances by (default len(poses); fewer when `poses`
+        is a lifter window overlapping the previous ones)."""
         if self.frozen is not None:
             return self.frozen
         seen = np.ones(poses.shape[:2], bool) if seen is None else np.asarray(seen, bool)
         L = bone_lengths(poses)
-        self.frames += len(poses)
+        self.frames += len(poses) if new_frames is None else new_frames
         for j, p in enumerate(PARENTS):
             if p >= 0:
                 both = seen[:, j] & seen[:, p]
@@ -228,14 +230,18 @@ class WorldAligner:
         self._origin = None
 
     def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None,
-                 seen: np.ndarray | None = None) -> np.ndarray:
+                 seen: np.ndarray | None = None, window_seen: np.ndarray | None = None) -> np.ndarray:
         """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world.
         seen (n,17): joints seen in the 2D (default: confidence >= VISIBLE_CONF); bone lengths are
-        measured on them only. window: unused (kept for callers that pass the lifted window)."""
+        measured on them only. window (F,17,3) with window_seen (F,17): the whole lifted window around
+        the chunk, if known: more frames to measure bones on, so the skeleton settles sooner."""
         self.raw.append(pose_cam)
         if seen is None:
             seen = kp2d[..., 2] >= VISIBLE_CONF
-        lengths = self.bones.update(pose_cam, seen)
+        if window is not None and window_seen is not None:
+            lengths = self.bones.update(window, window_seen, new_frames=len(pose_cam))
+        else:
+            lengths = self.bones.update(pose_cam, seen)
         pose_cam = with_bone_lengths(pose_cam, lengths)  # at the final size, so depth matches it
         root = root_translation(pose_cam, kp2d[..., :2], kp2d[..., 2], self.width, self.height)
         if self._origin is None:  # first frame of a shot: it continues where the last one ended

@@ -1,8 +1,8 @@
-"""python -m ml.bench {lifter,pipeline} [args...]"""
+"""python -m ml.bench {lifter,pipeline,quality} [args...]"""
 import importlib
 import sys
 
-COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline"}
+COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline", "quality": "ml.bench.quality"}
 
 
 def main(argv=None):

@@ -3,12 +3,14 @@
     keypoints_2d  (T, 17, 3) float32  x, y video pixels, confidence in [0, 1]
     keypoints_3d  (T, 17, 3) float32  metres, world frame (see `meta["coordinate_frame"]`)
     detected      (T,)       bool     False: no person found, keypoints interpolated
+    visible       (T, 17)    bool     False: the joint was not seen (outside the frame or unconfident)
+    cuts          (K,)       int32    first frame of each shot after the first (scene cuts)
     parents       (17,)      int32    parent joint index, -1 for the root (pelvis)
     joint_names   (17,)      str      Human3.6M-17 names in VideoPose3D order
     fps           ()         float64  frames per second
     video_size    (2,)       int32    width, height in pixels
     meta          ()         str      JSON: format, version, source, model, detector, timings,
-                                      coordinate_frame, frame_count
+                                      coordinate_frame, frame_count, skeleton
 """
 from __future__ import annotations
 
@@ -27,11 +29,13 @@ def write_npz(result, path: str | os.PathLike) -> Path:
     T, J = result.frame_count, len(result.joint_names)
     meta = {"format": "3dposenet-result-npz", "version": RESULT_VERSION, "source": result.source_name,
             "frame_count": T, "coordinate_frame": WORLD_FRAME, "model": result.model,
-            "detector": result.detector, "timings": result.timings}
+            "detector": result.detector, "timings": result.timings, "skeleton": result.skeleton}
     arrays = dict(
         keypoints_2d=np.asarray(result.keypoints_2d, np.float32),
         keypoints_3d=np.asarray(result.keypoints_3d, np.float32),
         detected=np.asarray(result.detected, bool),
+        visible=np.asarray(result.visible, bool),
+        cuts=np.asarray(result.cuts, np.int32).reshape(-1),
         parents=np.asarray(result.parents, np.int32),
         joint_names=np.asarray(list(result.joint_names), dtype=str),
         fps=np.float64(result.fps),

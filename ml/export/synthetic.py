@@ -70,6 +70,7 @@ def synthetic_result(frames: int = 50, fps: float = 25.0, width: int = 320, heig
                      undetected=(), seed: int = 0):
     """A PoseResult whose 2D keypoints are a pinhole projection of the 3D ones (camera 5 m in front
     of the person on +Z, 1 m high, person about 60 % of the frame height)."""
+    from ml.postprocess import visible_joints
     from ml.result import PoseResult
 
     k3 = synthetic_pose3d(frames, fps, turns, noise_m, straight_limbs, seed)
@@ -84,7 +85,8 @@ def synthetic_result(frames: int = 50, fps: float = 25.0, width: int = 320, heig
     detected[list(undetected)] = False
     conf[~detected] = 0.0
     k2 = np.stack([u, v, conf], -1).astype(np.float32)
+    visible = visible_joints(k2, width, height)
     return PoseResult(fps=fps, width=width, height=height, joint_names=list(JOINT_NAMES),
-                      parents=list(PARENTS), keypoints_2d=k2, keypoints_3d=k3, detected=detected,
+                      parents=list(PARENTS), keypoints_2d=k2, keypoints_3d=k3, detected=detected, visible=visible,
                       model={"name": "synthetic", "checkpoint": None, "receptive_field": 1},
                       detector="synthetic", timings={"total_s": 0.0}, source_name="synthetic.mp4")

@@ -5,11 +5,13 @@ Columns (header row first, comma separated, '.' decimal point):
     frame      0-based frame index in the decoded video
     time_s     frame / fps (seconds)
     detected   1 if a person was detected in this frame, 0 if its keypoints were interpolated
-    then for each joint <name> (Human3.6M-17 order, e.g. pelvis, r_hip, ...), six columns:
+    then for each joint <name> (Human3.6M-17 order, e.g. pelvis, r_hip, ...), seven columns:
     <name>_x, <name>_y, <name>_z   3D position, metres, world frame (right-handed, +Y up, floor y=0;
                                    see ml.result.WORLD_FRAME)
     <name>_u, <name>_v             2D position in video pixels (u to the right, v down)
     <name>_conf                    2D detector confidence in [0, 1] (0 for interpolated frames)
+    <name>_visible                 1 if the joint was seen (confident and inside the frame), 0 if its
+                                   position is the detector's and lifter's guess (e.g. legs below a close-up)
 
 Precision: 0.1 mm for 3D, 0.01 px for 2D, 0.001 for confidence and 1 µs for time.
 (The module is not called `csv` so that `import csv` elsewhere keeps meaning the standard library.)
@@ -23,7 +25,7 @@ import numpy as np
 
 from ml.export._atomic import atomic_path
 
-JOINT_FIELDS = ("x", "y", "z", "u", "v", "conf")
+JOINT_FIELDS = ("x", "y", "z", "u", "v", "conf", "visible")
 
 
 def csv_header(joint_names) -> list[str]:
@@ -35,9 +37,10 @@ def write_csv(result, path: str | os.PathLike) -> Path:
     k3, k2 = np.asarray(result.keypoints_3d, np.float64), np.asarray(result.keypoints_2d, np.float64)
     assert k3.shape == (T, J, 3) and k2.shape == (T, J, 3), (k3.shape, k2.shape)
     frame = np.arange(T)
-    per_joint = np.concatenate([k3, k2], axis=2).reshape(T, J * 6)  # x y z u v conf, joint by joint
+    vis = np.asarray(result.visible, np.float64)[..., None]
+    per_joint = np.concatenate([k3, k2, vis], axis=2).reshape(T, J * 7)  # x y z u v conf visible, per joint
     table = np.column_stack([frame, frame / float(result.fps), np.asarray(result.detected, bool), per_joint])
-    fmt = ["%d", "%.6f", "%d"] + ["%.4f", "%.4f", "%.4f", "%.2f", "%.2f", "%.3f"] * J
+    fmt = ["%d", "%.6f", "%d"] + ["%.4f", "%.4f", "%.4f", "%.2f", "%.2f", "%.3f", "%d"] * J
     path = Path(path)
     with atomic_path(path) as tmp:
         np.savetxt(tmp, table, fmt=fmt, delimiter=",", header=",".join(csv_header(result.joint_names)),

@@ -40,23 +40,25 @@ def test_csv_columns_and_values(tmp_path, result):
     path = export(result, "csv", tmp_path / "r.csv")
     rows = list(csv.reader(path.open()))
     assert rows[0] == csv_header(JOINT_NAMES)
-    assert rows[0][:9] == ["frame", "time_s", "detected", "pelvis_x", "pelvis_y", "pelvis_z",
-                           "pelvis_u", "pelvis_v", "pelvis_conf"]
-    assert len(rows) == 1 + result.frame_count and all(len(r) == 3 + 17 * 6 for r in rows)
+    assert rows[0][:10] == ["frame", "time_s", "detected", "pelvis_x", "pelvis_y", "pelvis_z",
+                            "pelvis_u", "pelvis_v", "pelvis_conf", "pelvis_visible"]
+    assert len(rows) == 1 + result.frame_count and all(len(r) == 3 + 17 * 7 for r in rows)
     data = np.array(rows[1:], float)
     assert np.array_equal(data[:, 0], np.arange(10)) and np.allclose(data[:, 1], np.arange(10) / 30, atol=1e-6)
     assert data[4, 2] == 0 and data[3, 2] == 1
-    per = data[:, 3:].reshape(10, 17, 6)
+    per = data[:, 3:].reshape(10, 17, 7)
     assert np.allclose(per[..., :3], result.keypoints_3d, atol=6e-5)
     assert np.allclose(per[..., 3:5], result.keypoints_2d[..., :2], atol=6e-3)
     assert np.allclose(per[..., 5], result.keypoints_2d[..., 2], atol=6e-4)
+    assert np.array_equal(per[..., 6].astype(bool), result.visible) and not per[4, :, 6].any()
 
 
 def test_npz_arrays_and_meta(tmp_path, result):
     path = export(result, "npz", tmp_path / "r.npz")
     with np.load(path) as z:  # no pickles needed
-        assert set(z.files) == {"keypoints_2d", "keypoints_3d", "detected", "parents", "joint_names",
-                                "fps", "video_size", "meta"}
+        assert set(z.files) == {"keypoints_2d", "keypoints_3d", "detected", "visible", "cuts", "parents",
+                                "joint_names", "fps", "video_size", "meta"}
+        assert np.array_equal(z["visible"], result.visible) and z["cuts"].tolist() == list(result.cuts)
         assert np.array_equal(z["keypoints_3d"], result.keypoints_3d)
         assert np.array_equal(z["keypoints_2d"], result.keypoints_2d)
         assert z["detected"].dtype == bool and not z["detected"][4]

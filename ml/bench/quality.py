@@ -1,0 +1,99 @@
+"""`python -m ml.bench quality VIDEO [--checkpoint PATH | --result result.json] [--json]`
+
+What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.quality):
+  facing      torso facing (shoulder-line yaw) vs MediaPipe's own world landmarks on the same
+              frames: median disagreement and the % of frames over 45°
+  reprojection  the final 3D projected back into the video (best root position, the pipeline's
+              pinhole) vs the 2D it came from: median over frames, % of the 2D body height
+  height      upright ankle-to-head (90th percentile over frames), metres; MediaPipe's for reference
+  jitter      mean joint acceleration of the root-relative motion, m/s²
+  bone CV     bone-length variation over time, % (0 when the skeleton is fixed)
+  cuts / not visible  scene cuts found, and frames where some joint is not seen (outside the
+              frame or unconfident: a close-up's legs)
+The 3D is the full pipeline's (ml.pipeline.run_pipeline with the given checkpoint), or a saved
+result.json (e.g. one made by another version of the code, to compare before and after).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def mediapipe_world(video: Path) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's world landmarks mapped to H36M-17 (T,17,3, camera axes) and a detected mask (T,)."""
+    from ml.detect import create_detector
+    from ml.skeleton import to_h36m
+    from ml.video import iter_frames
+
+    detector = create_detector()
+    out, found = [], []
+    for frame, _ in iter_frames(video):
+        det = detector(frame)
+        ok = det is not None and det.world is not None
+        found.append(ok)
+        out.append(to_h36m(det.world[None], "blazepose33")[0, :, :3] if ok else np.zeros((17, 3), np.float32))
+    detector.close()
+    return np.stack(out), np.array(found, bool)
+
+
+def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
+    from ml import quality
+    from ml.postprocess import jitter
+
+    k3 = np.asarray(result.keypoints_3d, np.float64)
+    cam = quality.world_to_camera(k3 - k3[:, :1])
+    n = min(len(cam), len(mp_world))
+    both = mp_found[:n] & np.asarray(result.detected[:n], bool)
+    facing = quality.facing_error_deg(cam[:n][both], mp_world[:n][both])
+    vis = np.asarray(result.visible, bool)
+    det = np.asarray(result.detected, bool)
+    return {
+        "frames": int(len(k3)), "fps": float(result.fps), "model": result.model.get("name", ""),
+        "frames_compared": int(both.sum()), **quality.facing_summary(facing),
+        "reprojection_pct": quality.reprojection_error_pct(cam, np.asarray(result.keypoints_2d, np.float64),
+                                                           result.width, result.height),
+        "ankle_to_head_m": quality.ankle_to_head_m(k3),
+        "mediapipe_ankle_to_head_m": quality.ankle_to_head_m(quality.world_to_camera(mp_world[mp_found])),
+        "jitter_m_s2": jitter(k3 - k3[:, :1], result.fps),
+        "bone_cv_pct": quality.bone_length_cv_pct(k3),
+        "cuts": list(getattr(result, "cuts", []) or []),
+        "frames_not_all_visible": int((det & ~vis.all(axis=1)).sum()),
+        "frames_detected": int(det.sum()),
+    }
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ml.bench quality", description=__doc__.split("\n\n")[0])
+    p.add_argument("video", type=Path)
+    p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
+    p.add_argument("--result", type=Path, help="measure this result.json instead of running the pipeline")
+    p.add_argument("--height-m", type=float, default=None, help="the person's height, as the app's option")
+    p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
+    args = p.parse_args(argv)
+
+    from ml.result import PoseResult
+
+    if args.result:
+        result = PoseResult.load_json(args.result)
+    else:
+        from ml.pipeline import PipelineOptions, run_pipeline
+
+        result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m))
+    mp_world, mp_found = mediapipe_world(args.video)
+    f = measure(result, mp_world, mp_found)
+    f["video"] = str(args.video)
+    print(f"video         {args.video.name}: {f['frames']} frames, {f['fps']:g} fps; model {f['model']}")
+    print(f"facing        median {f['facing_median_deg']:.1f}°, {f['facing_over_45_pct']:.1f} % of frames over 45° "
+          f"(vs MediaPipe world landmarks, {f['frames_compared']} frames)")
+    print(f"reprojection  {f['reprojection_pct']:.2f} % of the 2D body height (median over frames)")
+    print(f"height        ankle-to-head {f['ankle_to_head_m']:.2f} m upright (MediaPipe's own: "
+          f"{f['mediapipe_ankle_to_head_m']:.2f} m)")
+    print(f"stability     jitter {f['jitter_m_s2']:.2f} m/s², bone-length CV {f['bone_cv_pct']:.2f} %")
+    print(f"flags         cuts at {f['cuts'] or 'none'}; {f['frames_not_all_visible']} of {f['frames_detected']} "
+          f"detected frames have joints not visible")
+    if args.json:
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}))
+    return 0
