@@ -22,6 +22,8 @@ import torch
 
 from . import skeleton
 from .cameras import normalize_screen
+from .checkpoint import FORMAT as CHECKPOINT_FORMAT  # noqa: F401 (the name callers know)
+from .checkpoint import load as load_checkpoint
 from .models import build_model
 from .skeleton import PARENTS
 
@@ -285,12 +287,3 @@ def fill_low_confidence(kp: np.ndarray, conf: np.ndarray, thr: float = 0.3) -> n
         for c in range(kp.shape[2]):
             out[~good, j, c] = np.interp(t[~good], t[good], kp[good, j, c])
     return out
-
-
-def load_checkpoint(path, device="cpu") -> dict:
-    # weights_only: a checkpoint is tensors, numbers, strings and dicts; refusing pickled code means a
-    # file from elsewhere (a model registered in the admin, a download) cannot run code on a worker.
-    ckpt = torch.load(path, map_location=device, weights_only=True)
-    if ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint")
-    return ckpt

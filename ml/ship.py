@@ -9,9 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
-
-from .lift import DEFAULT_CHECKPOINT, load_checkpoint
+from . import checkpoint
+from .lift import DEFAULT_CHECKPOINT
 
 
 def main(argv=None):
@@ -22,7 +21,7 @@ def main(argv=None):
     ap.add_argument("--set", nargs="*", default=[], help="model_config overrides key=json (for old checkpoints)")
     ap.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
     a = ap.parse_args(argv)
-    ck = load_checkpoint(a.checkpoint)
+    ck = checkpoint.load(a.checkpoint)
     for k in ("optimizer", "rng", "step"):
         ck.pop(k, None)
     ck["model"] = {k: v.float().contiguous() for k, v in ck["model"].items()}
@@ -33,8 +32,7 @@ def main(argv=None):
         if path:
             last = Path(path).read_text().strip().splitlines()[-1]
             ck["metrics"][key] = json.loads(last)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(ck, a.out)
+    checkpoint.save(ck, a.out)
     print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB): {ck['name']}")
 
 

@@ -32,7 +32,8 @@ import torch
 from . import skeleton
 from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, VirtualCameraConfig, WindowSampler,
                    augment, load_sequences, resolve_data_dir, sources_of)
-from .lift import CHECKPOINT_FORMAT, H36M_FPS, predict_normalized
+from . import checkpoint
+from .lift import H36M_FPS, predict_normalized
 from .models import arch_of, build_model, count_params, model_config
 
 
@@ -131,7 +132,7 @@ def make_checkpoint(model, cfg: TrainConfig, data_info: dict, metrics: dict, epo
     F = model.receptive_field
     kp = "GT 2D" if cfg.keypoints == "gt" else cfg.keypoints
     ck = {
-        "format": CHECKPOINT_FORMAT,
+        "format": checkpoint.FORMAT,
         "name": f"{type(model).__name__} {F}f (h36m {cfg.keypoints if cfg.keypoints != 'gt' else 'gt2d'})",
         "arch": arch_of(model),
         "model_config": model_config(model),
@@ -178,7 +179,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
 
     model = build_model(cfg.arch, dict(cfg.model, num_frames=cfg.frames)).to(device)
     if cfg.init and not resume:
-        init = torch.load(cfg.init, map_location=device, weights_only=False)
+        init = checkpoint.load(cfg.init, device)
         model.load_state_dict(init["model"])
         data_info["init_from"] = {"checkpoint": cfg.init, "name": init.get("name"),
                                   "train_config": init.get("train_config")}
@@ -193,7 +194,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
 
     history, start_epoch, step, best, elapsed_before = [], 0, 0, float("inf"), 0.0
     if resume:
-        ck = torch.load(resume, map_location=device, weights_only=False)
+        ck = checkpoint.load(resume, device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         start_epoch, step = ck["epoch"], ck["step"]
@@ -269,9 +270,9 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                                    f"{val_seqs[0].source} 2D, non-overlapping windows, no flip",
                    "train_time_s": rec["elapsed_s"]}
         rng = {"sampler": sampler.rng.bit_generator.state, "gen": gen.get_state()}
-        torch.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1, opt, step, rng), out / "last.pt")
+        checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1, opt, step, rng), out / "last.pt")
         if is_best:
-            torch.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1), out / "best.pt")
+            checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1), out / "best.pt")
         (out / "metrics.json").write_text(json.dumps({"config": asdict(cfg), **metrics}, indent=1))
         print(f"[train] epoch {epoch + 1}: loss {rec['loss']:.1f} mm, val MPJPE {val:.1f} mm, "
               f"lr {lr:.2e}, {rec['elapsed_s'] / 60:.1f} min", flush=True)

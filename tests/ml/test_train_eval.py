@@ -78,3 +78,16 @@ def test_bench_lifter_runs(capsys):
     out = capsys.readouterr().out
     rows = json.loads(out.strip().splitlines()[-1])
     assert rows and rows[0]["frames_per_s"] > 0 and rows[0]["mflops_per_frame"] > 0
+
+
+def test_train_on_a_mixture_with_virtual_cameras(h36m_dir, tmp_path):
+    """Detections + projected GT in one run (validation on the first source), GT windows re-filmed."""
+    cfg = train.load_config(None, **dict(TINY, epochs=1, train_subjects=["S9"]), keypoints="sh_pt_mpii+gt",
+                            virtual={"prob": 0.5}, data_dir=str(h36m_dir), out=str(tmp_path / "mix"))
+    res = train.train(cfg, progress=False)
+    hist = json.loads((tmp_path / "mix" / "metrics.json").read_text())
+    assert "sh_pt_mpii 2D" in hist["val_protocol"] and res["best_val_mpjpe"] > 0
+    lf = Lifter.load(tmp_path / "mix" / "best.pt")
+    assert lf.meta["data"]["keypoints"] == "sh_pt_mpii+gt" and lf.meta["train_config"]["virtual"]["prob"] == 0.5
+    t = evaluate.evaluate(lf, h36m_dir, "sh_pt_mpii", ["S9"])
+    assert 0 <= t["average"]["facing_med"] <= 180 and 0 <= t["average"]["facing_over"] <= 100
