@@ -214,6 +214,7 @@ class Chunk:
     cam: np.ndarray     # (n, 17, 3) metres, camera frame, root-relative (Lifter.lift's output)
     window: np.ndarray  # (F, 17, 3) the whole lifted window around them (more frames for bone lengths)
     window_kp2d: np.ndarray  # (F, 17, 3) its 2D (edge-padded at the ends of the sequence)
+    offset: int = 0          # where the chunk's first frame sits in the window
 
 
 class StreamingLifter:
@@ -264,7 +265,7 @@ class StreamingLifter:
                 return out
             window = np.stack([self.frames[i] for i in np.clip(np.arange(first, first + F), 0, n - 1)])
             cam = self._lift(window)
-            out.append(Chunk(lo, window[lo - first:hi - first], cam[lo - first:hi - first], cam, window))
+            out.append(Chunk(lo, window[lo - first:hi - first], cam[lo - first:hi - first], cam, window, lo - first))
             self.next_centre += hop
 
     def _lift(self, window: np.ndarray) -> np.ndarray:

@@ -254,7 +254,7 @@ def run_pipeline(
         out = []
         for ch in chunks:
             seen = visible_joints(ch.kp2d, info.width, info.height)
-            world = aligner(ch.cam, ch.kp2d, seen=seen, window=ch.window,
+            world = aligner(ch.cam, ch.kp2d, seen=seen, window=ch.window, offset=ch.offset,
                             window_seen=visible_joints(ch.window_kp2d, info.width, info.height))
             out.append((sh.start + ch.start, ch.kp2d, world, seen))
         t_lift[0] += time.perf_counter() - t0

@@ -4,7 +4,12 @@ Per chunk of frames (so the web stream and the final result are the same numbers
 1. root trajectory: the camera-space root position that best explains the 2D keypoints under a
    pinhole camera with an assumed focal length (linear least squares, confidence-weighted);
 2. camera → world (+Y up, right-handed), trajectory relative to the first frame;
-3. optional One-Euro smoothing (causal, so chunk by chunk gives the same result as all at once);
+3. optional smoothing: the pose by a centred Gaussian over the lifter's window around the chunk
+   (zero lag: the window reaches far enough past every chunk frame), the root trajectory by a
+   One-Euro filter (causal, so chunk by chunk gives the same result as all at once). Measured on the
+   skater clip (shipped LSTM): One-Euro on every joint (the earlier "light") cut jitter 13.3 -> 5.9
+   m/s^2 but its lag put the 3D 3.89 % of the body height off the 2D (2.99 unsmoothed); the centred
+   Gaussian (sigma 0.04 s) gives 6.4 m/s^2 at 3.07 %;
 4. fixed bone lengths (BoneLengths): each pose is rebuilt from the root along the parents, keeping
    directions, with one skeleton for the whole clip: proportions from the frames where both ends
    of a bone are seen (median, left and right averaged), frozen once every bone has enough such
@@ -186,7 +191,19 @@ class OneEuro:
         return self.x.copy()
 
 
-SMOOTHING = {"none": None, "light": (1.5, 0.3), "strong": (0.6, 0.15)}
+# level -> (pose Gaussian sigma in seconds, root One-Euro (min_cutoff Hz, beta)); None: no smoothing
+SMOOTHING = {"none": None, "light": (0.04, (1.5, 0.3)), "strong": (0.08, (0.6, 0.15))}
+
+
+def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """Centred Gaussian over axis 0 of (T, ...) with edge padding; sigma in frames (<= 0.3: unchanged)."""
+    if sigma_frames <= 0.3 or len(x) < 2:
+        return x
+    r = max(1, int(3 * sigma_frames + 0.5))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma_frames) ** 2)
+    k /= k.sum()
+    pad = np.concatenate([np.repeat(x[:1], r, 0), x, np.repeat(x[-1:], r, 0)]).astype(np.float64)
+    return sum(w * pad[i:i + len(x)] for i, w in enumerate(k)).astype(x.dtype)
 
 
 def jitter(pose: np.ndarray, fps: float) -> float:
@@ -226,16 +243,23 @@ class WorldAligner:
     def new_shot(self) -> None:
         """A scene cut: restart the smoothing, and continue the root trajectory from where it was."""
         params = SMOOTHING[self.smoothing]
-        self._filter = OneEuro(self.fps, *params) if params else None
+        self._filter = OneEuro(self.fps, *params[1]) if params else None
         self._origin = None
 
     def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None,
-                 seen: np.ndarray | None = None, window_seen: np.ndarray | None = None) -> np.ndarray:
+                 seen: np.ndarray | None = None, window_seen: np.ndarray | None = None,
+                 offset: int | None = None) -> np.ndarray:
         """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world.
         seen (n,17): joints seen in the 2D (default: confidence >= VISIBLE_CONF); bone lengths are
         measured on them only. window (F,17,3) with window_seen (F,17): the whole lifted window around
-        the chunk, if known: more frames to measure bones on, so the skeleton settles sooner."""
+        the chunk, if known: more frames to measure bones on, so the skeleton settles sooner; with
+        `offset` (the chunk's first frame in the window) the pose is smoothed over it, centred."""
         self.raw.append(pose_cam)
+        params = SMOOTHING[self.smoothing]
+        if params and window is not None and offset is not None:
+            # at least a frame: low frame rates (10 fps) have the most frame-to-frame noise per second
+            sigma = max(params[0] * self.fps, 1.0 if self.smoothing == "light" else 2.0)
+            pose_cam = gaussian_smooth(window, sigma)[offset:offset + len(pose_cam)]
         if seen is None:
             seen = kp2d[..., 2] >= VISIBLE_CONF
         if window is not None and window_seen is not None:
@@ -247,12 +271,10 @@ class WorldAligner:
         if self._origin is None:  # first frame of a shot: it continues where the last one ended
             self._origin = root[0] - (self._last_root if self._last_root is not None else 0.0)
         rel = root - self._origin
+        if self._filter is not None:
+            rel = np.stack([self._filter(r) for r in rel])
         self._last_root = rel[-1].copy()
         world = (pose_cam + rel[:, None, :]) * np.array([1.0, -1.0, -1.0])  # 180° about X
-        if self._filter is not None:
-            world = np.stack([self._filter(f) for f in world])
-        # Smoothing moves joints independently, so bone lengths are fixed after it, from the root.
-        world = with_bone_lengths(world, lengths)
         floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])
         world[:, :, 1] -= floor[:, None]
         return world.astype(np.float32)

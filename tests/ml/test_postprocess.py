@@ -3,7 +3,7 @@ import numpy as np
 
 from ml.postprocess import (ANKLE_TO_HEAD_OF_STATURE, H36M_BONE_LENGTHS, BoneLengths, OneEuro, WorldAligner,
                             bone_length_std_mm, bone_lengths, chain_height, jitter, root_translation,
-                            visible_joints, with_bone_lengths)
+                            gaussian_smooth, visible_joints, with_bone_lengths)
 from ml.skeleton import PARENTS
 
 
@@ -123,3 +123,19 @@ def test_new_shot_restarts_smoothing_and_continues_the_trajectory():
     shifted[..., 0] += 300                                   # the new camera sees the person elsewhere
     b = al(pose[10:], shifted)
     assert np.linalg.norm(b[0, 0, [0, 2]] - a[-1, 0, [0, 2]]) < 0.05  # no jump of the root at the cut
+
+
+def test_pose_smoothing_is_centred_so_motion_does_not_lag():
+    t = np.arange(40, dtype=float)
+    ramp = np.stack([t, 2 * t], -1)[:, None, :]                     # steady motion
+    assert np.allclose(gaussian_smooth(ramp, 2.0)[8:-8], ramp[8:-8])  # no lag inside the window
+    noisy = ramp + np.random.default_rng(0).normal(0, 1, ramp.shape)
+    acc = lambda x: np.abs(np.diff(x[8:-8], 2, axis=0)).mean()
+    assert acc(gaussian_smooth(noisy, 2.0)) < 0.3 * acc(noisy)
+    # the aligner smooths the chunk over its lifted window, then fixes the bones
+    pose = standing_pose(30)
+    pose -= pose[:, :1]
+    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((30, 17, 1))], -1)
+    light = WorldAligner(25.0, 800, 800, smoothing="light")(pose[10:15], kp[10:15], window=pose, offset=10)
+    raw = WorldAligner(25.0, 800, 800, smoothing="none")(pose[10:15], kp[10:15], window=pose, offset=10)
+    assert jitter(light - light[:, :1], 25.0) < jitter(raw - raw[:, :1], 25.0)
