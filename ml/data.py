@@ -207,33 +207,43 @@ class WindowSampler:
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
 
     def _virtual_cameras(self, idx, x, y):
-        """Re-film a share of the projected-GT windows from another viewpoint: the person is
-        turned about their own vertical axis (yaw), the camera orbits up or down around them
-        (elevation: broadcast and phone cameras sit higher or lower than Human3.6M's) and moves
-        nearer or further; the 3D target turns with them (camera frame)."""
+        """Re-film a share of the projected-GT windows from another viewpoint (see refilm)."""
         vc = self.virtual
         pick = np.flatnonzero(self.is_gt[idx[:, 0]] & (self.rng.random(len(idx)) < vc.prob))
         if len(pick) == 0:
             return x, y
         x, y = x.copy(), y.copy()
         n = len(pick)
-        root = self.root[idx[pick]]                                   # (n, F, 3)
-        centre = root.mean(axis=1, keepdims=True)                     # (n, 1, 3)
-        ray = centre[:, 0] / np.linalg.norm(centre[:, 0], axis=-1, keepdims=True)
-        up = np.array([0.0, -1.0, 0.0], np.float32)                   # camera y points down
-        side = np.cross(ray, up)
-        side /= np.linalg.norm(side, axis=-1, keepdims=True)
-        yaw = np.deg2rad(self.rng.uniform(-vc.yaw_deg, vc.yaw_deg, n))
-        pitch = np.deg2rad(self.rng.uniform(vc.elevation_deg[0], vc.elevation_deg[1], n))
-        R = _axis_angle(side, pitch) @ _axis_angle(np.broadcast_to(up, side.shape), yaw)  # (n, 3, 3)
-        dist = self.rng.uniform(vc.distance_scale[0], vc.distance_scale[1], (n, 1, 1))
-        rel = y[pick] + (root - centre)[:, :, None]                   # (n, F, J, 3) about the centre
-        P = np.einsum("nij,nfkj->nfki", R, rel) + (centre * dist)[:, :, None]
-        P[..., 2] = np.maximum(P[..., 2], 0.5)                        # never behind the camera
-        f = self.focal[idx[pick]][:, :, None, None]
-        x[pick] = (f * P[..., :2] / P[..., 2:3]).astype(np.float32)
-        y[pick] = (P - P[:, :, :1]).astype(np.float32)
+        yaw = self.rng.uniform(-vc.yaw_deg, vc.yaw_deg, n)
+        elevation = self.rng.uniform(vc.elevation_deg[0], vc.elevation_deg[1], n)
+        dist = self.rng.uniform(vc.distance_scale[0], vc.distance_scale[1], n)
+        x[pick], y[pick] = refilm(y[pick], self.root[idx[pick]], self.focal[idx[pick]][:, 0], yaw, elevation, dist)
         return x, y
+
+
+def refilm(y: np.ndarray, root: np.ndarray, focal: np.ndarray, yaw_deg, elevation_deg, distance_scale):
+    """Film windows of a person again from another viewpoint, as a pinhole camera (no distortion).
+
+    y (n,F,J,3) root-relative camera-frame poses, root (n,F,3) their camera-frame pelvis positions,
+    focal (n,) in normalised screen units; per window: the person turned by yaw about their vertical
+    axis, the camera orbited up (+) or down by elevation around the window's mean root (broadcast and
+    phone cameras sit higher or lower than Human3.6M's) and moved distance_scale x further.
+    Returns (normalised 2D (n,F,J,2), root-relative 3D (n,F,J,3)) in the new camera's frame."""
+    n = len(y)
+    centre = root.mean(axis=1, keepdims=True)                     # (n, 1, 3)
+    ray = centre[:, 0] / np.linalg.norm(centre[:, 0], axis=-1, keepdims=True)
+    up = np.array([0.0, -1.0, 0.0], np.float32)                   # camera y points down
+    side = np.cross(ray, up)
+    side /= np.linalg.norm(side, axis=-1, keepdims=True)
+    yaw = np.deg2rad(np.broadcast_to(np.asarray(yaw_deg, np.float64), (n,)))
+    pitch = np.deg2rad(np.broadcast_to(np.asarray(elevation_deg, np.float64), (n,)))
+    R = _axis_angle(side, pitch) @ _axis_angle(np.broadcast_to(up, side.shape), yaw)  # (n, 3, 3)
+    dist = np.broadcast_to(np.asarray(distance_scale, np.float64), (n,))[:, None, None]
+    rel = y + (root - centre)[:, :, None]                         # (n, F, J, 3) about the centre
+    P = np.einsum("nij,nfkj->nfki", R, rel) + (centre * dist)[:, :, None]
+    P[..., 2] = np.maximum(P[..., 2], 0.5)                        # never behind the camera
+    f = np.asarray(focal, np.float64)[:, None, None, None]
+    return (f * P[..., :2] / P[..., 2:3]).astype(np.float32), (P - P[:, :, :1]).astype(np.float32)
 
 
 @dataclass

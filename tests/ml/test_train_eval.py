@@ -91,3 +91,14 @@ def test_train_on_a_mixture_with_virtual_cameras(h36m_dir, tmp_path):
     assert lf.meta["data"]["keypoints"] == "sh_pt_mpii+gt" and lf.meta["train_config"]["virtual"]["prob"] == 0.5
     t = evaluate.evaluate(lf, h36m_dir, "sh_pt_mpii", ["S9"])
     assert 0 <= t["average"]["facing_med"] <= 180 and 0 <= t["average"]["facing_over"] <= 100
+
+
+def test_evaluate_from_another_viewpoint(h36m_dir, tmp_path):
+    cfg = train.load_config(None, **dict(TINY, epochs=1), data_dir=str(h36m_dir), out=str(tmp_path / "v"))
+    train.train(cfg, progress=False)
+    lf = Lifter.load(tmp_path / "v" / "best.pt")
+    flat = evaluate.evaluate(lf, h36m_dir, "gt", ["S9"], view_elevation=0.0)
+    high = evaluate.evaluate(lf, h36m_dir, "gt", ["S9"], view_elevation=40.0, view_distance=2.0)
+    assert flat["average"]["p1"] != high["average"]["p1"] and "+40° elevation" in evaluate.format_table(high)
+    with pytest.raises(ValueError, match="keypoints gt"):
+        evaluate.evaluate(lf, h36m_dir, "sh_pt_mpii", ["S9"], view_elevation=30.0)
