@@ -43,20 +43,16 @@ def _detect_only(video: Path) -> tuple[np.ndarray, float]:
 
 
 def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float, lift_fps: float | None) -> float:
-    from ml.pipeline import CANONICAL_SIDE, canonical_view
-    from ml.postprocess import WorldAligner
+    """Lifting + world alignment of the whole clip's 2D, as the pipeline does it (one stream)."""
+    from ml.lift import StreamingLifter
+    from ml.postprocess import WorldAligner, visible_joints
 
     aligner = WorldAligner(fps, width, height)
-    F, hop, T = lifter.window_frames(lift_fps), lifter.hop_for(lift_fps), len(kp)
     t0 = time.perf_counter()
-    for c in range(0, T + hop // 2, hop):
-        lo, hi = max(0, c - hop // 2), min(T, c - hop // 2 + hop)
-        if lo >= hi:
-            break
-        idx = np.clip(np.arange(c - F // 2, c - F // 2 + F), 0, T - 1)
-        cam = lifter.lift_window(canonical_view(kp[idx], width, height), CANONICAL_SIDE, CANONICAL_SIDE,
-                                 conf=kp[idx, :, 2], fps=lift_fps)
-        aligner(cam[lo - (c - F // 2): hi - (c - F // 2)], kp[lo:hi], window=cam)
+    stream = StreamingLifter(lifter, width, height, lift_fps)
+    for ch in stream.push(kp) + stream.finish():
+        aligner(ch.cam, ch.kp2d, seen=visible_joints(ch.kp2d, width, height), window=ch.window,
+                offset=ch.offset, window_seen=visible_joints(ch.window_kp2d, width, height))
     return time.perf_counter() - t0
 
 
