@@ -1,5 +1,7 @@
 """Copy a trained checkpoint to ml/weights/ for shipping: drops optimizer/RNG state, stores the
 weights as float32, and attaches evaluation tables (from `ml.evaluate --json` output files).
+Also writes OUT with a .json suffix: the model's name, architecture, size, training data and
+headline figures, which the web app shows in its model registry without loading torch.
 
     python -m ml.ship runs/NAME/best.pt [--eval-gt gt.json] [--eval-sh sh.json] [--out ml/weights/lifter_default.pt]
 """
@@ -11,6 +13,24 @@ from pathlib import Path
 
 from . import checkpoint
 from .lift import DEFAULT_CHECKPOINT
+
+
+def summary(ck: dict) -> dict:
+    """What the registry shows of a checkpoint: identity, data, and the S9 averages measured."""
+    m = ck.get("metrics", {})
+    out = {"name": ck.get("name"), "arch": ck.get("arch"), "params": ck.get("params"),
+           "receptive_field": ck.get("model_config", {}).get("num_frames"),
+           "training_keypoints": ck.get("data", {}).get("keypoints"),
+           "dataset": ck.get("data", {}).get("dataset"), "licence": ck.get("data", {}).get("licence"),
+           "model_card": "ml/weights/MODEL_CARD.md"}
+    for key, label in (("eval_s9_gt", "s9_gt2d"), ("eval_s9_sh_pt_mpii", "s9_sh")):
+        avg = m.get(key, {}).get("average")
+        if avg:
+            out[f"{label}_p1_mm"] = round(avg["p1"], 1)
+            out[f"{label}_p2_mm"] = round(avg["p2"], 1)
+            if "facing_over" in avg:
+                out[f"{label}_facing_over_45_pct"] = round(avg["facing_over"], 2)
+    return out
 
 
 def main(argv=None):
@@ -33,6 +53,7 @@ def main(argv=None):
             last = Path(path).read_text().strip().splitlines()[-1]
             ck["metrics"][key] = json.loads(last)
     checkpoint.save(ck, a.out)
+    Path(a.out).with_suffix(".json").write_text(json.dumps(summary(ck), indent=1) + "\n")
     print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB): {ck['name']}")
 
 

@@ -1,7 +1,19 @@
+import json
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 DEFAULT_MODEL_NAME = "Shipped default"
+# Written by `python -m ml.ship` next to the shipped weights: read as JSON, the web process never loads torch.
+DEFAULT_SUMMARY = Path(__file__).resolve().parent.parent / "ml" / "weights" / "lifter_default.json"
+
+
+def shipped_summary() -> dict:
+    try:
+        return json.loads(DEFAULT_SUMMARY.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def register_default_model(sender, **kwargs):
@@ -9,10 +21,12 @@ def register_default_model(sender, **kwargs):
     ml/weights/lifter_default.pt, on the worker); it is active when nothing else is."""
     from .models import LifterModel
 
-    model, created = LifterModel.objects.get_or_create(
-        name=DEFAULT_MODEL_NAME,
-        defaults={"checkpoint": "", "metrics": {"note": "see ml/weights/MODEL_CARD.md"}},
-    )
+    info = shipped_summary()
+    model, created = LifterModel.objects.get_or_create(name=DEFAULT_MODEL_NAME, defaults={"checkpoint": ""})
+    if not model.checkpoint:  # the shipped file: show what it is (updated when a new one ships)
+        model.arch = info.get("arch", "")
+        model.metrics = info or {"note": "see ml/weights/MODEL_CARD.md"}
+        model.save(update_fields=["arch", "metrics"])
     if not LifterModel.objects.filter(is_active=True).exists():
         model.activate()
 

@@ -1,0 +1,20 @@
+"""The shipped model is in the registry with what it is (from ml/weights/lifter_default.json)."""
+import pytest
+
+from poseapp.apps import DEFAULT_MODEL_NAME, shipped_summary
+from poseapp.models import LifterModel
+
+
+@pytest.mark.django_db
+def test_shipped_model_shows_its_architecture_and_figures():
+    info = shipped_summary()
+    assert info.get("arch") in ("lstm", "transformer") and info.get("s9_sh_p1_mm", 0) > 0
+    row = LifterModel.objects.get(name=DEFAULT_MODEL_NAME)
+    assert row.checkpoint == "" and row.arch == info["arch"] and row.metrics == info
+    assert LifterModel.active() == row  # nothing else registered
+
+
+@pytest.mark.django_db
+def test_registry_page_shows_the_shipped_model(admin_client):
+    page = admin_client.get("/admin/poseapp/liftermodel/").content.decode()
+    assert DEFAULT_MODEL_NAME in page and shipped_summary()["arch"] in page
