@@ -82,7 +82,7 @@ const server = http.createServer((req, res) => {
     const kp2d = [], kp3d = [];
     for (let i = 0; i < FRAMES; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); }
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify({ format: '3dposenet-result', version: 1, fps: FPS, frame_count: FRAMES, video_size: [W, H], joint_names: NAMES, parents: PARENTS, keypoints_2d: kp2d, keypoints_3d: kp3d }));
+    return res.end(JSON.stringify({ format: '3dposenet-result', version: 1, fps: FPS, frame_count: FRAMES, video_size: [W, H], joint_names: NAMES, parents: PARENTS, keypoints_2d: kp2d, keypoints_3d: kp3d, visible: Array.from({ length: FRAMES }, (_, i) => vis(i)), cuts: CUTS }));
   }
   res.writeHead(404);
   res.end('not found');
@@ -98,10 +98,15 @@ server.on('upgrade', (req, sock, head) => {
 const p2 = (i) => (REAL ? REAL.keypoints_2d[i] : pose2d(i, FPS, W, H));
 const p3 = (i) => (REAL ? REAL.keypoints_3d[i] : pose3d(i, FPS));
 
+// visibility and scene cuts as the worker sends them (docs/websocket.md): a real result's, else
+// synthetic ones (the wrists unseen every 10th frame, a cut at 60 % of the clip)
+const CUTS = REAL ? REAL.cuts || [] : [Math.floor(FRAMES * 0.6)];
+const vis = (i) => (REAL ? (REAL.visible || [])[i] || NAMES.map(() => 1) : NAMES.map((_, j) => (i % 10 === 0 && (j === 13 || j === 16) ? 0 : 1)));
+
 function chunk(start, n) {
-  const kp2d = [], kp3d = [];
-  for (let i = start; i < start + n; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); }
-  return { type: 'frames', start, kp2d, kp3d };
+  const kp2d = [], kp3d = [], visible = [];
+  for (let i = start; i < start + n; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); visible.push(vis(i)); }
+  return { type: 'frames', start, kp2d, kp3d, visible, cuts: CUTS.filter((c) => c >= start && c < start + n) };
 }
 
 function serve(ws, done, fail) {
