@@ -47,6 +47,8 @@ def parse_args(argv=None):
     ap.add_argument("--checkpoint", type=Path, help="lifter checkpoint to use (registered as a model)")
     ap.add_argument("--height-m", type=float, help="the person's height in metres (0.5-2.5)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the job (default 3600)")
+    ap.add_argument("--views", default="front,side",
+                    help="3D views to shoot per frame: free, front (the video camera's), side, top")
     args = ap.parse_args(argv)
     if not args.video.is_file():
         ap.error(f"no such video: {args.video}")
@@ -269,18 +271,23 @@ def run(args, tmp: Path, stack: Stack) -> int:
                 page.evaluate("window.poseViewer.resetView()")
                 page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene._anim)",
                                        timeout=10_000)
-                # two animation frames: the 3D and the 2D overlay are drawn for this frame
-                page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-                page.wait_for_timeout(300)
-                shown = page.evaluate("[window.poseViewer.currentFrame, window.poseViewer.videoFrame()]")
-                path = args.out / f"frame_{f:04d}.png"
-                page.screenshot(path=str(path), full_page=True)
-                box = page.locator("#viewer canvas").first.bounding_box()  # below its toolbar (blue buttons)
-                canvas = page.screenshot(clip={"x": box["x"], "y": box["y"] + 60, "width": box["width"],
-                                               "height": max(1, box["height"] - 60)})
-                saved.append(path)
-                log(f"saved {path}  (3D frame {shown[0]}, video frame {shown[1]}, "
-                    f"skeleton pixels in the 3D view: {skeleton_pixels(canvas)})")
+                for view in [v.strip() for v in args.views.split(",") if v.strip()]:
+                    if view != "free":
+                        page.evaluate(f"window.__poseViewerApp.setView('{view}')")
+                        page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene._anim)",
+                                               timeout=10_000)
+                    # two animation frames: the 3D and the 2D overlay are drawn for this frame
+                    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                    page.wait_for_timeout(300)
+                    shown = page.evaluate("[window.poseViewer.currentFrame, window.poseViewer.videoFrame()]")
+                    path = args.out / f"frame_{f:04d}_{view}.png"
+                    page.screenshot(path=str(path), full_page=True)
+                    box = page.locator("#viewer canvas").first.bounding_box()  # below its toolbar (blue buttons)
+                    canvas = page.screenshot(clip={"x": box["x"], "y": box["y"] + 60, "width": box["width"],
+                                                   "height": max(1, box["height"] - 60)})
+                    saved.append(path)
+                    log(f"saved {path}  (3D frame {shown[0]}, video frame {shown[1]}, "
+                        f"skeleton pixels in the 3D view: {skeleton_pixels(canvas)})")
             if js_errors:
                 log(f"JavaScript errors on the page: {js_errors}")
         finally:
