@@ -71,6 +71,7 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--result", type=Path, help="measure this result.json instead of running the pipeline")
     p.add_argument("--height-m", type=float, default=None, help="the person's height, as the app's option")
+    p.add_argument("--smoothing", default="light", choices=["none", "light", "strong"])
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -81,7 +82,8 @@ def main(argv=None) -> int:
     else:
         from ml.pipeline import PipelineOptions, run_pipeline
 
-        result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m))
+        result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m,
+                                                             smoothing=args.smoothing))
     mp_world, mp_found = mediapipe_world(args.video)
     f = measure(result, mp_world, mp_found)
     f["video"] = str(args.video)
