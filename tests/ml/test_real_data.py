@@ -34,3 +34,19 @@ def test_25fps_video_is_lifted_better_resampled_to_the_models_rate():
         for fps in err:
             err[fps].append(np.linalg.norm(lf.lift(kp, s.width, s.height, fps=fps) - s.pos3d[::2], axis=-1).mean())
     assert np.mean(err[25]) < np.mean(err[None]) - 0.001  # at least 1 mm better
+
+
+def test_sh_detections_cover_the_training_subjects():
+    """Every training subject's sequences have detections, frame for frame, near the projected mocap."""
+    for subj in data.TRAIN_SUBJECTS:
+        sh = data.load_sequences(data.SHARED_DATA, [subj], "sh_pt_mpii", action_filter=["Walking", "Eating"])
+        gt = data.load_sequences(data.SHARED_DATA, [subj], "gt", action_filter=["Walking", "Eating"])
+        assert len(sh) == len(gt) > 0 and all(len(a.kp2d) == len(b.kp2d) for a, b in zip(sh, gt))
+        px = [np.median(np.linalg.norm(image_coordinates(a.kp2d - b.kp2d, 1000, 1000) - image_coordinates(
+            np.zeros_like(a.kp2d), 1000, 1000), axis=-1)) for a, b in zip(sh, gt)]
+        assert np.median(px) < 25, (subj, px)  # the detector is noisy, not misaligned
+
+
+def test_shipped_lifter_is_trained_on_detections():
+    lf = Lifter.load(DEFAULT_CHECKPOINT)
+    assert "sh_pt_mpii" in lf.meta["data"]["keypoints"]
