@@ -46,27 +46,42 @@ VISIBLE_CONF = 0.5   # a joint with 2D confidence below this (or outside the fra
 FREEZE_SAMPLES = 60  # frames in which a bone must be seen before its length is frozen ...
 FREEZE_AFTER_S = 4.0  # ... or this much video, whichever comes first (the stream cannot wait for the end)
 MIN_SAMPLES = 8      # fewer sightings than this: the prior's proportion is used for that bone
-# Children before parents never happens in PARENTS (each parent index is smaller), so one pass rebuilds.
-assert all(p < j for j, p in enumerate(PARENTS) if p >= 0)
 
 
-def bone_lengths(pose: np.ndarray) -> np.ndarray:
-    """(T,17,3) → (T,17) length of the bone from each joint to its parent (0 for the root)."""
-    parents = np.array([max(p, 0) for p in PARENTS])
-    return np.linalg.norm(pose - pose[:, parents], axis=-1)
+def topological(parents) -> list[int]:
+    """Joint indices with every parent before its children."""
+    order, seen = [], set()
+    while len(order) < len(parents):
+        for j, p in enumerate(parents):
+            if j not in seen and (p < 0 or p in seen):
+                order.append(j)
+                seen.add(j)
+    return order
 
 
-def with_bone_lengths(pose: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Rebuild (T,17,3) poses from the root with fixed per-bone `lengths` (17,), keeping directions."""
-    assert pose.ndim == 3 and pose.shape[1:] == (17, 3) and lengths.shape == (17,)
+def bone_lengths(pose: np.ndarray, parents=PARENTS) -> np.ndarray:
+    """(T,J,3) → (T,J) length of the bone from each joint to its parent (0 for the root)."""
+    par = np.array([max(p, 0) for p in parents])
+    return np.linalg.norm(pose - pose[:, par], axis=-1)
+
+
+def with_bone_lengths(pose: np.ndarray, lengths: np.ndarray, parents=PARENTS, rest: dict | None = None) -> np.ndarray:
+    """Rebuild (T,J,3) poses from the root with fixed per-bone `lengths` (J,), keeping directions.
+    A bone of zero observed length keeps the previous frame's direction (in the first frame
+    rest[j], else +Y). The one rebuild used by the world alignment and the BVH export."""
+    T, J, _ = pose.shape
+    assert lengths.shape == (J,) and len(parents) == J, (pose.shape, lengths.shape)
     out = np.empty_like(pose)
-    out[:, 0] = pose[:, 0]
-    for j, p in enumerate(PARENTS):
+    for j in topological(parents):
+        p = parents[j]
         if p < 0:
+            out[:, j] = pose[:, j]
             continue
         d = pose[:, j] - pose[:, p]
         n = np.linalg.norm(d, axis=-1, keepdims=True)
-        d = np.where(n > 1e-9, d / np.maximum(n, 1e-9), np.array([0.0, 1.0, 0.0]))
+        d = d / np.maximum(n, 1e-9)
+        for t in np.nonzero(n[:, 0] < 1e-9)[0]:
+            d[t] = d[t - 1] if t > 0 else (rest or {}).get(j, (0.0, 1.0, 0.0))
         out[:, j] = out[:, p] + d * lengths[j]
     return out
 

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ml import postprocess
 from ml.export._atomic import atomic_path
 
 # Rest (T-pose) direction of the bone that ENDS at each Human3.6M joint (parent → joint).
@@ -125,16 +126,6 @@ def from_euler_zxy(angles: np.ndarray) -> np.ndarray:
 
 
 # --- fixed bone lengths ------------------------------------------------------------------------------
-def _topological(parents) -> list[int]:
-    order, seen = [], set()
-    while len(order) < len(parents):
-        for j, p in enumerate(parents):
-            if j not in seen and (p < 0 or p in seen):
-                order.append(j)
-                seen.add(j)
-    return order
-
-
 def _finite_frames(k3: np.ndarray) -> np.ndarray:
     """Frames with non-finite values take the nearest earlier (else later) finite frame."""
     ok = np.isfinite(k3).all(axis=(1, 2))
@@ -152,34 +143,16 @@ def bone_lengths(result) -> np.ndarray:
     """(J,) median length (metres) of the bone ending at each joint (0 for the root)."""
     k3 = _finite_frames(np.asarray(result.keypoints_3d, np.float64))
     det = np.asarray(result.detected, bool)
-    if det.any():
-        k3 = k3[det]
-    par = np.asarray(result.parents)
-    L = np.zeros(len(par))
-    kids = np.nonzero(par >= 0)[0]
-    L[kids] = np.median(np.linalg.norm(k3[:, kids] - k3[:, par[kids]], axis=-1), axis=0)
-    return L
+    return np.median(postprocess.bone_lengths(k3[det] if det.any() else k3, result.parents), axis=0)
 
 
 def bone_length_normalized(result) -> np.ndarray:
     """(T, J, 3) metres: the positions the BVH encodes. The observed pelvis, then every bone with its
-    observed direction and its median length. A zero-length observed bone keeps the previous frame's
-    direction (its rest direction in the first frame)."""
+    observed direction and its median length (ml.postprocess.with_bone_lengths)."""
     k3 = _finite_frames(np.asarray(result.keypoints_3d, np.float64))
-    T, J, _ = k3.shape
-    assert J == len(result.parents) == len(result.joint_names), (k3.shape, len(result.parents))
-    L = bone_lengths(result)
-    out = np.empty_like(k3)
-    for j in _topological(result.parents):
-        p = result.parents[j]
-        if p < 0:
-            out[:, j] = k3[:, j]
-            continue
-        d, n = _unit(k3[:, j] - k3[:, p])
-        for t in np.nonzero(n < 1e-9)[0]:
-            d[t] = d[t - 1] if t > 0 else REST_DIRECTION.get(result.joint_names[j], (0, 1, 0))
-        out[:, j] = out[:, p] + L[j] * d
-    return out
+    assert k3.shape[1] == len(result.parents) == len(result.joint_names), (k3.shape, len(result.parents))
+    rest = {j: REST_DIRECTION.get(n, (0, 1, 0)) for j, n in enumerate(result.joint_names)}
+    return postprocess.with_bone_lengths(k3, bone_lengths(result), result.parents, rest)
 
 
 # --- the BVH skeleton --------------------------------------------------------------------------------
