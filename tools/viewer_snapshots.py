@@ -265,9 +265,8 @@ def run(args, tmp: Path, stack: Stack) -> int:
                         return pv.currentFrame === {f} && !pv.playing
                           && (pv.videoState !== 'ready' || (pv.videoFrame() === {f} && !v.seeking && v.readyState >= 2))
                           && (!app || app.displayedFrame === {f}); }})()""", timeout=30_000)
-                # Frame the camera on the person now. Without this the skeleton can be out of view: on
-                # a moment-link load the viewer frames frame 0's root, and follow-root only moves the
-                # camera by the root's motion after the first pose shown (the skater was behind it).
+                # Frame the camera on the person now (the viewer does so for a moment link; after a
+                # hash change with a camera the user moved it would not).
                 page.evaluate("window.poseViewer.resetView()")
                 page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene._anim)",
                                        timeout=10_000)

@@ -482,6 +482,9 @@ export class PoseViewerApp {
       this.pause();
       this.seek(f);
       this._syncVideoToFrame(true);
+      // Frame the person where the moment shows them: framing happened at the first frames received,
+      // and a person who has moved since would be out of view (or behind the camera).
+      if (!this.userMovedCamera) this._autoFrame(true);
     }
   }
 

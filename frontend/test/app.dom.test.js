@@ -224,6 +224,22 @@ describe('viewer page', () => {
     expect(pv.playing).toBe(false);
   });
 
+  it('a moment link frames the person where the moment shows them, not where they started', () => {
+    page({ status: 'succeeded', hash: '#f=35' });
+    const scene = window.__poseViewerApp.scene;
+    const targets = [];
+    scene.frame = (target) => { targets.push(target); scene.framedOnce = true; };
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta('succeeded'));
+    s.msg(chunk(0, 20));                     // the person walks along x: 0.01 m per frame
+    s.msg(chunk(20, 20));
+    expect(window.poseViewer.currentFrame).toBe(35);
+    const last = targets[targets.length - 1];
+    const cx = (last.min[0] + last.max[0]) / 2;
+    expect(cx).toBeGreaterThan(0.3);         // around frame 35's root (x 0.35), not frame 0's (x 0)
+  });
+
   it('a page without a video URL shows 2D only until the server announces a browser copy', () => {
     page({ status: 'running' });
     const pv = window.poseViewer;
