@@ -59,6 +59,9 @@ def test_frames_stream_to_the_browser_while_the_job_runs(live_stack, client, own
     assert result["frame_count"] == 120 and result["joint_names"][0] == "pelvis"
     kp3d = np.asarray(result["keypoints_3d"])
     assert np.allclose(kp3d, np.asarray(frames3d), atol=1e-3)
+    streamed_visible = [v for _, c in starts for v in c["visible"]]
+    assert result["visible"] == streamed_visible and 0 < np.mean(streamed_visible) < 1
+    assert result["cuts"] == [] and result["skeleton"]["height_source"] == "prior"
     # A person-shaped skeleton: standing on the floor, head above pelvis, plausible size (metres).
     height = kp3d[:, 10, 1] - np.minimum(kp3d[:, 3, 1], kp3d[:, 6, 1])
     assert 1.0 < np.median(height) < 2.2, np.median(height)
