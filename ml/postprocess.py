@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ml.skeleton import PARENTS
+from ml.skeleton import FLIP_PERM, PARENTS
 
 L_ANKLE, R_ANKLE = 6, 3
 # Mean bone lengths (m) of Human3.6M's subjects S1, S5-S9 (median per subject over every 10th frame
@@ -103,8 +103,6 @@ def visible_joints(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def mirror_mean(lengths: np.ndarray) -> np.ndarray:
     """Left and right bones averaged (a person's limbs match better than a lifter's guesses)."""
-    from ml.skeleton import FLIP_PERM
-
     return 0.5 * (lengths + lengths[FLIP_PERM])
 
 
@@ -206,8 +204,9 @@ class OneEuro:
         return self.x.copy()
 
 
-# level -> (pose Gaussian sigma in seconds, root One-Euro (min_cutoff Hz, beta)); None: no smoothing
-SMOOTHING = {"none": None, "light": (0.04, (1.5, 0.3)), "strong": (0.08, (0.6, 0.15))}
+# level -> (pose Gaussian sigma: seconds, at least this many frames (low frame rates have the most
+# frame-to-frame noise per second), root One-Euro (min_cutoff Hz, beta)); None: no smoothing
+SMOOTHING = {"none": None, "light": (0.04, 1.0, (1.5, 0.3)), "strong": (0.08, 2.0, (0.6, 0.15))}
 
 
 def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
@@ -258,7 +257,7 @@ class WorldAligner:
     def new_shot(self) -> None:
         """A scene cut: restart the smoothing, and continue the root trajectory from where it was."""
         params = SMOOTHING[self.smoothing]
-        self._filter = OneEuro(self.fps, *params[1]) if params else None
+        self._filter = OneEuro(self.fps, *params[2]) if params else None
         self._origin = None
 
     def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None,
@@ -272,8 +271,7 @@ class WorldAligner:
         self.raw.append(pose_cam)
         params = SMOOTHING[self.smoothing]
         if params and window is not None and offset is not None:
-            # at least a frame: low frame rates (10 fps) have the most frame-to-frame noise per second
-            sigma = max(params[0] * self.fps, 1.0 if self.smoothing == "light" else 2.0)
+            sigma = max(params[0] * self.fps, params[1])
             pose_cam = gaussian_smooth(window, sigma)[offset:offset + len(pose_cam)]
         if seen is None:
             seen = kp2d[..., 2] >= VISIBLE_CONF

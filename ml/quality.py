@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .postprocess import VISIBLE_CONF, root_translation
-from .skeleton import BONES
+from .postprocess import VISIBLE_CONF, bone_lengths, root_translation
 
 L_SHOULDER, R_SHOULDER, HEAD, L_ANKLE, R_ANKLE = 11, 14, 10, 6, 3
 FACING_LIMIT_DEG = 45.0  # a torso turned by more than this reads as "facing the wrong way"
@@ -83,5 +82,5 @@ def ankle_to_head_m(pose_world: np.ndarray, upright_percentile: float = 90.0) ->
 
 def bone_length_cv_pct(pose: np.ndarray) -> float:
     """Mean over the 16 bones of std / mean of the bone length over time, %."""
-    bones = np.stack([np.linalg.norm(pose[:, c] - pose[:, p], axis=-1) for c, p in BONES], 1)
+    bones = bone_lengths(pose)[:, 1:]
     return float(100.0 * (bones.std(0) / np.maximum(bones.mean(0), 1e-9)).mean())
