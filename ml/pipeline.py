@@ -50,6 +50,7 @@ class PipelineOptions:
     max_seconds: float = 0  # refuse videos longer than this (0: no limit); checked while decoding
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
     height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
+    foot_lock: bool = True  # ground from the foot contacts, planted feet locked (ml.contact)
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once
@@ -221,7 +222,8 @@ def run_pipeline(
         import torch
 
         torch.set_num_threads(options.torch_threads)  # process-wide: more threads only fight the detector
-    aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing, options.height_m)
+    aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing, options.height_m,
+                           foot_lock=options.foot_lock)
     try:
         detector = create_detector(options.detector, options.complexity)
     except ValueError as exc:
@@ -332,6 +334,7 @@ def run_pipeline(
         keypoints_3d=kp3d,
         detected=np.array(detected, dtype=bool),
         visible=np.concatenate(visible_parts).astype(bool),
+        contact=np.concatenate(aligner.contacts).astype(bool),
         cuts=list(cuts),
         skeleton={"height_m": round(float(options.height_m or DEFAULT_STATURE_M), 3),
                   "height_source": "given" if options.height_m else "prior",

@@ -16,7 +16,9 @@ Per chunk of frames (so the web stream and the final result are the same numbers
    frames; overall size from the person's height when given, else an adult prior (Human3.6M's mean
    skeleton): a single camera cannot see absolute size, and the lifter's own scale is a regression
    towards its training subjects;
-5. the lower ankle of each frame is put on the floor (y = 0).
+5. ground, foot contact and foot locking (ml.contact.FootLock): the ground at y = 0 under the
+   soles, planted feet do not slide, jumps leave the ground (`foot_lock=False`: the lower ankle of
+   each frame is put on the floor instead, the earlier behaviour).
 At a scene cut (`new_shot`) the smoothing filter restarts and the root trajectory continues from
 where the last shot left it; the skeleton is the same person's.
 """
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ml.contact import FootLock
 from ml.skeleton import FLIP_PERM, PARENTS
 
 L_ANKLE, R_ANKLE = 6, 3
@@ -242,16 +245,20 @@ class WorldAligner:
     height: int
     smoothing: str = "light"
     height_m: float | None = None  # the person's stature if known (else the adult prior)
+    foot_lock: bool = True  # ml.contact: ground from the contacts, planted feet locked
     raw: list = field(default_factory=list)  # the lifter's root-relative poses, for quality figures
+    contacts: list = field(default_factory=list)  # (n,2) bool per chunk: left, right foot in contact
     _origin: np.ndarray | None = None
     _filter: OneEuro | None = None
     _last_root: np.ndarray | None = None
     bones: BoneLengths | None = None
+    feet: FootLock | None = None
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHING:
             raise ValueError(f"smoothing must be one of {sorted(SMOOTHING)}, got {self.smoothing!r}")
         self.bones = BoneLengths(self.height_m, freeze_after_frames=max(1, round(FREEZE_AFTER_S * self.fps)))
+        self.feet = FootLock(self.fps, self.height_m or DEFAULT_STATURE_M)
         self.new_shot()
 
     def new_shot(self) -> None:
@@ -259,6 +266,7 @@ class WorldAligner:
         params = SMOOTHING[self.smoothing]
         self._filter = OneEuro(self.fps, *params[2]) if params else None
         self._origin = None
+        self.feet.new_shot()
 
     def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None,
                  seen: np.ndarray | None = None, window_seen: np.ndarray | None = None,
@@ -288,8 +296,12 @@ class WorldAligner:
             rel = np.stack([self._filter(r) for r in rel])
         self._last_root = rel[-1].copy()
         world = (pose_cam + rel[:, None, :]) * np.array([1.0, -1.0, -1.0])  # 180° about X
-        floor = np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])
-        world[:, :, 1] -= floor[:, None]
+        if self.foot_lock:
+            world, contact = self.feet(world, kp2d, seen)
+        else:
+            world[:, :, 1] -= np.minimum(world[:, L_ANKLE, 1], world[:, R_ANKLE, 1])[:, None]
+            contact = np.zeros((len(world), 2), bool)
+        self.contacts.append(contact)
         return world.astype(np.float32)
 
 

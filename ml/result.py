@@ -14,8 +14,8 @@ import numpy as np
 RESULT_VERSION = 1
 WORLD_FRAME = (
     "metres; right-handed; +Y up, +X to the camera's right, +Z towards the camera; "
-    "floor at y=0 (lower ankle of each frame); horizontal root trajectory estimated from the 2D, "
-    "relative to the first frame"
+    "ground at y=0 under the soles (estimated from the foot contacts); horizontal root trajectory "
+    "estimated from the 2D and the planted feet, relative to the first frame"
 )
 
 
@@ -30,6 +30,7 @@ class PoseResult:
     keypoints_3d: np.ndarray  # (T, 17, 3) metres, world frame (see WORLD_FRAME)
     detected: np.ndarray  # (T,) bool: a person was detected in this frame (else interpolated)
     visible: np.ndarray | None = None  # (T, 17) bool: joint seen in the 2D (None: all of a detected frame's)
+    contact: np.ndarray | None = None  # (T, 2) bool: left, right foot planted (ml.contact); None: none known
     cuts: list = field(default_factory=list)  # first frame of each shot after the first (scene cuts)
     skeleton: dict = field(default_factory=dict)  # height_m, height_source ("given" | "prior"), bone_lengths_m
     times: np.ndarray | None = None  # (T,) seconds from the container (variable frame rates); None = index / fps
@@ -47,6 +48,9 @@ class PoseResult:
         if self.visible is None:
             self.visible = np.repeat(self.detected[:, None], len(self.joint_names), axis=1)
         assert self.visible.shape == (t, len(self.joint_names)), self.visible.shape
+        if self.contact is None:
+            self.contact = np.zeros((t, 2), bool)
+        assert self.contact.shape == (t, 2), self.contact.shape
         self.cuts = [int(c) for c in self.cuts]
         if self.times is None:
             self.times = np.arange(t) / float(self.fps)
@@ -86,6 +90,7 @@ class PoseResult:
             "detected": [bool(d) for d in self.detected],
             "gaps": self.gaps(),
             "visible": self.visible.astype(np.uint8).tolist(),
+            "contact": self.contact.astype(np.uint8).tolist(),
             "cuts": list(self.cuts),
             "skeleton": self.skeleton,
             "time_s": np.round(self.times, 4).tolist(),
@@ -113,6 +118,7 @@ class PoseResult:
             keypoints_3d=np.asarray(d["keypoints_3d"], dtype=np.float32).reshape(-1, len(d["joint_names"]), 3),
             detected=np.asarray(d["detected"], dtype=bool), times=np.asarray(d["time_s"], dtype=np.float64),
             visible=np.asarray(d["visible"], dtype=bool) if "visible" in d else None,
+            contact=np.asarray(d["contact"], dtype=bool).reshape(-1, 2) if "contact" in d else None,
             cuts=d.get("cuts", []), skeleton=d.get("skeleton", {}),
             model=d["model"], detector=d["detector"],
             timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),

@@ -8,6 +8,9 @@ What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.q
   height      upright ankle-to-head (90th percentile over frames), metres; MediaPipe's for reference
   jitter      mean joint acceleration of the root-relative motion, m/s²
   bone CV     bone-length variation over time, % (0 when the skeleton is fixed)
+  feet        mean horizontal speed of a foot while in contact (cm/s; the result's contact flags,
+              or flags found by ml.contact's rules for a result without them), and how far the
+              lowest ankle and the root go below the ground (cm; ankle at its contact height)
   cuts / not visible  scene cuts found, and frames where some joint is not seen (outside the
               frame or unconfident: a close-up's legs)
 The 3D is the full pipeline's (ml.pipeline.run_pipeline with the given checkpoint), or a saved
@@ -50,6 +53,7 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
     facing = quality.facing_error_deg(cam[:n][both], mp_world[:n][both])
     vis = np.asarray(result.visible, bool)
     det = np.asarray(result.detected, bool)
+    feet = foot_figures(result, k3)
     return {
         "frames": int(len(k3)), "fps": float(result.fps), "model": result.model.get("name", ""),
         "frames_compared": int(both.sum()), **quality.facing_summary(facing),
@@ -59,10 +63,29 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
         "mediapipe_ankle_to_head_m": quality.ankle_to_head_m(quality.world_to_camera(mp_world[mp_found])),
         "jitter_m_s2": jitter(k3 - k3[:, :1], result.fps),
         "bone_cv_pct": quality.bone_length_cv_pct(k3),
+        **feet,
         "cuts": list(getattr(result, "cuts", []) or []),
         "frames_not_all_visible": int((det & ~vis.all(axis=1)).sum()),
         "frames_detected": int(det.sum()),
     }
+
+
+def foot_figures(result, k3: np.ndarray) -> dict:
+    from ml.contact import ANKLE_OF_STATURE, FEET, contacts_of, sliding_speed_cm_s
+    from ml.postprocess import DEFAULT_STATURE_M
+
+    stature = float((result.skeleton or {}).get("height_m") or DEFAULT_STATURE_M)
+    contact = np.asarray(result.contact, bool)
+    source = "result"
+    if not contact.any():
+        contact, source = contacts_of(k3, result.fps, stature, np.asarray(result.keypoints_2d),
+                                      np.asarray(result.visible, bool)), "derived"
+    ankles = k3[:, [a for _, _, a in FEET], 1]
+    ground = 0.0 if source == "result" else float(np.median(ankles.min(1))) - ANKLE_OF_STATURE * stature
+    return {"foot_slide_cm_s": sliding_speed_cm_s(k3, contact, result.fps), "contact_source": source,
+            "contact_pct": float(100.0 * contact.any(1).mean()),
+            "ankle_below_ground_cm": float(100.0 * max(0.0, ground + ANKLE_OF_STATURE * stature - ankles.min())),
+            "root_below_ground_cm": float(100.0 * max(0.0, ground - k3[:, 0, 1].min()))}
 
 
 def main(argv=None) -> int:
@@ -72,6 +95,8 @@ def main(argv=None) -> int:
     p.add_argument("--result", type=Path, help="measure this result.json instead of running the pipeline")
     p.add_argument("--height-m", type=float, default=None, help="the person's height, as the app's option")
     p.add_argument("--smoothing", default="light", choices=["none", "light", "strong"])
+    p.add_argument("--no-foot-lock", action="store_true", help="the lower ankle on the floor in every frame "
+                   "(no contacts, no locking: the earlier behaviour)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -83,7 +108,8 @@ def main(argv=None) -> int:
         from ml.pipeline import PipelineOptions, run_pipeline
 
         result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m,
-                                                             smoothing=args.smoothing))
+                                                             smoothing=args.smoothing,
+                                                             foot_lock=not args.no_foot_lock))
     mp_world, mp_found = mediapipe_world(args.video)
     f = measure(result, mp_world, mp_found)
     f["video"] = str(args.video)
@@ -94,6 +120,9 @@ def main(argv=None) -> int:
     print(f"height        ankle-to-head {f['ankle_to_head_m']:.2f} m upright (MediaPipe's own: "
           f"{f['mediapipe_ankle_to_head_m']:.2f} m)")
     print(f"stability     jitter {f['jitter_m_s2']:.2f} m/s², bone-length CV {f['bone_cv_pct']:.2f} %")
+    print(f"feet          {f['foot_slide_cm_s']:.2f} cm/s sliding in contact ({f['contact_source']} flags, "
+          f"a foot down in {f['contact_pct']:.0f} % of frames); below ground: ankle "
+          f"{f['ankle_below_ground_cm']:.1f} cm, root {f['root_below_ground_cm']:.1f} cm")
     print(f"flags         cuts at {f['cuts'] or 'none'}; {f['frames_not_all_visible']} of {f['frames_detected']} "
           f"detected frames have joints not visible")
     if args.json:

@@ -4,6 +4,7 @@
     keypoints_3d  (T, 17, 3) float32  metres, world frame (see `meta["coordinate_frame"]`)
     detected      (T,)       bool     False: no person found, keypoints interpolated
     visible       (T, 17)    bool     False: the joint was not seen (outside the frame or unconfident)
+    contact       (T, 2)     bool     left, right foot planted on the ground (ml.contact)
     cuts          (K,)       int32    first frame of each shot after the first (scene cuts)
     parents       (17,)      int32    parent joint index, -1 for the root (pelvis)
     joint_names   (17,)      str      Human3.6M-17 names in VideoPose3D order
@@ -35,6 +36,7 @@ def write_npz(result, path: str | os.PathLike) -> Path:
         keypoints_3d=np.asarray(result.keypoints_3d, np.float32),
         detected=np.asarray(result.detected, bool),
         visible=np.asarray(result.visible, bool),
+        contact=np.asarray(result.contact, bool),
         cuts=np.asarray(result.cuts, np.int32).reshape(-1),
         parents=np.asarray(result.parents, np.int32),
         joint_names=np.asarray(list(result.joint_names), dtype=str),

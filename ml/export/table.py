@@ -12,6 +12,7 @@ Columns (header row first, comma separated, '.' decimal point):
     <name>_conf                    2D detector confidence in [0, 1] (0 for interpolated frames)
     <name>_visible                 1 if the joint was seen (confident and inside the frame), 0 if its
                                    position is the detector's and lifter's guess (e.g. legs below a close-up)
+    then  left_foot_contact, right_foot_contact   1 while that foot is planted on the ground (ml.contact)
 
 Precision: 0.1 mm for 3D, 0.01 px for 2D, 0.001 for confidence and 1 µs for time.
 (The module is not called `csv` so that `import csv` elsewhere keeps meaning the standard library.)
@@ -29,7 +30,8 @@ JOINT_FIELDS = ("x", "y", "z", "u", "v", "conf", "visible")
 
 
 def csv_header(joint_names) -> list[str]:
-    return ["frame", "time_s", "detected"] + [f"{n}_{f}" for n in joint_names for f in JOINT_FIELDS]
+    return (["frame", "time_s", "detected"] + [f"{n}_{f}" for n in joint_names for f in JOINT_FIELDS]
+            + ["left_foot_contact", "right_foot_contact"])
 
 
 def write_csv(result, path: str | os.PathLike) -> Path:
@@ -39,8 +41,9 @@ def write_csv(result, path: str | os.PathLike) -> Path:
     frame = np.arange(T)
     vis = np.asarray(result.visible, np.float64)[..., None]
     per_joint = np.concatenate([k3, k2, vis], axis=2).reshape(T, J * 7)  # x y z u v conf visible, per joint
-    table = np.column_stack([frame, frame / float(result.fps), np.asarray(result.detected, bool), per_joint])
-    fmt = ["%d", "%.6f", "%d"] + ["%.4f", "%.4f", "%.4f", "%.2f", "%.2f", "%.3f", "%d"] * J
+    table = np.column_stack([frame, frame / float(result.fps), np.asarray(result.detected, bool), per_joint,
+                             np.asarray(result.contact, bool)])
+    fmt = ["%d", "%.6f", "%d"] + ["%.4f", "%.4f", "%.4f", "%.2f", "%.2f", "%.3f", "%d"] * J + ["%d", "%d"]
     path = Path(path)
     with atomic_path(path) as tmp:
         np.savetxt(tmp, table, fmt=fmt, delimiter=",", header=",".join(csv_header(result.joint_names)),

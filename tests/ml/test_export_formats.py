@@ -15,7 +15,9 @@ from ml.skeleton import JOINT_NAMES, PARENTS
 
 @pytest.fixture(scope="module")
 def result():
-    return synthetic_result(frames=10, fps=30.0, undetected=[4])
+    r = synthetic_result(frames=10, fps=30.0, undetected=[4])
+    r.contact[2:6, 0] = True  # the left foot planted for a while
+    return r
 
 
 def test_formats_and_unknown_format(tmp_path, result):
@@ -33,6 +35,7 @@ def test_export_all_writes_each_format(tmp_path, result):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(FILE_NAMES[f] for f in written)
     back = PoseResult.load_json(written["json"])
     assert np.allclose(back.keypoints_3d, result.keypoints_3d, atol=1e-5)
+    assert np.array_equal(back.contact, result.contact)
     assert written["bvh"].read_text().startswith("HIERARCHY\nROOT pelvis")
 
 
@@ -42,11 +45,13 @@ def test_csv_columns_and_values(tmp_path, result):
     assert rows[0] == csv_header(JOINT_NAMES)
     assert rows[0][:10] == ["frame", "time_s", "detected", "pelvis_x", "pelvis_y", "pelvis_z",
                             "pelvis_u", "pelvis_v", "pelvis_conf", "pelvis_visible"]
-    assert len(rows) == 1 + result.frame_count and all(len(r) == 3 + 17 * 7 for r in rows)
+    assert len(rows) == 1 + result.frame_count and all(len(r) == 3 + 17 * 7 + 2 for r in rows)
+    assert rows[0][-2:] == ["left_foot_contact", "right_foot_contact"]
     data = np.array(rows[1:], float)
     assert np.array_equal(data[:, 0], np.arange(10)) and np.allclose(data[:, 1], np.arange(10) / 30, atol=1e-6)
     assert data[4, 2] == 0 and data[3, 2] == 1
-    per = data[:, 3:].reshape(10, 17, 7)
+    per = data[:, 3:-2].reshape(10, 17, 7)
+    assert np.array_equal(data[:, -2:].astype(bool), result.contact)
     assert np.allclose(per[..., :3], result.keypoints_3d, atol=6e-5)
     assert np.allclose(per[..., 3:5], result.keypoints_2d[..., :2], atol=6e-3)
     assert np.allclose(per[..., 5], result.keypoints_2d[..., 2], atol=6e-4)
@@ -56,8 +61,9 @@ def test_csv_columns_and_values(tmp_path, result):
 def test_npz_arrays_and_meta(tmp_path, result):
     path = export(result, "npz", tmp_path / "r.npz")
     with np.load(path) as z:  # no pickles needed
-        assert set(z.files) == {"keypoints_2d", "keypoints_3d", "detected", "visible", "cuts", "parents",
-                                "joint_names", "fps", "video_size", "meta"}
+        assert set(z.files) == {"keypoints_2d", "keypoints_3d", "detected", "visible", "cuts", "contact",
+                                "parents", "joint_names", "fps", "video_size", "meta"}
+        assert np.array_equal(z["contact"], result.contact) and z["contact"].dtype == bool
         assert np.array_equal(z["visible"], result.visible) and z["cuts"].tolist() == list(result.cuts)
         assert np.array_equal(z["keypoints_3d"], result.keypoints_3d)
         assert np.array_equal(z["keypoints_2d"], result.keypoints_2d)

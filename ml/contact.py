@@ -1,0 +1,213 @@
+"""Foot contact, the ground, and foot locking: planted feet do not slide, jumps stay jumps.
+
+World frame as in ml.postprocess (metres, +Y up). Frame by frame and causal, so the web stream and
+the final result are the same numbers:
+
+1. **Ground**: a robust straight-line fit, over the last GROUND_WINDOW_S seconds, of the height of
+   the lower ankle against time, read at the current frame (a person stands or walks on one foot
+   nearly all the time; outliers such as a short jump are trimmed; a trend, because a camera that
+   looks down sees a person walking away climb in its upright frame: 3.5 m over 9 s on the
+   pedestrians clip, where a running median lagged 0.5 m behind). The output puts the ground at
+   y = 0 under the soles: an ankle joint in contact sits ANKLE_OF_STATURE × stature above it.
+2. **Contact** per foot, from height and speed with hysteresis (robust to the lifter's jitter): a
+   foot lands when its ankle is within `height_on` of its contact height and it is still; it lifts
+   off above `height_off`, when it moves, or when it rises faster than `rise_off` (a take-off shows
+   in the speed before the height). "Still" is measured in the 2D when the ankle is seen there (its
+   image speed in body heights per second, `still2d_on/off`): the 3D's horizontal speed carries the
+   root depth's noise (the pedestrians clip, 10 fps: 1.6 m/s median root speed frame to frame for
+   people walking at about 1.3 m/s, where a planted ankle moves 0.02-0.3 body heights/s in the
+   image and a swinging one 1-3). Otherwise (an unseen ankle) by the 3D speed, `speed_on/off`.
+3. **Locking**: a landing foot gets an anchor, where it is (pulled 30 % of the way back towards where
+   the lifter puts it, so corrections cannot pile up step after step). While feet are planted, the
+   whole body moves by the mean of what keeps them on their anchors (a root correction), and each
+   planted leg reaches its anchor exactly by two-bone IK (hip and bone lengths kept, the knee in its
+   own bending plane). With no foot down the body keeps its last vertical correction and follows the
+   lifter: a jump leaves the ground.
+4. Nothing goes below the ground: the body is lifted if an ankle would sink under its contact height.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+L_HIP, L_KNEE, L_ANKLE, R_HIP, R_KNEE, R_ANKLE = 4, 5, 6, 1, 2, 3
+FEET = ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE))  # (hip, knee, ankle): left, right
+FOOT_NAMES = ("left", "right")
+ANKLE_OF_STATURE = 0.04   # ankle joint above the sole, as a share of stature (ml.postprocess)
+GROUND_WINDOW_S = 2.0
+ANCHOR_PULL = 0.3         # at landing, the anchor moves this share back towards the lifter's foot
+
+
+@dataclass
+class ContactConfig:
+    height_on: float = 0.12   # m above the other ankle: may land (the lifter's foot heights are
+    height_off: float = 0.20  # m: lifts off                the least certain part of the pose)
+    ground_on: float = 0.25   # m above the ground: may land (the root's height carries the root
+    ground_off: float = 0.35  # m: lifts off                  depth's noise; a jump goes higher)
+    still2d_on: float = 0.35  # body heights/s in the image: still enough to land
+    still2d_off: float = 0.70 # body heights/s: moving
+    speed_on: float = 0.45    # m/s horizontal: may land
+    speed_off: float = 0.90   # m/s: lifts off (sliding that fast is walking, not standing)
+    rise_off: float = 1.0     # m/s upwards: lifts off (a take-off, before the height shows it)
+    speed_tau_s: float = 0.04  # time constant of the speeds' smoothing (jitter at 25-60 fps; none at 10)
+
+
+def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """New (knee, ankle) (3,) with the thigh and shin lengths kept, the ankle on `target` (or as
+    close as the leg reaches, along hip -> target), the knee bent in its current plane."""
+    l1, l2 = np.linalg.norm(knee - hip), np.linalg.norm(ankle - knee)
+    to = target - hip
+    d = float(np.linalg.norm(to))
+    if d < 1e-9 or l1 < 1e-9 or l2 < 1e-9:
+        return knee, ankle
+    u = to / d
+    d = float(np.clip(d, abs(l1 - l2) + 1e-6, l1 + l2 - 1e-6))
+    a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)  # along u, hip -> knee's foot point
+    h = np.sqrt(max(l1 * l1 - a * a, 0.0))
+    w = (knee - hip) - np.dot(knee - hip, u) * u  # where the knee points now, ⟂ the new leg line
+    n = np.linalg.norm(w)
+    if n < 1e-6:  # a straight leg: bend forward (+Z faces the camera; any ⟂ direction would do)
+        w = np.cross(np.cross(u, [0.0, 0.0, 1.0]), u)
+        n = np.linalg.norm(w)
+        if n < 1e-6:
+            return knee, hip + d * u
+    return hip + a * u + h * w / n, hip + d * u
+
+
+@dataclass
+class FootLock:
+    """Stateful per clip: `__call__(world)` for each chunk of frames, in order (see module doc)."""
+
+    fps: float
+    stature_m: float
+    config: ContactConfig = field(default_factory=ContactConfig)
+
+    def __post_init__(self):
+        self.ankle_h = ANKLE_OF_STATURE * self.stature_m
+        self._alpha = 1.0 - float(np.exp(-1.0 / (self.fps * self.config.speed_tau_s)))  # EMA weight
+        self._lows: deque = deque(maxlen=max(3, round(GROUND_WINDOW_S * self.fps)))
+        self._corr = np.zeros(3)  # the body's correction (root shift), world metres
+        self._t = 0               # frames seen
+        self.new_shot()
+
+    def new_shot(self) -> None:
+        """A scene cut: no contact carries over (the correction does: the trajectory continues)."""
+        self._contact = [False, False]
+        self._anchor = [None, None]
+        self._prev = [None, None]   # each ankle's raw position in the previous frame
+        self._speed = [0.0, 0.0]
+        self._rise = [0.0, 0.0]
+        self._prev2d = [None, None]
+        self._speed2d = [0.0, 0.0]
+
+    def __call__(self, world: np.ndarray, kp2d: np.ndarray | None = None, seen: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """world (n,17,3) aligned poses (any floor), with their 2D kp2d (n,17,3) pixels + confidence
+        and seen (n,17) if known -> (n,17,3) locked poses, ground at y = 0 under the soles, and
+        contact (n,2) bool (left, right)."""
+        assert world.ndim == 3 and world.shape[1:] == (17, 3), world.shape
+        out = np.empty_like(world, dtype=np.float64)
+        contact = np.zeros((len(world), 2), bool)
+        for t, pose in enumerate(np.asarray(world, np.float64)):
+            out[t], contact[t] = self._frame(pose, None if kp2d is None else np.asarray(kp2d[t], np.float64),
+                                             None if seen is None else seen[t])
+        return out.astype(np.float32), contact
+
+    def _ground(self) -> float:
+        """The ground's height (at the ankle) now: a line through the recent lower-ankle heights,
+        refitted without the points more than 3 MADs off it (jumps, a lifter's stray frame)."""
+        t, y = np.array(self._lows, np.float64).T
+        if len(t) < 5:
+            return float(np.median(y))
+        keep = np.ones(len(t), bool)
+        for _ in range(2):
+            b, a = np.polyfit(t[keep], y[keep], 1)
+            r = y - (a + b * t)
+            mad = np.median(np.abs(r[keep])) + 1e-4
+            keep = np.abs(r) <= 3 * mad
+            if keep.sum() < 5:
+                break
+        return float(a + b * t[-1])
+
+    def _still_2d(self, f: int, kp: np.ndarray | None, seen: np.ndarray | None) -> bool | None:
+        """Is foot f still in the image (None: its ankle is not seen, or no 2D)?"""
+        if kp is None or seen is None or not seen[FEET[f][2]] or seen.sum() < 6:
+            self._prev2d[f] = None
+            return None
+        uv, body = kp[FEET[f][2], :2], float(np.ptp(kp[seen, 1]))
+        prev, self._prev2d[f] = self._prev2d[f], uv.copy()
+        if prev is None or body < 1.0:
+            return None
+        v = float(np.linalg.norm(uv - prev)) * self.fps / body
+        self._speed2d[f] += self._alpha * (v - self._speed2d[f])
+        return self._speed2d[f] < (self.config.still2d_off if self._contact[f] else self.config.still2d_on)
+
+    def _frame(self, pose: np.ndarray, kp: np.ndarray | None, seen: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        cfg = self.config
+        self._t += 1
+        self._lows.append((self._t, min(pose[L_ANKLE, 1], pose[R_ANKLE, 1])))
+        ground = self._ground()
+        p = pose.copy()
+        p[:, 1] += self.ankle_h - ground          # raw, with a planted ankle at ankle_h
+        for f, (_, _, ankle) in enumerate(FEET):  # contact state from the raw motion
+            a = p[ankle]
+            if self._prev[f] is not None:
+                d = (a - self._prev[f]) * self.fps
+                self._speed[f] += self._alpha * (float(np.hypot(d[0], d[2])) - self._speed[f])
+                self._rise[f] += self._alpha * (float(d[1]) - self._rise[f])
+            self._prev[f] = a.copy()
+            h = a[1] - min(p[L_ANKLE, 1], p[R_ANKLE, 1])
+            g = a[1] - self.ankle_h
+            still = self._still_2d(f, kp, seen)
+            if self._contact[f]:
+                if still is None:
+                    still = self._speed[f] < cfg.speed_off
+                self._contact[f] = (still and h < cfg.height_off and g < cfg.ground_off
+                                    and self._rise[f] < cfg.rise_off)
+            else:
+                if still is None:
+                    still = self._speed[f] < cfg.speed_on
+                self._contact[f] = (still and h < cfg.height_on and g < cfg.ground_on
+                                    and abs(self._rise[f]) < cfg.rise_off)
+            if not self._contact[f]:
+                self._anchor[f] = None
+        down = [f for f in range(2) if self._contact[f]]
+        for f in down:  # landing: anchor where the corrected foot is, pulled back towards the raw
+            if self._anchor[f] is None:
+                a = p[FEET[f][2]]
+                anchor = a + (1 - ANCHOR_PULL) * self._corr
+                anchor[1] = self.ankle_h
+                self._anchor[f] = anchor
+        if down:
+            self._corr = np.mean([self._anchor[f] - p[FEET[f][2]] for f in down], axis=0)
+        p += self._corr
+        for f in down:
+            hip, knee, ankle = FEET[f]
+            p[knee], p[ankle] = two_bone_ik(p[hip], p[knee], p[ankle], self._anchor[f])
+        sink = self.ankle_h - min(p[L_ANKLE, 1], p[R_ANKLE, 1])
+        if sink > 0:  # nothing below the ground (a landing after a held correction, IK limits)
+            p[:, 1] += sink
+            self._corr[1] += sink
+        return p, np.array(self._contact)
+
+
+def sliding_speed_cm_s(world: np.ndarray, contact: np.ndarray, fps: float) -> float:
+    """Mean horizontal speed (cm/s) of the feet in the frames where they are in contact, measured
+    frame to frame inside each contact run (the landing frame itself is not counted)."""
+    speeds = []
+    for f, (_, _, ankle) in enumerate(FEET):
+        xz = world[:, ankle][:, [0, 2]]
+        both = contact[1:, f] & contact[:-1, f]
+        if both.any():
+            speeds.append(np.linalg.norm(np.diff(xz, axis=0), axis=1)[both] * fps)
+    return float(100.0 * np.concatenate(speeds).mean()) if speeds else float("nan")
+
+
+def contacts_of(world: np.ndarray, fps: float, stature_m: float, kp2d: np.ndarray | None = None,
+                seen: np.ndarray | None = None) -> np.ndarray:
+    """(T,2) contact flags of an existing motion (e.g. an older result), by the same rules."""
+    return FootLock(fps, stature_m)(world, kp2d, seen)[1]
