@@ -1,4 +1,4 @@
-"""`python -m ml.infer VIDEO --out DIR [--formats json,csv,npz,bvh,mp4] [--checkpoint PATH] [--smooth light]`
+"""`python -m ml.infer VIDEO --out DIR [--formats json,csv,npz,bvh,glb,mp4] [--checkpoint PATH] [--smooth light]`
 
 Turns a video into 3D and writes the chosen formats. Exit code 0 on success; on failure a one-line
 reason on stderr and exit code 1 (bad input) or 2 (bad arguments).
@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-FORMATS = ("json", "csv", "npz", "bvh", "mp4")
+from ml.export import FORMATS
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -19,7 +19,8 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
-from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
+from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, square_hips, visible_joints,
+                            with_bone_lengths)
 from ml.shots import ShotDetector
 from ml.result import PoseResult
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
@@ -325,7 +326,10 @@ def run_pipeline(
         detector.close()
 
     total = time.perf_counter() - t_start
-    kp3d = np.concatenate(kp3d_parts).astype(np.float32)
+    # One skeleton in the file: frames streamed before the bone lengths froze get the final ones
+    # (directions kept, from the pelvis), so the rig exports reproduce every frame exactly.
+    kp3d = square_hips(with_bone_lengths(np.concatenate(kp3d_parts).astype(np.float64), aligner.bones.lengths)
+                       ).astype(np.float32)
     kp2d = np.concatenate([np.stack(sh.filler.frames) for sh in closed + [shot]]).astype(np.float32)
     return PoseResult(
         fps=info.fps, width=info.width, height=info.height,

@@ -10,7 +10,7 @@ Per chunk of frames (so the web stream and the final result are the same numbers
    skater clip (shipped LSTM): One-Euro on every joint (the earlier "light") cut jitter 13.3 -> 5.9
    m/s^2 but its lag put the 3D 3.89 % of the body height off the 2D (2.99 unsmoothed); the centred
    Gaussian (sigma 0.04 s) gives 6.4 m/s^2 at 3.07 %;
-4. fixed bone lengths (BoneLengths): each pose is rebuilt from the root along the parents, keeping
+4. fixed bone lengths (BoneLengths) and a rigid pelvis (square_hips): each pose is rebuilt from the root along the parents, keeping
    directions, with one skeleton for the whole clip: proportions from the frames where both ends
    of a bone are seen (median, left and right averaged), frozen once every bone has enough such
    frames; overall size from the person's height when given, else an adult prior (Human3.6M's mean
@@ -87,6 +87,30 @@ def with_bone_lengths(pose: np.ndarray, lengths: np.ndarray, parents=PARENTS, re
             d[t] = d[t - 1] if t > 0 else (rest or {}).get(j, (0.0, 1.0, 0.0))
         out[:, j] = out[:, p] + d * lengths[j]
     return out
+
+
+def square_hips(pose: np.ndarray) -> np.ndarray:
+    """(T,17,3) -> the same poses with the pelvis as one rigid bone: the hips on a line through the
+    pelvis (its midpoint) at right angles to pelvis -> spine, at their current mean distance; each
+    leg moves with its hip (knee and ankle directions and lengths kept). A rig's hip bone has fixed
+    offsets, so this is what lets the BVH/GLB exports reproduce the result exactly (the lifter's
+    hip line leans off the perpendicular by a few degrees, ~mm at the hips)."""
+    L_HIP, R_HIP, SPINE = 4, 1, 7
+    out = np.array(pose, np.float64, copy=True)
+    up = out[:, SPINE] - out[:, 0]
+    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
+    side = out[:, L_HIP] - out[:, R_HIP]
+    side -= np.sum(side * up, -1, keepdims=True) * up
+    n = np.linalg.norm(side, axis=-1, keepdims=True)
+    if (n < 1e-9).any():  # a degenerate hip line: leave those frames as they are
+        side = np.where(n < 1e-9, out[:, L_HIP] - out[:, R_HIP], side)
+        n = np.maximum(np.linalg.norm(side, axis=-1, keepdims=True), 1e-9)
+    half = 0.5 * (np.linalg.norm(out[:, L_HIP] - out[:, 0], axis=-1)
+                  + np.linalg.norm(out[:, R_HIP] - out[:, 0], axis=-1))[:, None]
+    for hip, knee, ankle, sign in ((L_HIP, 5, 6, 1.0), (R_HIP, 2, 3, -1.0)):
+        move = out[:, 0] + sign * half * side / n - out[:, hip]
+        out[:, [hip, knee, ankle]] += move[:, None]
+    return out.astype(pose.dtype)
 
 
 def chain_height(lengths: np.ndarray) -> float:
@@ -287,7 +311,7 @@ class WorldAligner:
             lengths = self.bones.update(window, window_seen, new_frames=len(pose_cam))
         else:
             lengths = self.bones.update(pose_cam, seen)
-        pose_cam = with_bone_lengths(pose_cam, lengths)  # at the final size, so depth matches it
+        pose_cam = square_hips(with_bone_lengths(pose_cam, lengths))  # at the final size, so depth matches it
         root = root_translation(pose_cam, kp2d[..., :2], kp2d[..., 2], self.width, self.height)
         if self._origin is None:  # first frame of a shot: it continues where the last one ended
             self._origin = root[0] - (self._last_root if self._last_root is not None else 0.0)

@@ -3,7 +3,7 @@
     POST /api/jobs/                     upload (multipart: video, optional smoothing, complexity, lifter, height_m) → 201 job
     GET  /api/jobs/                     your jobs
     GET  /api/jobs/<id>/                one job's status
-    GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | mp4
+    GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | glb | mp4
     POST /api/jobs/<id>/cancel/         cancel a queued or running job
 """
 from functools import wraps

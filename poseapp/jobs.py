@@ -15,6 +15,7 @@ DOWNLOADS = {  # format: (file name in the job folder, content type, label)
     "csv": ("result.csv", "text/csv; charset=utf-8", "CSV"),
     "npz": ("result.npz", "application/octet-stream", "NPZ"),
     "bvh": ("result.bvh", "application/octet-stream", "BVH"),
+    "glb": ("result.glb", "model/gltf-binary", "GLB"),
     "mp4": ("overlay.mp4", "video/mp4", "Overlay MP4"),
 }
 

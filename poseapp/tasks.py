@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ml.export import FORMATS
+
 from . import stream
 from .browser_copy import BrowserCopy
 from .models import LifterModel, PoseJob, TrainingJob
@@ -22,7 +24,7 @@ INTERNAL_ERROR = (
     "Something went wrong on our side while processing this video. Please try again; "
     "if it happens again, contact the site's administrators."
 )
-EXPORT_FORMATS = ("json", "csv", "npz", "bvh", "mp4")
+EXPORT_FORMATS = FORMATS  # every download format (ml.export, the one list)
 TOO_LONG = "This video took too long to process. Please upload a shorter clip."
 
 

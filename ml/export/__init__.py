@@ -8,7 +8,8 @@
 | json | `PoseResult.save_json` | the versioned result file (docs/result-format.md) |
 | csv  | `ml.export.table`   | one row per frame: 3D (metres) and 2D (pixels, confidence) per joint |
 | npz  | `ml.export.arrays`  | the arrays plus a JSON `meta` string, for NumPy users |
-| bvh  | `ml.export.bvh`     | skeleton animation for Blender & co: fixed bone lengths, joint rotations |
+| bvh  | `ml.export.bvh`     | animation on a standard humanoid rig (ml.export.rig: Mixamo names, T-pose) |
+| glb  | `ml.export.glb`     | glTF 2.0: the same rig and animation, with a skinned mannequin |
 | mp4  | `ml.export.overlay` | H.264 video: 2D skeleton drawn over the source frames (+ a small 3D view) |
 
 Every write is atomic (temporary name in the same folder, then os.replace): a failure never leaves
@@ -21,10 +22,10 @@ from pathlib import Path
 
 from ml.export._atomic import atomic_path
 
-FORMATS = ("json", "csv", "npz", "bvh", "mp4")
+FORMATS = ("json", "csv", "npz", "bvh", "glb", "mp4")
 # File names used by export_all (one folder per run / job).
 FILE_NAMES = {"json": "result.json", "csv": "result.csv", "npz": "result.npz", "bvh": "result.bvh",
-              "mp4": "overlay.mp4"}
+              "glb": "result.glb", "mp4": "overlay.mp4"}
 
 
 def export(result, fmt: str, path: str | os.PathLike, video_path: str | os.PathLike | None = None) -> Path:
@@ -46,6 +47,9 @@ def export(result, fmt: str, path: str | os.PathLike, video_path: str | os.PathL
     elif fmt == "bvh":
         from ml.export.bvh import write_bvh
         write_bvh(result, path)
+    elif fmt == "glb":
+        from ml.export.glb import write_glb
+        write_glb(result, path)
     else:
         from ml.export.overlay import write_overlay
         write_overlay(result, video_path, path)

@@ -21,8 +21,8 @@ def result():
 
 
 def test_formats_and_unknown_format(tmp_path, result):
-    assert FORMATS == ("json", "csv", "npz", "bvh", "mp4")
-    with pytest.raises(ValueError, match="unknown export format.*choose from json, csv, npz, bvh, mp4"):
+    assert FORMATS == ("json", "csv", "npz", "bvh", "glb", "mp4")
+    with pytest.raises(ValueError, match="unknown export format.*choose from json, csv, npz, bvh, glb, mp4"):
         export(result, "fbx", tmp_path / "x.fbx")
     with pytest.raises(ValueError, match="'gif'"):
         export_all(result, tmp_path / "out", ["json", "gif"])
@@ -30,13 +30,14 @@ def test_formats_and_unknown_format(tmp_path, result):
 
 
 def test_export_all_writes_each_format(tmp_path, result):
-    written = export_all(result, tmp_path / "out", ["csv", "json", "npz", "bvh", "csv"])
-    assert list(written) == ["csv", "json", "npz", "bvh"]
+    written = export_all(result, tmp_path / "out", ["csv", "json", "npz", "bvh", "glb", "csv"])
+    assert list(written) == ["csv", "json", "npz", "bvh", "glb"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(FILE_NAMES[f] for f in written)
     back = PoseResult.load_json(written["json"])
     assert np.allclose(back.keypoints_3d, result.keypoints_3d, atol=1e-5)
     assert np.array_equal(back.contact, result.contact)
-    assert written["bvh"].read_text().startswith("HIERARCHY\nROOT pelvis")
+    assert written["bvh"].read_text().startswith("HIERARCHY\nROOT Hips")
+    assert written["glb"].read_bytes()[:4] == b"glTF"
 
 
 def test_csv_columns_and_values(tmp_path, result):

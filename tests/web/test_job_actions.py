@@ -31,7 +31,7 @@ def running_job(owner, video):
 def done_job(owner, video):
     job = PoseJob.objects.create(owner=owner, video=video, status="succeeded")
     job.work_dir.mkdir(parents=True)
-    for name in ("result.json", "result.csv", "result.npz", "result.bvh", "overlay.mp4"):
+    for name in ("result.json", "result.csv", "result.npz", "result.bvh", "result.glb", "overlay.mp4"):
         (job.work_dir / name).write_bytes(b"data")
     return job
 
