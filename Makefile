@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 VIEWER := frontend/dist/viewer.js
 
-.PHONY: run test test-slow venv frontend chromium docker-compose clean
+.PHONY: run test test-slow venv frontend chromium blender docker-compose clean
 
 run: $(STAMP_RUN) $(VIEWER)
 	@mkdir -p var
@@ -15,7 +15,7 @@ run: $(STAMP_RUN) $(VIEWER)
 	$(PY) manage.py ensure_admin
 	$(PY) -m webapp.run
 
-test: $(STAMP_TEST) $(VIEWER) chromium docker-compose
+test: $(STAMP_TEST) $(VIEWER) chromium blender docker-compose
 	cd frontend && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -46,6 +46,14 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Please install chromium (sudo apt-get install chromium)"; exit 1; fi; }
+
+# The export tests import our BVH and GLB into Debian's Blender (headless); its glTF importer needs
+# NumPy from Debian. Outside CI a non-root user without it gets a note, and those tests skip.
+blender:
+	@command -v blender >/dev/null && python3 -c "import numpy" 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq blender python3-numpy; \
+	  elif [ -n "$$CI" ]; then echo "CI needs Blender (apt-get install blender python3-numpy)"; exit 1; \
+	  else echo "Note: blender is not installed; the Blender import tests will be skipped."; fi; }
 
 # The compose-file test validates docker-compose.yml offline with Debian's docker-compose (no engine needed).
 # Outside CI a non-root user without it gets a note, and those tests skip.

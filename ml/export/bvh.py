@@ -117,12 +117,12 @@ def write_bvh(result, path: str | os.PathLike, units: str = "m") -> Path:
     return path
 
 
-def _check(result) -> None:
-    """The input errors a user can cause, as sentences (ValueError)."""
+def _check(result, what: str = "BVH") -> None:
+    """The input errors a user can cause, as sentences (ValueError); `what`: the format's name."""
     if not result.fps or result.fps <= 0:
-        raise ValueError(f"cannot write a BVH without a positive frame rate (fps={result.fps})")
+        raise ValueError(f"cannot write a {what} without a positive frame rate (fps={result.fps})")
     if result.frame_count == 0:
-        raise ValueError("cannot write a BVH with zero frames")
+        raise ValueError(f"cannot write a {what} with zero frames")
     names = list(result.joint_names)
     if set(names) != set(REST_DIRECTION) | {"pelvis"} or result.parents[names.index("pelvis")] != -1:
         raise ValueError("the rig export supports the Human3.6M-17 skeleton (ml.skeleton) only")

@@ -5,8 +5,8 @@ small mannequin skinned to it, for Blender, three.js, Unity, Unreal, model viewe
 
 Contents (written with `pygltflib`, from PyPI):
 - one node per rig bone (Mixamo names, T-pose rest: translation = the rest offset, no rotation),
-  plus an `<bone>_End` leaf for each End Site (`HeadTop_End`, hand and toe ends), so tools draw
-  every bone with its length;
+  plus an `<bone>_End` leaf for each End Site (`HeadTop_End`, hand and toe ends), all joints of
+  the skin, so tools draw every bone with its length;
 - one animation, "motion": the Hips' translation and every bone's rotation per frame (LINEAR,
   times = frame / fps; quaternions sign-continuous), reproducing the result's joints exactly
   (the rig's forward kinematics; the export checks it);
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.export._atomic import atomic_path
-from ml.export.rig import Animation, humanoid, rest_heads
+from ml.export.rig import Animation, end_name, humanoid, rest_heads
 from ml.export.rotations import quaternions
 
 # Mannequin radii (m, for a 1.70 m person; scaled by stature), per segment from a bone's head to
@@ -129,7 +129,7 @@ def write_glb(result, path: str | os.PathLike) -> Path:
     from ml.export.bvh import _check
     from ml.postprocess import DEFAULT_STATURE_M
 
-    _check(result)
+    _check(result, "GLB")
     anim = humanoid(result)
     stature = float((result.skeleton or {}).get("height_m") or DEFAULT_STATURE_M)
     T, N = anim.frames, len(anim.names)
@@ -154,11 +154,14 @@ def write_glb(result, path: str | os.PathLike) -> Path:
         if p >= 0:
             nodes[p].children.append(i)
     for i, off in anim.ends.items():
-        nodes.append(g.Node(name="HeadTop_End" if anim.names[i] == "Head" else f"{anim.names[i]}_End",
-                            translation=off.tolist()))
+        nodes.append(g.Node(name=end_name(anim.names[i]), translation=off.tolist()))
         nodes[i].children.append(len(nodes) - 1)
-    rest_glob = rest_heads(anim)
-    inv_bind = np.tile(np.eye(4, dtype=np.float32), (N, 1, 1))
+    # The skin's joints: every bone and End Site (an importer makes bones of joints only, so the
+    # ends give the leaf bones their true length, e.g. Head -> HeadTop_End in Blender).
+    heads = rest_heads(anim)
+    rest_glob = np.concatenate([heads, [heads[i] + off for i, off in anim.ends.items()]])
+    joints = len(rest_glob)
+    inv_bind = np.tile(np.eye(4, dtype=np.float32), (joints, 1, 1))
     inv_bind[:, :3, 3] = -rest_glob  # T-pose: bones unrotated, so the bind is a translation
     inv_bind = np.ascontiguousarray(inv_bind.transpose(0, 2, 1))  # glTF matrices are column-major
 
@@ -174,8 +177,8 @@ def write_glb(result, path: str | os.PathLike) -> Path:
         WEIGHTS_0=add(weights4, g.FLOAT, g.VEC4, g.ARRAY_BUFFER)),
         indices=add(tri.astype(np.uint32).reshape(-1), g.UNSIGNED_INT, g.SCALAR, g.ELEMENT_ARRAY_BUFFER),
         material=0)
-    skin = g.Skin(name="Humanoid", joints=list(range(N)), skeleton=0,
-                  inverseBindMatrices=add(inv_bind.reshape(N, 16), g.FLOAT, g.MAT4))
+    skin = g.Skin(name="Humanoid", joints=list(range(joints)), skeleton=0,
+                  inverseBindMatrices=add(inv_bind.reshape(joints, 16), g.FLOAT, g.MAT4))
     nodes.append(g.Node(name="Mannequin", mesh=0, skin=0))
 
     times = (np.arange(T) / float(anim.fps)).astype(np.float32)

@@ -90,6 +90,11 @@ PARENT = [NAMES.index(b.parent) if b.parent else -1 for b in BONES]
 JOINT_OF = {b.name: b.head[1] for b in BONES if b.head[0] == "joint" and b.name not in
             ("LeftShoulder", "RightShoulder")}
 HEAD_TOP = "head"           # HeadTop_End: the End Site of Head, at this joint
+END_NAMES = {"Head": "HeadTop_End"}  # End Site names (GLB nodes); the others are "<bone>_End"
+
+
+def end_name(bone: str) -> str:
+    return END_NAMES.get(bone, f"{bone}_End")
 FOOT_OF_STATURE = 0.13      # ankle -> toe base, horizontal, share of stature (a 1.70 m adult: 22 cm)
 
 
