@@ -21,8 +21,11 @@ the final result are the same numbers:
    the lifter puts it, so corrections cannot pile up step after step). While feet are planted, the
    whole body moves by the mean of what keeps them on their anchors (a root correction), and each
    planted leg reaches its anchor exactly by two-bone IK (hip and bone lengths kept, the knee in its
-   own bending plane). With no foot down the body keeps its last vertical correction and follows the
-   lifter: a jump leaves the ground.
+   own bending plane); an anchor the leg cannot reach any more (the body moved on by more than a
+   leg: a lifter or tracking glitch) is let go, and the foot lands again where it is. After a take-off (a foot rising faster than `rise_off`) the body keeps its
+   last vertical correction and follows the lifter until a foot lands: a jump leaves the ground.
+   With no foot found down and no take-off (a walk whose contacts the 2D missed for a frame or
+   two) the lower ankle settles back onto the ground within SETTLE_TAU_S: no floating.
 4. Nothing goes below the ground: the body is lifted if an ankle would sink under its contact height.
 """
 from __future__ import annotations
@@ -37,6 +40,7 @@ FEET = ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE))  # (hip, knee, ankle
 FOOT_NAMES = ("left", "right")
 ANKLE_OF_STATURE = 0.04   # ankle joint above the sole, as a share of stature (ml.postprocess)
 GROUND_WINDOW_S = 2.0
+SETTLE_TAU_S = 0.1        # with no foot down and no take-off, the body sinks back this fast
 ANCHOR_PULL = 0.3         # at landing, the anchor moves this share back towards the lifter's foot
 
 
@@ -88,6 +92,8 @@ class FootLock:
     def __post_init__(self):
         self.ankle_h = ANKLE_OF_STATURE * self.stature_m
         self._alpha = 1.0 - float(np.exp(-1.0 / (self.fps * self.config.speed_tau_s)))  # EMA weight
+        self._settle = 1.0 - float(np.exp(-1.0 / (self.fps * SETTLE_TAU_S)))
+        self._airborne = False
         self._lows: deque = deque(maxlen=max(3, round(GROUND_WINDOW_S * self.fps)))
         self._corr = np.zeros(3)  # the body's correction (root shift), world metres
         self._t = 0               # frames seen
@@ -131,6 +137,11 @@ class FootLock:
             if keep.sum() < 5:
                 break
         return float(a + b * t[-1])
+
+    def _reachable(self, p: np.ndarray, f: int) -> bool:
+        hip, knee, ankle = FEET[f]
+        leg = np.linalg.norm(p[knee] - p[hip]) + np.linalg.norm(p[ankle] - p[knee])
+        return bool(np.linalg.norm(self._anchor[f] - p[hip]) <= leg * (1 + 1e-6))
 
     def _still_2d(self, f: int, kp: np.ndarray | None, seen: np.ndarray | None) -> bool | None:
         """Is foot f still in the image (None: its ankle is not seen, or no 2D)?"""
@@ -182,9 +193,23 @@ class FootLock:
                 anchor = a + (1 - ANCHOR_PULL) * self._corr
                 anchor[1] = self.ankle_h
                 self._anchor[f] = anchor
-        if down:
-            self._corr = np.mean([self._anchor[f] - p[FEET[f][2]] for f in down], axis=0)
+        while down:
+            corr = np.mean([self._anchor[f] - p[FEET[f][2]] for f in down], axis=0)
+            lost = [f for f in down if not self._reachable(p + corr, f)]
+            if not lost:
+                self._corr, self._airborne = corr, False
+                break
+            for f in lost:  # an anchor the leg cannot reach (the body moved on): a new step later
+                self._contact[f], self._anchor[f] = False, None
+            down = [f for f in down if f not in lost]
+        if not down and max(self._rise) > cfg.rise_off:
+            self._airborne = True  # a take-off: the body may leave the ground
         p += self._corr
+        if not down and not self._airborne:  # no foot found down, no take-off: settle back on the ground
+            float_h = min(p[L_ANKLE, 1], p[R_ANKLE, 1]) - self.ankle_h
+            if float_h > 0:
+                p[:, 1] -= self._settle * float_h
+                self._corr[1] -= self._settle * float_h
         for f in down:
             hip, knee, ankle = FEET[f]
             p[knee], p[ankle] = two_bone_ik(p[hip], p[knee], p[ankle], self._anchor[f])

@@ -16,6 +16,9 @@ Per chunk of frames (so the web stream and the final result are the same numbers
    frames; overall size from the person's height when given, else an adult prior (Human3.6M's mean
    skeleton): a single camera cannot see absolute size, and the lifter's own scale is a regression
    towards its training subjects;
+4b. upright: the camera's pitch and roll, from the person's mean head-over-ankles direction (a camera
+   looking down makes a walker lean back and, walking away, climb), are turned out of the pose and
+   of the trajectory's steps; frozen after a few seconds;
 5. ground, foot contact and foot locking (ml.contact.FootLock): the ground at y = 0 under the
    soles, planted feet do not slide, jumps leave the ground (`foot_lock=False`: the lower ankle of
    each frame is put on the floor instead, the earlier behaviour).
@@ -275,6 +278,10 @@ class WorldAligner:
     _origin: np.ndarray | None = None
     _filter: OneEuro | None = None
     _last_root: np.ndarray | None = None
+    _prev_traj: np.ndarray | None = None  # last frame's trajectory point before turning upright
+    _pos: np.ndarray | None = None        # ... and after (the root's output position)
+    _up_sum: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    _up_n: int = 0
     bones: BoneLengths | None = None
     feet: FootLock | None = None
 
@@ -285,8 +292,22 @@ class WorldAligner:
         self.feet = FootLock(self.fps, self.height_m or DEFAULT_STATURE_M)
         self.new_shot()
 
+    def _upright(self, body: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """The camera-tilt correction: from the mean direction ankles -> head over the frames where
+        they are seen (a standing or walking person is upright on average; a camera looking down
+        makes them lean back, and a walk away from it climb), frozen after UPRIGHT_FREEZE_S."""
+        if self._up_n < UPRIGHT_FREEZE_S * self.fps:
+            ok = seen[:, [L_ANKLE, R_ANKLE, 10]].all(1)
+            v = body[ok, 10] - 0.5 * (body[ok, L_ANKLE] + body[ok, R_ANKLE])
+            n = np.linalg.norm(v, axis=1, keepdims=True)
+            self._up_sum = self._up_sum + (v / np.maximum(n, 1e-9)).sum(0)
+            self._up_n += int(ok.sum())
+        return upright_rotation(self._up_sum) if self._up_n >= UPRIGHT_MIN_SAMPLES else np.eye(3)
+
     def new_shot(self) -> None:
-        """A scene cut: restart the smoothing, and continue the root trajectory from where it was."""
+        """A scene cut: restart the smoothing, and continue the root trajectory from where it was
+        (a new shot may be another camera: its tilt is estimated again)."""
+        self._up_sum, self._up_n = np.zeros(3), 0
         params = SMOOTHING[self.smoothing]
         self._filter = OneEuro(self.fps, *params[2]) if params else None
         self._origin = None
@@ -319,7 +340,17 @@ class WorldAligner:
         if self._filter is not None:
             rel = np.stack([self._filter(r) for r in rel])
         self._last_root = rel[-1].copy()
-        world = (pose_cam + rel[:, None, :]) * np.array([1.0, -1.0, -1.0])  # 180° about X
+        flip = np.array([1.0, -1.0, -1.0])  # camera -> world: 180° about X
+        body, traj = pose_cam * flip, rel * flip
+        R = self._upright(body, seen)
+        # The trajectory's steps are turned upright (not its positions), so a tilt estimate that is
+        # still settling never makes the root jump.
+        prev = self._prev_traj if self._prev_traj is not None else traj[0]
+        steps = np.diff(np.concatenate([prev[None], traj]), axis=0) @ R.T
+        start = self._pos if self._pos is not None else R @ traj[0]
+        pos = start + np.cumsum(steps, axis=0)
+        self._prev_traj, self._pos = traj[-1].copy(), pos[-1].copy()
+        world = body @ R.T + pos[:, None, :]
         if self.foot_lock:
             world, contact = self.feet(world, kp2d, seen)
         else:
@@ -327,6 +358,23 @@ class WorldAligner:
             contact = np.zeros((len(world), 2), bool)
         self.contacts.append(contact)
         return world.astype(np.float32)
+
+
+UPRIGHT_MAX_DEG = 30.0   # a camera tilted more than this (or a lying person): no correction
+UPRIGHT_MIN_SAMPLES = 10  # frames with head and ankles seen before a tilt is estimated
+UPRIGHT_FREEZE_S = 3.0   # ... and seconds of such frames after which it is frozen
+
+
+def upright_rotation(mean_up: np.ndarray) -> np.ndarray:
+    """(3,3) the smallest rotation taking the body's mean head-over-ankles direction onto +Y (the
+    camera's pitch and roll, as the person shows them), identity past UPRIGHT_MAX_DEG."""
+    m = mean_up / max(np.linalg.norm(mean_up), 1e-9)
+    c = float(np.clip(m[1], -1.0, 1.0))
+    if np.degrees(np.arccos(c)) > UPRIGHT_MAX_DEG:
+        return np.eye(3)
+    k = np.cross(m, [0.0, 1.0, 0.0])
+    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + K + K @ K / (1.0 + c)
 
 
 def quality(raw_root_relative: np.ndarray, world: np.ndarray, fps: float) -> dict:

@@ -144,3 +144,20 @@ def test_pose_smoothing_is_centred_so_motion_does_not_lag():
     light = WorldAligner(25.0, 800, 800, smoothing="light")(pose[10:15], kp[10:15], window=pose, offset=10)
     raw = WorldAligner(25.0, 800, 800, smoothing="none")(pose[10:15], kp[10:15], window=pose, offset=10)
     assert jitter(light - light[:, :1], 25.0) < jitter(raw - raw[:, :1], 25.0)
+
+
+def test_world_aligner_turns_a_tilted_camera_upright():
+    """A camera looking 20° down sees an upright person lean back; walking away from it, they climb.
+    The aligner turns both out: head over ankles, a level walk."""
+    T, pitch = 60, np.radians(20)
+    c, s = np.cos(pitch), np.sin(pitch)
+    tilt = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])  # world -> camera of a camera pitched down
+    pose = standing_pose(T, seed=3) * 0.25 + standing_pose(1)[0] * 0.75  # a little noise only
+    pose = (pose - pose[:, :1]) @ tilt.T
+    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((T, 17, 1))], -1)
+    world = WorldAligner(25.0, 800, 800, smoothing="none")(pose, kp)
+    up = world[20:, 10] - 0.5 * (world[20:, 3] + world[20:, 6])
+    lean = np.degrees(np.arctan2(np.hypot(up[:, 0], up[:, 2]), up[:, 1]))
+    assert np.median(lean) < 3.0, np.median(lean)
+    raw_up = pose[:, 10] - 0.5 * (pose[:, 3] + pose[:, 6])
+    assert np.degrees(np.arctan2(np.hypot(raw_up[:, 0], raw_up[:, 2]), -raw_up[:, 1])).mean() > 15  # it was tilted
