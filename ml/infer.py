@@ -24,6 +24,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-flip", action="store_true", help="disable flip test-time augmentation")
     p.add_argument("--height-m", type=float, default=None,
                    help="the person's height in metres (scales the skeleton; default: a typical adult, 1.70 m)")
+    p.add_argument("--no-foot-lock", action="store_true",
+                   help="no foot contact or locking: the lower ankle on the floor in every frame (jumps flattened)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.height_m is not None and not 0.5 <= args.height_m <= 2.5:
@@ -56,7 +58,8 @@ def main(argv=None) -> int:
         bar.refresh()
 
     options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip,
-                              complexity=args.complexity, height_m=args.height_m)
+                              complexity=args.complexity, height_m=args.height_m,
+                              foot_lock=not args.no_foot_lock)
     try:
         result = run_pipeline(args.video, options, on_progress=on_progress)
     except (VideoError, PipelineError) as exc:
