@@ -210,7 +210,7 @@ describe('viewer page', () => {
     const links = [...document.querySelectorAll('a.pv-dl')].map((a) => [a.dataset.format, a.getAttribute('href'), a.textContent]);
     expect(links).toEqual([
       ['json', '/jobs/7/download/json', 'JSON'],
-      ['bvh', '/jobs/7/download/bvh', 'BVH (Blender)'],
+      ['bvh', '/jobs/7/download/bvh', 'BVH (rig)'],
     ]);
     const pv = window.poseViewer;
     expect(pv.playing).toBe(false);

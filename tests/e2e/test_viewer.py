@@ -55,7 +55,7 @@ def test_moment_link_and_downloads(finished_job_page, page, live_stack):
     page.wait_for_function("window.poseViewer && window.poseViewer.frameCount === 120", timeout=60_000)
     page.wait_for_function("window.poseViewer.currentFrame === 50", timeout=10_000)
     formats = page.eval_on_selector_all("#viewer a.pv-dl", "els => els.map(e => e.dataset.format)")
-    assert sorted(formats) == ["bvh", "csv", "json", "mp4", "npz"]
+    assert sorted(formats) == ["bvh", "csv", "glb", "json", "mp4", "npz"]
     for fmt in formats:
         href = page.get_attribute(f"#viewer a.pv-dl[data-format={fmt}]", "href")
         response = page.request.get(live_stack.base_url + href)
