@@ -12,6 +12,7 @@ import { cutPositions } from './timeline.js';
 import { ROOT_JOINT } from './skeleton.js';
 import { resultToMessages } from './result.js';
 import { buildUI, setIcon, renderCutTicks, DOWNLOAD_LABELS } from './ui.js';
+import { FigureSwitch } from './mannequin.js';
 
 const FORBIDDEN = 4403; // websocket close code: not signed in / not your job (docs/websocket.md)
 const SPEEDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -63,6 +64,8 @@ export class PoseViewerApp {
     this.scene.controls.addEventListener('start', () => {
       this.userMovedCamera = true;
     });
+    // Skeleton | Mannequin (the job's GLB, once it has finished); redraw the frame on a switch
+    this.figure = new FigureSwitch({ ui: this.ui, scene: this.scene, root, onChange: () => { this.displayedFrame = -1; } });
     this.overlay = new KeypointOverlay(this.ui.overlayCanvas);
     this.overlay.setParents(this.job.parents);
     this._setupVideo();
@@ -584,6 +587,7 @@ export class PoseViewerApp {
     const a = buf.kp3d(f), b = buf.isCut(f + 1) ? null : buf.kp3d(f + 1);
     if (!a) return;
     this.scene.setPose(frac && b ? lerpPose(a, b, frac) : a, this._opacity);
+    this.figure.show(frac && b ? f + frac : f, this.job.fps);
     this._smoothed = !!(frac && b);
   }
 
@@ -599,6 +603,7 @@ export class PoseViewerApp {
     this._opacity = jointOpacities(conf, visible); // joints whose 3D is a guess are faded
     this._smoothed = false;
     this.scene.setPose(kp3d, this._opacity);
+    this.figure.show(f, this.job.fps); // the GLB has one key per video frame: the frame shown, not k
     // the path walked over the last 20 s
     this.scene.showTrailUpTo(k, k - Math.round(20 * this.job.fps));
     if (this._hoverJointIndex >= 0) this._updateTip(null);
@@ -667,6 +672,7 @@ export class PoseViewerApp {
       this.errorEl.hidden = !err;
     }
     if (isTerminal(job.status) && this.ui.connBadge) this.ui.connBadge.hidden = true;
+    this.figure.refresh({ status: job.status, glbUrl: this.downloads && this.downloads.glb });
   }
 
   _updateTimelineUI() {
@@ -913,6 +919,9 @@ export class PoseViewerApp {
         break;
       case 'l':
         this.setLoop(!this.loop);
+        break;
+      case 'm':
+        this.figure.setMode(this.figure.mode === 'skeleton' ? 'mannequin' : 'skeleton');
         break;
       default:
         handled = false;

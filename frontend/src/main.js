@@ -30,6 +30,9 @@ export function mount(root = document.getElementById('viewer')) {
     get messageCount() { return app.messageCount; },
     get videoState() { return app.videoState; },
     get error() { return app.job.error; },
+    get figure() { return app.figure.mode; }, // skeleton | loading | mannequin
+    get figureError() { return app.figure.error; },
+    get mannequinFrame() { return app.figure.mannequin ? app.figure.mannequin.frame : -1; },
     receivedIndices: () => app.job.buffer.receivedIndices(),
     play: () => app.play(),
     pause: () => app.pause(),
@@ -48,6 +51,7 @@ export function mount(root = document.getElementById('viewer')) {
     pose3d: (i = app.currentFrame) => app.job.buffer.kp3d(i),
     pose2d: (i = app.currentFrame) => app.job.buffer.kp2d(i),
     momentLink: () => app.momentLink(),
+    setFigure: (mode) => app.figure.setMode(mode), // a promise of the mode it ends in
   };
   Object.defineProperty(window, 'poseViewer', { value: Object.freeze(handle), configurable: true });
   window.__poseViewerApp = app;

@@ -112,6 +112,7 @@ export class SkeletonScene {
     this.renderCount = 0;
     this.followRoot = true; // keep the person in view when they walk (a no-op without a root trajectory)
     this.showTrail = true;
+    this.sticksVisible = true; // false while the mannequin stands in for the sticks (and the trail)
     this._needsRender = true;
     this._lastRoot = null;
     this._framedOnce = false;
@@ -377,14 +378,21 @@ export class SkeletonScene {
     const n = end - start;
     const r = this.trailGeom.drawRange;
     if (r.start !== start || r.count !== n) this.trailGeom.setDrawRange(start, n);
-    this.trail.visible = this.showTrail && n > 1;
+    this.trail.visible = this.showTrail && this.sticksVisible && n > 1;
     this.requestRender();
   }
 
   setTrailVisible(v) {
     this.showTrail = !!v;
-    this.trail.visible = this.showTrail && this.trailGeom.drawRange.count > 1;
+    this.trail.visible = this.showTrail && this.sticksVisible && this.trailGeom.drawRange.count > 1;
     this.requestRender();
+  }
+
+  /** Show or hide the stick skeleton and its trail (the mannequin mode hides them). */
+  setSticksVisible(v) {
+    this.sticksVisible = !!v;
+    this.skeleton.visible = this.sticksVisible;
+    this.setTrailVisible(this.showTrail);
   }
 
   setFollowRoot(v) {
@@ -497,6 +505,7 @@ export class NullScene {
   setTrailPoint() {}
   showTrailUpTo() {}
   setTrailVisible() {}
+  setSticksVisible() {}
   setFollowRoot(v) { this.followRoot = !!v; }
   frame() { this.framedOnce = true; }
   cancelAnimation() {}

@@ -60,6 +60,23 @@ export function renderCutTicks(box, positions, doc = document) {
   }
 }
 
+/**
+ * "Skeleton | Mannequin": a radio group (native radios: Tab reaches it, arrow keys switch), shown
+ * as a segmented button; disabled until the job has finished (mannequin.js FigureSwitch).
+ */
+function buildFigureToggle(ui, doc) {
+  ui.figure = el(doc, 'div', { class: 'pv-figure', role: 'radiogroup', 'aria-label': 'Figure' });
+  ui.figureInputs = {};
+  for (const [value, label] of [['skeleton', 'Skeleton'], ['mannequin', 'Mannequin']]) {
+    const input = el(doc, 'input', { type: 'radio', name: 'pv-figure', value, class: 'pv-figure-input' });
+    input.checked = value === 'skeleton';
+    input.disabled = true;
+    ui.figureInputs[value] = input;
+    ui.figure.appendChild(el(doc, 'label', { class: `pv-figure-opt pv-figure-${value}` }, [input, el(doc, 'span', { text: label })]));
+  }
+  ui.figureNote = el(doc, 'div', { class: 'pv-badge pv-figure-note', hidden: true, role: 'status', 'aria-live': 'polite' });
+}
+
 export function buildUI(root, { hasVideo, speeds, doc = document }) {
   root.textContent = '';
   root.classList.add('pv-root');
@@ -80,9 +97,10 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
     ui.viewSelect.appendChild(el(doc, 'option', { value: v, text: label }));
   }
   ui.fullBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-full', title: 'Full screen', 'aria-label': 'Full screen', text: '⤢' });
-  ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.viewSelect, ui.resetBtn, ui.followBtn, ui.trailBtn, ui.fullBtn]);
+  buildFigureToggle(ui, doc);
+  ui.viewTools = el(doc, 'div', { class: 'pv-tools' }, [ui.figure, ui.viewSelect, ui.resetBtn, ui.followBtn, ui.trailBtn, ui.fullBtn]);
   ui.tip = el(doc, 'div', { class: 'pv-tip', hidden: true, role: 'tooltip' });
-  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge, ui.liveBtn, ui.tip]);
+  ui.panel3d = el(doc, 'div', { class: 'pv-panel pv-panel3d' }, [ui.view3d, ui.viewTools, ui.connBadge, ui.waitBadge, ui.figureNote, ui.liveBtn, ui.tip]);
 
   // video + 2D overlay
   ui.overlayCanvas = el(doc, 'canvas', { class: 'pv-overlay', 'aria-label': '2D keypoints' });
@@ -133,7 +151,7 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.timeline = el(doc, 'div', { class: 'pv-timeline' }, [ui.scrub, ui.controls]);
 
   ui.downloads = el(doc, 'div', { class: 'pv-downloads', hidden: true });
-  ui.help = el(doc, 'div', { class: 'pv-help', text: 'Drag to orbit · right-drag to pan · wheel to zoom · space play/pause · ←/→ step (shift: 10) · F follow · R reset view · L loop' });
+  ui.help = el(doc, 'div', { class: 'pv-help', text: 'Drag to orbit · right-drag to pan · wheel to zoom · space play/pause · ←/→ step (shift: 10) · F follow · R reset view · L loop · M mannequin' });
 
   root.append(ui.header, ui.stage, ui.timeline, ui.downloads, ui.help);
   return ui;

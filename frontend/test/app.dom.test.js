@@ -203,6 +203,10 @@ describe('viewer page', () => {
     expect(document.getElementById('job-error').textContent).toMatch(/sign in/);
     expect(fetch).toHaveBeenCalledWith('/jobs/7/result.json', { credentials: 'same-origin' });
     expect(window.poseViewer.quality).toBe('none');
+    // no WebGL, no mannequin: the Skeleton | Mannequin toggle stays disabled and says why
+    expect(document.querySelector('.pv-figure').title).toMatch(/needs WebGL/);
+    expect(document.querySelector('.pv-figure input[value=mannequin]').disabled).toBe(true);
+    expect(window.poseViewer.figure).toBe('skeleton');
   });
 
   it('download buttons and a link to a moment', () => {
