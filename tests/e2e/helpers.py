@@ -1,12 +1,13 @@
 """Helpers for browser tests."""
 
 
-def skeleton_pixels(png: bytes) -> int:
-    """How many canvas pixels have the viewer's left (blue) or right (orange) bone colours."""
+def skeleton_pixels(png: bytes, skip_top: int = 0) -> int:
+    """How many canvas pixels have the viewer's left (blue) or right (orange) bone colours
+    (`skip_top`: leave out that many rows at the top, where the 3D view's buttons are)."""
     import cv2
     import numpy as np
 
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).astype(int)  # BGR
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).astype(int)[skip_top:]  # BGR
     b, g, r = img[..., 0], img[..., 1], img[..., 2]
     blue = (b > 150) & (b - r > 80)
     orange = (r > 170) & (r - b > 100) & (g > 60)

@@ -20,11 +20,18 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
     page.wait_for_function("window.poseViewer.renderCount > 2", timeout=30_000)
     live_png = canvas.screenshot(path=str(screenshot_dir / "live-first-frames.png"))
     assert skeleton_pixels(live_png) > 100, "no skeleton drawn on the canvas"
+    # The mannequin (result.glb, written at the end) cannot be chosen while the job runs; read at once.
+    live = page.evaluate("""() => ({ status: window.poseViewer.jobStatus,
+        disabled: document.querySelector('#viewer .pv-figure input[value=mannequin]').disabled,
+        title: document.querySelector('#viewer .pv-figure').title })""")
+    if live["status"] != "succeeded":
+        assert live["disabled"] and live["title"] == "The mannequin is available when the job has finished.", live
 
     page.wait_for_function("window.poseViewer.status === 'succeeded'", timeout=240_000)
     assert page.locator("#job-status").inner_text().strip().lower() == "succeeded"
     assert page.evaluate("window.poseViewer.frameCount") == 120
     page.screenshot(path=str(screenshot_dir / "job-page-finished.png"), full_page=True)
+    assert page.get_by_role("radio", name="Mannequin").is_enabled()
 
     # Scrubbing to another frame draws another pose.
     page.evaluate("window.poseViewer.pause(); window.poseViewer.seek(5)")

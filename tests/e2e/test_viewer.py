@@ -62,6 +62,84 @@ def test_moment_link_and_downloads(finished_job_page, page, live_stack):
         assert response.status == 200 and len(response.body()) > 100, fmt
 
 
+TOOLBAR_PX = 48  # the 3D view's buttons (the checked Mannequin button is blue) over the canvas' top
+# Where the mannequin's bones are after the last render (world metres; matrixWorld is set by the render).
+BONE_POSITIONS = """(names) => {
+    const root = window.__poseViewerApp.figure.mannequin.root;
+    return names.map((n) => { const e = root.getObjectByName(n).matrixWorld.elements; return [e[12], e[13], e[14]]; });
+}"""
+
+
+def test_mannequin_plays(finished_job_page, page, live_stack, screenshot_dir):
+    """Skeleton | Mannequin: the worker's result.glb, on the viewer's frame, sticks hidden; errors fall back."""
+    viewer = "window.poseViewer"
+    job = finished_job_page
+    assert (job.work_dir / "result.glb").stat().st_size > 1000  # exported by the worker's pipeline
+    canvas = page.locator("#viewer canvas").first
+    skeleton_radio = page.get_by_role("radio", name="Skeleton")
+    mannequin_radio = page.get_by_role("radio", name="Mannequin")
+    assert mannequin_radio.is_enabled() and skeleton_radio.is_checked()
+    page.evaluate(f"{viewer}.pause(); {viewer}.seek(10)")
+
+    # A GLB that cannot be had: one plain sentence, and the skeleton stays.
+    page.route("**/download/glb", lambda route: route.fulfill(status=404, body="Not found"))
+    page.click("#viewer .pv-figure-mannequin")
+    page.wait_for_function(f"{viewer}.figureError !== ''", timeout=30_000)
+    assert page.evaluate(f"{viewer}.figure") == "skeleton" and skeleton_radio.is_checked()
+    note = page.locator("#viewer .pv-figure-note")
+    assert note.inner_text().startswith("The mannequin could not be loaded: the file was not found")
+    page.unroute("**/download/glb")
+
+    # Keyboard: the radio group takes the arrow keys (not frame stepping); this time the GLB loads.
+    skeleton_radio.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"{viewer}.figure === 'mannequin'", timeout=60_000)
+    assert page.evaluate(f"{viewer}.figureError") == "" and note.is_hidden()
+    assert page.get_attribute("#viewer", "data-figure") == "mannequin"
+    assert page.evaluate(f"{viewer}.currentFrame") == 10
+
+    # Scrubbed: the mannequin is on the viewer's frame, where the skeleton's joints are; sticks hidden.
+    shots = {}
+    for frame in (10, 100):
+        page.evaluate(f"{viewer}.seek({frame})")
+        page.wait_for_function(f"{viewer}.mannequinFrame === {frame}", timeout=10_000)
+        page.wait_for_timeout(150)
+        shots[frame] = canvas.screenshot()
+        (screenshot_dir / f"viewer-mannequin-{frame}.png").write_bytes(shots[frame])
+        hips, head_top = page.evaluate(BONE_POSITIONS, ["Hips", "HeadTop_End"])
+        pose = np.asarray(page.evaluate(f"{viewer}.pose3d({frame})"))
+        assert np.linalg.norm(np.asarray(hips) - pose[0]) < 0.01, (frame, hips, pose[0])
+        assert np.linalg.norm(np.asarray(head_top) - pose[10]) < 0.05, (frame, head_top, pose[10])
+        assert skeleton_pixels(shots[frame], skip_top=TOOLBAR_PX) < 30  # no blue/orange sticks
+    assert shots[10] != shots[100]
+    for view in ("front", "side"):
+        page.evaluate(f"{viewer}.setView('{view}')")
+        page.wait_for_timeout(900)  # the camera glides there
+        page.screenshot(path=str(screenshot_dir / f"viewer-mannequin-{view}.png"))
+
+    # Playing: the pixels change, and the mannequin follows the viewer's clock (the video).
+    page.evaluate(f"{viewer}.seek(40); {viewer}.play()")
+    page.wait_for_timeout(400)
+    a = canvas.screenshot()
+    page.wait_for_timeout(700)
+    b = canvas.screenshot()
+    assert a != b
+    lag = page.evaluate("Math.floor(window.poseViewer.mannequinFrame) - window.__poseViewerApp.currentFrame")
+    assert abs(lag) <= 1, lag
+    page.evaluate(f"{viewer}.pause()")
+
+    # Back to the skeleton with the keyboard.
+    mannequin_radio.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"{viewer}.figure === 'skeleton'", timeout=10_000)
+    page.evaluate(f"{viewer}.seek(100)")
+    page.wait_for_timeout(300)
+    back = canvas.screenshot()
+    (screenshot_dir / "viewer-skeleton-after-mannequin.png").write_bytes(back)
+    assert skeleton_pixels(back, skip_top=TOOLBAR_PX) > 100
+    assert page.js_errors == []
+
+
 def test_phone_sized_window(finished_job_page, page, screenshot_dir):
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(300)
