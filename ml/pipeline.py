@@ -343,6 +343,8 @@ def run_pipeline(
         skeleton={"height_m": round(float(options.height_m or DEFAULT_STATURE_M), 3),
                   "height_source": "given" if options.height_m else "prior",
                   "bone_lengths_m": [round(float(v), 4) for v in aligner.bones.lengths]},
+        camera={"world_from_camera": np.round(aligner.tilt, 6).tolist(),
+                "tilt_deg": round(float(np.degrees(np.arccos(np.clip(aligner.tilt[1, 1], -1, 1)))), 2)},
         times=np.array(times, dtype=np.float64),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),

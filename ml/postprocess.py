@@ -282,6 +282,7 @@ class WorldAligner:
     _pos: np.ndarray | None = None        # ... and after (the root's output position)
     _up_sum: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _up_n: int = 0
+    tilt: np.ndarray = field(default_factory=lambda: np.eye(3))  # the upright rotation now in use
     bones: BoneLengths | None = None
     feet: FootLock | None = None
 
@@ -342,7 +343,7 @@ class WorldAligner:
         self._last_root = rel[-1].copy()
         flip = np.array([1.0, -1.0, -1.0])  # camera -> world: 180° about X
         body, traj = pose_cam * flip, rel * flip
-        R = self._upright(body, seen)
+        R = self.tilt = self._upright(body, seen)
         # The trajectory's steps are turned upright (not its positions), so a tilt estimate that is
         # still settling never makes the root jump.
         prev = self._prev_traj if self._prev_traj is not None else traj[0]

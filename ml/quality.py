@@ -15,8 +15,12 @@ L_SHOULDER, R_SHOULDER, HEAD, L_ANKLE, R_ANKLE = 11, 14, 10, 6, 3
 FACING_LIMIT_DEG = 45.0  # a torso turned by more than this reads as "facing the wrong way"
 
 
-def world_to_camera(pose_world: np.ndarray) -> np.ndarray:
-    """result.json's world frame (y up, z to the camera) -> camera axes (y down, z forward)."""
+def world_to_camera(pose_world: np.ndarray, world_from_camera: np.ndarray | None = None) -> np.ndarray:
+    """result.json's world frame (y up, z to the camera) -> camera axes (y down, z forward).
+    world_from_camera: the result's camera tilt correction (result.camera), if any: world =
+    R @ (x, -y, -z) of the camera frame."""
+    if world_from_camera is not None:
+        pose_world = pose_world @ np.asarray(world_from_camera, np.float64)  # R^T, row vectors
     return pose_world * np.array([1.0, -1.0, -1.0])
 
 

@@ -33,6 +33,7 @@ class PoseResult:
     contact: np.ndarray | None = None  # (T, 2) bool: left, right foot planted (ml.contact); None: none known
     cuts: list = field(default_factory=list)  # first frame of each shot after the first (scene cuts)
     skeleton: dict = field(default_factory=dict)  # height_m, height_source ("given" | "prior"), bone_lengths_m
+    camera: dict = field(default_factory=dict)  # world_from_camera (3x3), tilt_deg: the upright correction
     times: np.ndarray | None = None  # (T,) seconds from the container (variable frame rates); None = index / fps
     model: dict = field(default_factory=dict)  # name, checkpoint, receptive_field
     detector: str = ""
@@ -93,6 +94,7 @@ class PoseResult:
             "contact": self.contact.astype(np.uint8).tolist(),
             "cuts": list(self.cuts),
             "skeleton": self.skeleton,
+            "camera": self.camera,
             "time_s": np.round(self.times, 4).tolist(),
             "keypoints_2d": np.round(self.keypoints_2d, 2).tolist(),
             "keypoints_3d": np.round(self.keypoints_3d, 5).tolist(),
@@ -119,7 +121,7 @@ class PoseResult:
             detected=np.asarray(d["detected"], dtype=bool), times=np.asarray(d["time_s"], dtype=np.float64),
             visible=np.asarray(d["visible"], dtype=bool) if "visible" in d else None,
             contact=np.asarray(d["contact"], dtype=bool).reshape(-1, 2) if "contact" in d else None,
-            cuts=d.get("cuts", []), skeleton=d.get("skeleton", {}),
+            cuts=d.get("cuts", []), skeleton=d.get("skeleton", {}), camera=d.get("camera", {}),
             model=d["model"], detector=d["detector"],
             timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),
         )

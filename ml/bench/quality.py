@@ -47,7 +47,7 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
     from ml.postprocess import jitter
 
     k3 = np.asarray(result.keypoints_3d, np.float64)
-    cam = quality.world_to_camera(k3 - k3[:, :1])
+    cam = quality.world_to_camera(k3 - k3[:, :1], (result.camera or {}).get("world_from_camera"))
     n = min(len(cam), len(mp_world))
     both = mp_found[:n] & np.asarray(result.detected[:n], bool)
     facing = quality.facing_error_deg(cam[:n][both], mp_world[:n][both])
