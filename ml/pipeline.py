@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
+from ml.contact import keep_feet
 from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, square_hips, visible_joints,
                             with_bone_lengths)
 from ml.shots import ShotDetector
@@ -328,8 +329,13 @@ def run_pipeline(
     total = time.perf_counter() - t_start
     # One skeleton in the file: frames streamed before the bone lengths froze get the final ones
     # (directions kept, from the pelvis), so the rig exports reproduce every frame exactly.
-    kp3d = square_hips(with_bone_lengths(np.concatenate(kp3d_parts).astype(np.float64), aligner.bones.lengths)
-                       ).astype(np.float32)
+    # Planted feet stay where they were, and nothing goes below the ground.
+    streamed = np.concatenate(kp3d_parts).astype(np.float64)
+    contact = np.concatenate(aligner.contacts).astype(bool)
+    kp3d = square_hips(with_bone_lengths(streamed, aligner.bones.lengths))
+    if options.foot_lock:
+        kp3d = keep_feet(streamed, kp3d, contact, aligner.feet.ankle_h)
+    kp3d = kp3d.astype(np.float32)
     kp2d = np.concatenate([np.stack(sh.filler.frames) for sh in closed + [shot]]).astype(np.float32)
     return PoseResult(
         fps=info.fps, width=info.width, height=info.height,
@@ -338,7 +344,7 @@ def run_pipeline(
         keypoints_3d=kp3d,
         detected=np.array(detected, dtype=bool),
         visible=np.concatenate(visible_parts).astype(bool),
-        contact=np.concatenate(aligner.contacts).astype(bool),
+        contact=contact,
         cuts=list(cuts),
         skeleton={"height_m": round(float(options.height_m or DEFAULT_STATURE_M), 3),
                   "height_source": "given" if options.height_m else "prior",

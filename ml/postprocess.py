@@ -16,8 +16,8 @@ Per chunk of frames (so the web stream and the final result are the same numbers
    frames; overall size from the person's height when given, else an adult prior (Human3.6M's mean
    skeleton): a single camera cannot see absolute size, and the lifter's own scale is a regression
    towards its training subjects;
-4b. upright: the camera's pitch and roll, from the person's mean head-over-ankles direction (a camera
-   looking down makes a walker lean back and, walking away, climb), are turned out of the pose and
+4b. upright: the camera's pitch, from the person's mean head-over-ankles direction (a camera
+   looking down makes a walker lean back and, walking away, climb), is turned out of the pose and
    of the trajectory's steps; frozen after a few seconds;
 5. ground, foot contact and foot locking (ml.contact.FootLock): the ground at y = 0 under the
    soles, planted feet do not slide, jumps leave the ground (`foot_lock=False`: the lower ankle of
@@ -294,9 +294,11 @@ class WorldAligner:
         self.new_shot()
 
     def _upright(self, body: np.ndarray, seen: np.ndarray) -> np.ndarray:
-        """The camera-tilt correction: from the mean direction ankles -> head over the frames where
+        """The camera-pitch correction: from the mean direction ankles -> head over the frames where
         they are seen (a standing or walking person is upright on average; a camera looking down
-        makes them lean back, and a walk away from it climb), frozen after UPRIGHT_FREEZE_S."""
+        makes them lean back, and a walk away from it climb), frozen after UPRIGHT_FREEZE_S. The
+        first call of a shot passes the whole lifted window, so the estimate starts from seconds
+        of motion, not from one chunk (it then barely moves, and the pose does not wobble)."""
         if self._up_n < UPRIGHT_FREEZE_S * self.fps:
             ok = seen[:, [L_ANKLE, R_ANKLE, 10]].all(1)
             v = body[ok, 10] - 0.5 * (body[ok, L_ANKLE] + body[ok, R_ANKLE])
@@ -343,7 +345,10 @@ class WorldAligner:
         self._last_root = rel[-1].copy()
         flip = np.array([1.0, -1.0, -1.0])  # camera -> world: 180° about X
         body, traj = pose_cam * flip, rel * flip
-        R = self.tilt = self._upright(body, seen)
+        if self._up_n == 0 and window is not None and window_seen is not None:
+            R = self.tilt = self._upright(window * flip, window_seen)
+        else:
+            R = self.tilt = self._upright(body, seen)
         # The trajectory's steps are turned upright (not its positions), so a tilt estimate that is
         # still settling never makes the root jump.
         prev = self._prev_traj if self._prev_traj is not None else traj[0]
@@ -367,15 +372,19 @@ UPRIGHT_FREEZE_S = 3.0   # ... and seconds of such frames after which it is froz
 
 
 def upright_rotation(mean_up: np.ndarray) -> np.ndarray:
-    """(3,3) the smallest rotation taking the body's mean head-over-ankles direction onto +Y (the
-    camera's pitch and roll, as the person shows them), identity past UPRIGHT_MAX_DEG."""
-    m = mean_up / max(np.linalg.norm(mean_up), 1e-9)
-    c = float(np.clip(m[1], -1.0, 1.0))
-    if np.degrees(np.arccos(c)) > UPRIGHT_MAX_DEG:
+    """(3,3) the rotation about the camera's x axis (pitch only) taking the body's mean
+    head-over-ankles direction, seen from the side, onto +Y; identity past UPRIGHT_MAX_DEG. Pitch
+    only: a camera looking down is common, a rolled one rare, and a lean in the image plane (a
+    skater filmed from the side leans into the glide) is the person's, not the camera's."""
+    y, z = float(mean_up[1]), float(mean_up[2])
+    n = np.hypot(y, z)
+    if n < 1e-9:
         return np.eye(3)
-    k = np.cross(m, [0.0, 1.0, 0.0])
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + K + K @ K / (1.0 + c)
+    a = np.arctan2(z, y)  # the lean towards the camera (+) or away from it (-)
+    if np.degrees(abs(a)) > UPRIGHT_MAX_DEG:
+        return np.eye(3)
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])
 
 
 def quality(raw_root_relative: np.ndarray, world: np.ndarray, fps: float) -> dict:

@@ -45,11 +45,10 @@ def test_real_clip_streams_every_frame_once_in_order(streamed):
     assert starts == sorted(starts) and starts[0] == 0 and len(chunks) > 3
     sent = np.concatenate([b for _, _, b in chunks])
     # The file has one skeleton: frames streamed before the bone lengths froze were refitted to it
-    # (same pelvis, same bone directions); every later frame is exactly what was streamed.
+    # (same bone directions, planted feet kept); every later frame is exactly what was streamed.
     final = bone_lengths(result.keypoints_3d[-1:])[0]
     frozen = np.isclose(bone_lengths(sent), final, atol=1e-5).all(1)
     assert frozen[-1] and np.allclose(sent[frozen], result.keypoints_3d[frozen], atol=1e-6)
-    assert np.allclose(sent[:, 0], result.keypoints_3d[:, 0], atol=1e-6)
     d_sent, d_file = (x[:, 1:] - x[:, PARENTS[1:]] for x in (sent, result.keypoints_3d))
     cos = np.sum(d_sent * d_file, -1) / np.linalg.norm(d_sent, axis=-1) / np.linalg.norm(d_file, axis=-1)
     assert cos[:, [i - 1 for i in (2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)]].min() > 0.9999  # not the hips: squared
