@@ -220,23 +220,6 @@ class FootLock:
         return p, np.array(self._contact)
 
 
-def keep_feet(before: np.ndarray, after: np.ndarray, contact: np.ndarray, ankle_h: float) -> np.ndarray:
-    """`after` (T,17,3), a refit of `before` (e.g. other bone lengths from the same pelvis), moved
-    per frame so that planted feet stay where they were (the mean shift of the planted ankles) and
-    no ankle goes below its ground height."""
-    out = np.array(after, np.float64, copy=True)
-    ankles = [a for _, _, a in FEET]
-    shift = np.zeros((len(out), 3))
-    n = contact.sum(1)
-    for f, a in enumerate(ankles):
-        shift += np.where(contact[:, f:f + 1], before[:, a] - out[:, a], 0.0)
-    shift /= np.maximum(n, 1)[:, None]
-    out += shift[:, None]
-    sink = ankle_h - out[:, ankles, 1].min(1)
-    out[:, :, 1] += np.maximum(sink, 0.0)[:, None]
-    return out.astype(after.dtype)
-
-
 def sliding_speed_cm_s(world: np.ndarray, contact: np.ndarray, fps: float) -> float:
     """Mean horizontal speed (cm/s) of the feet in the frames where they are in contact, measured
     frame to frame inside each contact run (the landing frame itself is not counted)."""

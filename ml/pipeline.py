@@ -19,9 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
-from ml.contact import keep_feet
-from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, square_hips, visible_joints,
-                            with_bone_lengths)
+from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
 from ml.shots import ShotDetector
 from ml.result import PoseResult
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
@@ -247,27 +245,44 @@ def run_pipeline(
     pending: deque = deque()  # futures of submitted work, in frame order
     known_total = 0  # frames decoded, once decoding has finished (container counts lie)
 
-    def lift_frames(sh: "_Shot", kp: np.ndarray, final: bool, new_shot: bool):
-        """In the lifting thread: push final 2D frames to the shot's lifter, align what comes out."""
+    held: list = []  # (new shot?, shot, chunk) lifted but not yet aligned: the skeleton is settling
+
+    def lift_frames(sh: "_Shot", kp: np.ndarray, final: bool, new_shot: bool, end: bool):
+        """In the lifting thread: push final 2D frames to the shot's lifter, align what comes out.
+        Chunks are held back until the skeleton (bone lengths) is frozen, so that every frame sent
+        (and the file) has the same skeleton: a few seconds of video at most (FREEZE_AFTER_S)."""
         t0 = time.perf_counter()
-        if new_shot:
-            aligner.new_shot()
         chunks = sh.stream.push(kp) if len(kp) else []
         if final:
             chunks += sh.stream.finish()
+        frozen = aligner.bones.frozen is not None
+        for i, ch in enumerate(chunks):
+            if not frozen:
+                frozen = aligner.measure_bones(ch.window, visible_joints(ch.window_kp2d, info.width, info.height),
+                                               len(ch.cam))
+            held.append((new_shot and i == 0, sh, ch))
+        if new_shot and not chunks:
+            held.append((True, sh, None))
+        if end:
+            aligner.bones.freeze()
         out = []
-        for ch in chunks:
+        while held and (frozen or end):
+            starts_shot, s_, ch = held.pop(0)
+            if starts_shot:
+                aligner.new_shot()
+            if ch is None:
+                continue
             seen = visible_joints(ch.kp2d, info.width, info.height)
             world = aligner(ch.cam, ch.kp2d, seen=seen, window=ch.window, offset=ch.offset,
-                            window_seen=visible_joints(ch.window_kp2d, info.width, info.height))
-            out.append((sh.start + ch.start, ch.kp2d, world, seen))
+                            window_seen=visible_joints(ch.window_kp2d, info.width, info.height), measure=False)
+            out.append((s_.start + ch.start, ch.kp2d, world, seen))
         t_lift[0] += time.perf_counter() - t0
         return out
 
-    def submit(sh: "_Shot", final: bool = False) -> None:
+    def submit(sh: "_Shot", final: bool = False, end: bool = False) -> None:
         kp = sh.take_ready()
         if len(kp) or final:
-            pending.append(lifting.submit(lift_frames, sh, kp, final, sh.start > 0 and not sh.submitted))
+            pending.append(lifting.submit(lift_frames, sh, kp, final, sh.start > 0 and not sh.submitted, end))
             sh.submitted = True
 
     def deliver(wait: bool) -> None:
@@ -320,22 +335,15 @@ def run_pipeline(
             )
         shot.filler.finish(hold=closed[-1].filler.frames[-1] if closed else None)
         known_total = n
-        submit(shot, final=True)
+        submit(shot, final=True, end=True)
         deliver(wait=True)
     finally:
         lifting.shutdown(wait=True, cancel_futures=True)
         detector.close()
 
     total = time.perf_counter() - t_start
-    # One skeleton in the file: frames streamed before the bone lengths froze get the final ones
-    # (directions kept, from the pelvis), so the rig exports reproduce every frame exactly.
-    # Planted feet stay where they were, and nothing goes below the ground.
-    streamed = np.concatenate(kp3d_parts).astype(np.float64)
+    kp3d = np.concatenate(kp3d_parts).astype(np.float32)
     contact = np.concatenate(aligner.contacts).astype(bool)
-    kp3d = square_hips(with_bone_lengths(streamed, aligner.bones.lengths))
-    if options.foot_lock:
-        kp3d = keep_feet(streamed, kp3d, contact, aligner.feet.ankle_h)
-    kp3d = kp3d.astype(np.float32)
     kp2d = np.concatenate([np.stack(sh.filler.frames) for sh in closed + [shot]]).astype(np.float32)
     return PoseResult(
         fps=info.fps, width=info.width, height=info.height,

@@ -171,6 +171,12 @@ class BoneLengths:
             self.frozen = self.lengths
         return self.lengths
 
+    def freeze(self) -> np.ndarray:
+        """Freeze the current estimate (the clip ended before the skeleton settled by itself)."""
+        if self.frozen is None:
+            self.frozen = self.lengths
+        return self.frozen
+
     def _estimate(self) -> np.ndarray:
         n = np.array([len(x) for x in self.samples])
         med = np.array([np.median(x) if len(x) else 0.0 for x in self.samples])
@@ -307,6 +313,12 @@ class WorldAligner:
             self._up_n += int(ok.sum())
         return upright_rotation(self._up_sum) if self._up_n >= UPRIGHT_MIN_SAMPLES else np.eye(3)
 
+    def measure_bones(self, window: np.ndarray, window_seen: np.ndarray, new_frames: int) -> bool:
+        """Measure the skeleton on a chunk's lifted window ahead of aligning it; True once frozen
+        (the pipeline holds chunks back until then, so every frame it sends has the final skeleton)."""
+        self.bones.update(window, window_seen, new_frames=new_frames)
+        return self.bones.frozen is not None
+
     def new_shot(self) -> None:
         """A scene cut: restart the smoothing, and continue the root trajectory from where it was
         (a new shot may be another camera: its tilt is estimated again)."""
@@ -318,12 +330,13 @@ class WorldAligner:
 
     def __call__(self, pose_cam: np.ndarray, kp2d: np.ndarray, window: np.ndarray | None = None,
                  seen: np.ndarray | None = None, window_seen: np.ndarray | None = None,
-                 offset: int | None = None) -> np.ndarray:
+                 offset: int | None = None, measure: bool = True) -> np.ndarray:
         """pose_cam (n,17,3) root-relative camera frame; kp2d (n,17,3) pixels + confidence → (n,17,3) world.
         seen (n,17): joints seen in the 2D (default: confidence >= VISIBLE_CONF); bone lengths are
         measured on them only. window (F,17,3) with window_seen (F,17): the whole lifted window around
         the chunk, if known: more frames to measure bones on, so the skeleton settles sooner; with
-        `offset` (the chunk's first frame in the window) the pose is smoothed over it, centred."""
+        `offset` (the chunk's first frame in the window) the pose is smoothed over it, centred.
+        measure=False: the bones were already measured on this chunk (`measure_bones`), use them."""
         self.raw.append(pose_cam)
         params = SMOOTHING[self.smoothing]
         if params and window is not None and offset is not None:
@@ -331,7 +344,9 @@ class WorldAligner:
             pose_cam = gaussian_smooth(window, sigma)[offset:offset + len(pose_cam)]
         if seen is None:
             seen = kp2d[..., 2] >= VISIBLE_CONF
-        if window is not None and window_seen is not None:
+        if not measure:
+            lengths = self.bones.lengths
+        elif window is not None and window_seen is not None:
             lengths = self.bones.update(window, window_seen, new_frames=len(pose_cam))
         else:
             lengths = self.bones.update(pose_cam, seen)

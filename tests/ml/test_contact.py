@@ -100,15 +100,3 @@ def test_chunk_by_chunk_equals_all_at_once():
     assert np.array_equal(np.concatenate([p[0] for p in parts]), whole)
     assert np.array_equal(np.concatenate([p[1] for p in parts]), c_whole)
 
-
-def test_a_refit_keeps_planted_feet_and_the_ground():
-    from ml.contact import keep_feet
-
-    raw = walking(60)
-    before, contact = FootLock(25.0, STATURE)(raw)
-    after = before * 0.97 + before[:, :1] * 0.03   # e.g. slightly shorter bones, same pelvis
-    kept = keep_feet(before, after, contact, ANKLE_H)
-    for f, (_, _, a) in enumerate(FEET):
-        only = contact[:, f] & ~contact[:, 1 - f]
-        assert np.allclose(kept[only, a], before[only, a], atol=1e-6)
-    assert kept[:, [3, 6], 1].min() >= ANKLE_H - 1e-6
