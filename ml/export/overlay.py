@@ -1,6 +1,6 @@
 """Overlay MP4: the 2D skeleton drawn over the source video, plus a small 3D view beside it.
 
-Frames are decoded with OpenCV, drawn with OpenCV, and piped as raw BGR to the ffmpeg binary that
+Frames are decoded with OpenCV (rotation metadata applied, as in ml.video), drawn with OpenCV, and piped as raw BGR to the ffmpeg binary that
 ships with `imageio-ffmpeg`, encoding **H.264** (libx264, yuv420p, +faststart): browsers cannot play
 the MPEG-4 Part 2 ("mp4v") that cv2.VideoWriter writes, yuv420p is what every decoder supports and
 needs even width and height (the canvas is padded by one black pixel where needed), and +faststart
@@ -145,6 +145,9 @@ def write_overlay(result, video_path, path: str | os.PathLike, *, panel: bool = 
     if not result.fps or result.fps <= 0:
         raise ValueError(f"cannot write an overlay MP4 without a positive frame rate (fps={result.fps})")
     cap = cv2.VideoCapture(str(video_path))
+    # Phone videos carry rotation metadata; the pipeline's 2D is in the rotated (upright) frame
+    # (ml.video), so decode the same way. OpenCV does not rotate unless asked.
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     ok, frame = cap.read() if cap.isOpened() else (False, None)
     if not ok:
         cap.release()

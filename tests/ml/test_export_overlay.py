@@ -106,3 +106,40 @@ def test_short_video_holds_last_frame_without_panel(tmp_path, source_video):
     assert len(frames) == T + 3 and frames[0].shape == (H + 1, W + 1, 3)
     x, y = np.round(r.keypoints_2d[T + 1, 3, :2] / 2).astype(int)  # rescaled to the video: right ankle
     assert np.abs(frames[T + 1][y, x].astype(int) - RIGHT_BGR).max() < 45
+
+
+def test_rotated_phone_video_is_drawn_upright(tmp_path):
+    """A phone clip stored 160x96 with a 90° display rotation plays (and is lifted, ml.video) as 96x160:
+    the overlay is upright too, and a joint lands on the marker drawn where the upright frame has it."""
+    sw, sh = 160, 96  # stored (sensor) size; upright it is sh x sw
+    mark = (30, 120)  # (x, y) of a white marker in the upright frame
+    upright = np.full((sw, sh, 3), GREY, np.uint8)
+    upright[mark[1] - 6:mark[1] + 7, mark[0] - 6:mark[0] + 7] = 255
+    # Store it the way a phone does: sensor-oriented pixels + a display matrix that turns them upright.
+    stored = np.ascontiguousarray(np.rot90(upright, k=-1))  # turned 90° clockwise: (sh, sw); displayed turned back
+    plain = tmp_path / "stored.mkv"
+    raw = np.repeat(stored[None], T, 0).tobytes()
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{sw}x{sh}",
+                    "-framerate", "25", "-i", "pipe:0", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p",
+                    str(plain)], input=raw, check=True)
+    phone = tmp_path / "phone.mov"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-display_rotation", "90", "-i", str(plain), "-c", "copy",
+                    str(phone)], check=True)
+    from ml.video import iter_frames, probe
+
+    info = probe(phone)
+    assert (info.width, info.height) == (sh, sw)  # the pipeline sees it upright
+    first = next(iter_frames(phone))[0]
+    assert first[mark[1], mark[0]].min() > 200, "the generated clip is not upright when rotated"
+    r = synthetic_result(frames=T, width=sh, height=sw)
+    k2 = r.keypoints_2d.copy()
+    k2[:, :, 2] = 0.9
+    k2[:, :, :2] = np.nan
+    k2[:, 0, :2] = mark  # only the pelvis, on the marker
+    r.keypoints_2d = k2
+    frames, _ = _decode(write_overlay(r, phone, tmp_path / "o.mp4", panel=False))
+    assert len(frames) == T and frames[0].shape == (sw, sh, 3)  # upright size (both even)
+    x, y = mark
+    assert np.abs(frames[2][y, x].astype(int) - CENTER_BGR).max() < 45  # the pelvis disc on the marker
+    assert frames[2][sw - 10, sh // 2].max() < GREY + 20  # and the rest is the grey video
