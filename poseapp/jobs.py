@@ -5,19 +5,24 @@ from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from ml.export import FILE_NAMES, FORMATS
+
 from . import stream
 from .models import LifterModel, PoseJob, Video
 from .tasks import enqueue_pose_job
 from .uploads import video_problem
 
-DOWNLOADS = {  # format: (file name in the job folder, content type, label)
-    "json": ("result.json", "application/json", "JSON"),
-    "csv": ("result.csv", "text/csv; charset=utf-8", "CSV"),
-    "npz": ("result.npz", "application/octet-stream", "NPZ"),
-    "bvh": ("result.bvh", "application/octet-stream", "BVH"),
-    "glb": ("result.glb", "model/gltf-binary", "GLB"),
-    "mp4": ("overlay.mp4", "video/mp4", "Overlay MP4"),
+# The formats and their file names are ml.export's (FORMATS, FILE_NAMES: the one list); what the web
+# adds per format is its content type and label, here, keyed by those formats (tests check they match).
+DOWNLOAD_TYPES = {  # format: (content type, label)
+    "json": ("application/json", "JSON"),
+    "csv": ("text/csv; charset=utf-8", "CSV"),
+    "npz": ("application/octet-stream", "NPZ"),
+    "bvh": ("application/octet-stream", "BVH (rig)"),
+    "glb": ("model/gltf-binary", "GLB (rig + mannequin)"),
+    "mp4": ("video/mp4", "Overlay MP4"),
 }
+DOWNLOADS = {fmt: (FILE_NAMES[fmt], *DOWNLOAD_TYPES[fmt]) for fmt in FORMATS}  # format: (file, type, label)
 
 
 def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothing: str = "light",
@@ -85,7 +90,7 @@ def download_response(job: PoseJob, fmt: str) -> FileResponse:
     if job.status != PoseJob.Status.SUCCEEDED or not path.exists():
         raise Http404("The result is not ready")
     stem = job.video.original_name.rsplit(".", 1)[0][:60] or f"job{job.pk}"
-    filename = f"{stem}.overlay.mp4" if fmt == "mp4" else f"{stem}.result.{fmt}"
+    filename = f"{stem}.{name}"  # clip.result.json, clip.overlay.mp4
     return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)
 
 

@@ -141,7 +141,9 @@ class PoseJob(QueuedWork):
 
     @property
     def result_path(self) -> Path:
-        return self.work_dir / "result.json"
+        from ml.export import FILE_NAMES  # the one list of file names (no torch)
+
+        return self.work_dir / FILE_NAMES["json"]
 
     @property
     def frames_log_path(self) -> Path:
