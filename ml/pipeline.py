@@ -274,7 +274,8 @@ def run_pipeline(
                 continue
             seen = visible_joints(ch.kp2d, info.width, info.height)
             world = aligner(ch.cam, ch.kp2d, seen=seen, window=ch.window, offset=ch.offset,
-                            window_seen=visible_joints(ch.window_kp2d, info.width, info.height), measure=False)
+                            window_seen=visible_joints(ch.window_kp2d, info.width, info.height), measure=False,
+                            window_kp2d=ch.window_kp2d)
             out.append((s_.start + ch.start, ch.kp2d, world, seen))
         t_lift[0] += time.perf_counter() - t0
         return out

@@ -52,7 +52,8 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float, lift
     stream = StreamingLifter(lifter, width, height, lift_fps)
     for ch in stream.push(kp) + stream.finish():
         aligner(ch.cam, ch.kp2d, seen=visible_joints(ch.kp2d, width, height), window=ch.window,
-                offset=ch.offset, window_seen=visible_joints(ch.window_kp2d, width, height))
+                offset=ch.offset, window_seen=visible_joints(ch.window_kp2d, width, height),
+                window_kp2d=ch.window_kp2d)
     return time.perf_counter() - t0
 
 
