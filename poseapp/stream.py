@@ -11,6 +11,16 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 
+# The protocol, defined here once. docs/websocket.md is checked against these
+# (tests/web/test_protocol.py), the viewer reads them from frontend/src/generated/tables.js
+# (tools/frontend_tables.py) and its contract test replays the builders' output through its job model.
+MESSAGE_TYPES = ("meta", "progress", "frames", "status", "video")
+# Pipeline stages in the order they run (ml/pipeline.py: decode, detect, lift; then the task's export).
+STAGES = ("decode", "detect", "lift", "export")
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+
 def group_name(job_id: int) -> str:
     return f"job_{job_id}"
 
@@ -26,8 +36,12 @@ def meta_message(job) -> dict:
     }
 
 
-def progress_message(stage: str, done: int, total: int) -> dict:
-    return {"type": "progress", "stage": stage, "done": int(done), "total": int(total)}
+def progress_message(stage: str, done: int, total: int, step: str | None = None) -> dict:
+    """`step`: what the stage is doing now, where it has named steps (export: the format being written)."""
+    message = {"type": "progress", "stage": stage, "done": int(done), "total": int(total)}
+    if step:
+        message["step"] = str(step)
+    return message
 
 
 def frames_message(start: int, kp2d, kp3d, visible=None, cuts=()) -> dict:

@@ -97,12 +97,12 @@ def run_pose_job(self, job_id: int) -> None:
             raise TimeoutError()
         _update_running(job, heartbeat_at=timezone.now(), **fields)
 
-    def on_progress(stage: str, done: int, total: int) -> None:
+    def on_progress(stage: str, done: int, total: int, step: str | None = None) -> None:
         now = time.monotonic()
         final = done >= total > 0
-        if now - last_sent.get(stage, 0.0) > 0.25 or final:  # a few messages a second is plenty
+        if now - last_sent.get(stage, 0.0) > 0.25 or final or step:  # a few a second; every named step
             last_sent[stage] = now
-            stream.send(job.pk, stream.progress_message(stage, done, total))
+            stream.send(job.pk, stream.progress_message(stage, done, total, step=step))
         if playable.poll():
             stream.send(job.pk, stream.video_message(job))
         # The row (page loads, ETA, the stale rule) follows detection, then the later stages.
@@ -131,7 +131,7 @@ def run_pose_job(self, job_id: int) -> None:
                               should_stop=should_stop)
         _update_running(job, model_name=result.model["name"])
         for i, fmt in enumerate(EXPORT_FORMATS):
-            on_progress("export", i, len(EXPORT_FORMATS))
+            on_progress("export", i, len(EXPORT_FORMATS), step=fmt)  # the viewer: "Writing BVH…"
             export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
         if playable.finish(tick=heartbeat):
             stream.send(job.pk, stream.video_message(job))

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ml import palette
 from ml.export._atomic import atomic_path
 
-# BGR (OpenCV) versions of the viewer's colours.
-LEFT_BGR = (255, 155, 61)     # 0x3d9bff
-RIGHT_BGR = (47, 122, 255)    # 0xff7a2f
-CENTER_BGR = (232, 232, 232)  # 0xe8e8e8
-PANEL_BG = (36, 30, 27)       # 0x1b1e24
+# BGR (OpenCV) versions of the viewer's colours (ml/palette.py, the one home).
+LEFT_BGR = palette.bgr(palette.LEFT)
+RIGHT_BGR = palette.bgr(palette.RIGHT)
+CENTER_BGR = palette.bgr(palette.CENTER)
+PANEL_BG = palette.bgr(palette.BACKGROUND)
 FADE = 0.35
 
 

@@ -1,0 +1,21 @@
+"""The skeleton's colours, one home for the 3D viewer, the 2D overlay and the overlay video.
+
+RGB hex. The viewer reads them from frontend/src/generated/tables.js (written from this module by
+tools/frontend_tables.py); ml/export/overlay.py turns them into OpenCV's BGR.
+"""
+LEFT = 0x3D9BFF        # the subject's left side: blue
+RIGHT = 0xFF7A2F       # the subject's right side: orange
+CENTER = 0xE8E8E8      # pelvis, spine, thorax, neck/nose, head
+BACKGROUND = 0x1B1E24  # the 3D view and the video panel behind a missing video
+TRAIL = 0x9BE15D       # the root's path on the floor
+
+PALETTE = {"left": LEFT, "right": RIGHT, "center": CENTER, "background": BACKGROUND, "trail": TRAIL}
+
+
+def rgb(colour: int) -> tuple[int, int, int]:
+    return (colour >> 16) & 0xFF, (colour >> 8) & 0xFF, colour & 0xFF
+
+
+def bgr(colour: int) -> tuple[int, int, int]:
+    r, g, b = rgb(colour)
+    return b, g, r
