@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Backoff } from '../src/backoff.js';
+import { Backoff } from '../src/net/backoff.js';
 
 describe('Backoff', () => {
   it('grows exponentially up to the cap and resets', () => {

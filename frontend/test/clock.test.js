@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { PlaybackClock } from '../src/clock.js';
+import { PlaybackClock } from '../src/playback/clock.js';
 
 describe('PlaybackClock', () => {
   it('advances at fps × speed', () => {

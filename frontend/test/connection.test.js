@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { JobConnection, websocketUrl } from '../src/connection.js';
-import { Backoff } from '../src/backoff.js';
-import { JobModel } from '../src/job.js';
+import { JobConnection, websocketUrl } from '../src/net/connection.js';
+import { Backoff } from '../src/net/backoff.js';
+import { JobModel } from '../src/model/job.js';
 import { FakeSocket } from './fakeSocket.js';
 
 

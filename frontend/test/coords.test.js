@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import {
   worldToScene, poseBounds, unionBounds, frameBounds, estimateFloor, containFit, videoToBox, confidenceToOpacity,
   jointOpacities, boneOpacity, INVISIBLE_OPACITY,
-} from '../src/coords.js';
+} from '../src/view3d/coords.js';
 
 describe('coordinates', () => {
   it('world (Y up, metres) maps to the scene unchanged and rejects bad points', () => {
@@ -59,7 +59,7 @@ describe('coordinates', () => {
   });
 });
 
-import { lerpPose } from '../src/coords.js';
+import { lerpPose } from '../src/view3d/coords.js';
 
 describe('lerpPose', () => {
   it('blends joint by joint and keeps what it cannot blend', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { FrameBuffer } from '../src/frameBuffer.js';
+import { FrameBuffer } from '../src/model/frameBuffer.js';
 
 const pose = (i) => [[i, 0, 0]];
 const run = (start, n) => Array.from({ length: n }, (_, k) => pose(start + k));

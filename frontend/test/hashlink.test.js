@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { parseMomentHash, parseTimeSpec, momentHash } from '../src/hashlink.js';
-import { timeToFrame } from '../src/sync.js';
+import { parseMomentHash, parseTimeSpec, momentHash } from '../src/model/hashlink.js';
+import { timeToFrame } from '../src/playback/sync.js';
 
 describe('moment links', () => {
   it('parses #t= and #f=', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { JobModel } from '../src/job.js';
-import { resultToMessages } from '../src/result.js';
-import { H36M_PARENTS, bonesFromParents, jointSide, LEFT_JOINTS, RIGHT_JOINTS } from '../src/skeleton.js';
+import { JobModel } from '../src/model/job.js';
+import { resultToMessages } from '../src/net/result.js';
+import { H36M_PARENTS, bonesFromParents, jointSide, LEFT_JOINTS, RIGHT_JOINTS } from '../src/model/skeleton.js';
 
 const frames = (start, n) => ({
   type: 'frames',
@@ -19,7 +19,7 @@ describe('JobModel', () => {
     expect(j.status).toBe('running');
     expect(j.timelineLength).toBe(207);
     j.apply({ type: 'progress', stage: 'detect', done: 12, total: 207 });
-    expect(j.progress).toEqual({ stage: 'detect', done: 12, total: 207 });
+    expect(j.progress).toEqual({ stage: 'detect', done: 12, total: 207, step: null });
     const r = j.apply(frames(0, 10));
     expect(r.added.length).toBe(10);
     j.apply(frames(5, 10));
@@ -59,8 +59,12 @@ describe('JobModel', () => {
     const k = new JobModel();
     k.apply({ type: 'status', status: 'failed', message: '' });
     expect(k.error).toBe('The job failed.');
-    k.apply({ type: 'error', message: 'Boom\n    at foo (x.js:1)' });
+    k.apply({ type: 'status', status: 'failed', message: 'Boom\n    at foo (x.js:1)' });
     expect(k.error).toBe('Boom');
+    // the server never sends 'done' or 'error' messages (poseapp/stream.py MESSAGE_TYPES): ignored
+    expect(k.apply({ type: 'done' }).changed).toBe(false);
+    expect(k.apply({ type: 'video', url: '/v.mp4' })).toEqual({ type: 'video', changed: true });
+    expect(k.videoUrl).toBe('/v.mp4');
     expect(k.apply({ type: 'nonsense' }).changed).toBe(false);
     expect(k.apply(null).changed).toBe(false);
   });

@@ -3,8 +3,8 @@
 // on the viewer's frame (never free-running), on a stand-in for the GLB (no WebGL, no loader here).
 import { describe, it, expect } from 'vitest';
 import * as THREE from 'three';
-import { clipTime, toggleState, loadErrorMessage, Mannequin, FigureSwitch, LOADING_TEXT } from '../src/mannequin.js';
-import { buildUI } from '../src/ui.js';
+import { clipTime, toggleState, loadErrorMessage, Mannequin, FigureSwitch, LOADING_TEXT } from '../src/view3d/mannequin.js';
+import { buildUI } from '../src/ui/dom.js';
 
 const FPS = 10;
 

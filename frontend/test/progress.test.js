@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { progressText, progressFraction, stageLabel, humanMessage, isTerminal } from '../src/progress.js';
+import { progressText, progressFraction, stageLabel, humanMessage, isTerminal } from '../src/model/progress.js';
 
 describe('progress text', () => {
   it('writes a human sentence per stage', () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { resultToMessages } from '../src/result.js';
-import { JobModel } from '../src/job.js';
+import { resultToMessages } from '../src/net/result.js';
+import { JobModel } from '../src/model/job.js';
 
 const frames = (n) => Array.from({ length: n }, (_, i) => [[i, 0, 1]]);
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { timeToFrame, frameToTime, frameToSeekTime, inSync, formatTime, clamp } from '../src/sync.js';
+import { timeToFrame, frameToTime, frameToSeekTime, inSync, formatTime, clamp } from '../src/playback/sync.js';
 
 describe('time <-> frame', () => {
   it('maps times to the frame being shown', () => {

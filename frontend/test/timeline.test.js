@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { cutPositions } from '../src/timeline.js';
+import { cutPositions } from '../src/ui/timeline.js';
 
 describe('scene cuts on the timeline', () => {
   it('puts each cut where the slider shows its frame (first frame 0 %, last 100 %)', () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { pose2d, pose3d, NAMES, PARENTS } from './synthetic.mjs';
+import { build, EXPORT_STEPS } from './protocol.mjs'; // the server's message shapes
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '..', 'dist');
@@ -106,13 +107,14 @@ const vis = (i) => (REAL ? (REAL.visible || [])[i] || NAMES.map(() => 1) : NAMES
 function chunk(start, n) {
   const kp2d = [], kp3d = [], visible = [];
   for (let i = start; i < start + n; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); visible.push(vis(i)); }
-  return { type: 'frames', start, kp2d, kp3d, visible, cuts: CUTS.filter((c) => c >= start && c < start + n) };
+  return build('frames', { start, kp2d, kp3d, visible, cuts: CUTS.filter((c) => c >= start && c < start + n) });
 }
 
 function serve(ws, done, fail) {
   const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
   const avail = () => (done ? FRAMES : computed());
-  send({ type: 'meta', fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS, status: avail() >= FRAMES ? 'succeeded' : 'running' });
+  send(build('meta', { job_id: 42, fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS,
+    status: avail() >= FRAMES ? 'succeeded' : 'running', video_ready: !!VIDEO }));
   // replay what exists (in big chunks), overlapping one frame on purpose to exercise dedupe
   let sent = 0;
   const upto = avail();
@@ -120,20 +122,22 @@ function serve(ws, done, fail) {
   sent = upto;
   const timer = setInterval(() => {
     const a = avail();
-    send({ type: 'progress', stage: a < FRAMES ? 'lift' : 'save', done: a, total: FRAMES });
+    if (a < FRAMES) send(build('progress', { stage: 'lift', done: a, total: FRAMES }));
     while (sent + CHUNK <= a || (a >= FRAMES && sent < FRAMES)) {
       const n = Math.min(CHUNK, FRAMES - sent);
       send(chunk(sent, n));
       sent += n;
     }
     if (fail && sent >= 40) {
-      send({ type: 'status', status: 'failed', message: 'No person was found after frame 40 of this video.' });
+      send(build('status', { status: 'failed', message: 'No person was found after frame 40 of this video.', frame_count: null }));
       clearInterval(timer);
       setTimeout(() => ws.close(), 100);
       return;
     }
     if (sent >= FRAMES) {
-      send({ type: 'status', status: 'succeeded', message: '' });
+      // the export, one named step per file, as the task reports it
+      EXPORT_STEPS.forEach((step, i) => send(build('progress', { stage: 'export', done: i, total: EXPORT_STEPS.length, step })));
+      send(build('status', { status: 'succeeded', message: '', frame_count: FRAMES }));
       clearInterval(timer);
       setTimeout(() => ws.close(), 100);
     }

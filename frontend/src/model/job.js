@@ -1,4 +1,5 @@
-// Job state built from websocket messages (no DOM, no three.js).
+// Job state built from websocket messages (no DOM, no three.js). The message types are the server's
+// (poseapp/stream.py MESSAGE_TYPES, docs/websocket.md); test/contract.test.js replays its real output.
 import { FrameBuffer } from './frameBuffer.js';
 import { H36M_JOINT_NAMES, H36M_PARENTS } from './skeleton.js';
 import { humanMessage, isTerminal } from './progress.js';
@@ -18,6 +19,8 @@ export class JobModel {
     this.buffer = new FrameBuffer();
     this.gotMeta = false;
     this.finalStatus = false; // a terminal `status` message arrived (it comes after the replay)
+    this.videoUrl = ''; // the browser-playable copy, once the server says it is ready ('' = not yet)
+    this.videoReady = false;
   }
 
   get finished() {
@@ -58,6 +61,7 @@ export class JobModel {
         if (Array.isArray(msg.joint_names) && msg.joint_names.length) this.jointNames = msg.joint_names.slice();
         if (Array.isArray(msg.parents) && msg.parents.length) this.parents = msg.parents.map(Number);
         if (msg.status) this.status = String(msg.status);
+        if (msg.video_ready) this.videoReady = true;
         this.gotMeta = true;
         return { type: 'meta', changed: true };
       }
@@ -66,6 +70,7 @@ export class JobModel {
           stage: msg.stage || null,
           done: msg.done != null ? Number(msg.done) : null,
           total: msg.total != null ? Number(msg.total) : null,
+          step: msg.step ? String(msg.step) : null, // export: the format being written
         };
         if (!this.finished && this.status !== 'running') this.status = 'running';
         return { type: 'progress', changed: true };
@@ -76,9 +81,8 @@ export class JobModel {
         if (!this.finished && this.status === 'queued') this.status = 'running';
         return { type: 'frames', added, changed: added.length > 0 };
       }
-      case 'status':
-      case 'done': {
-        const s = msg.type === 'done' ? 'succeeded' : String(msg.status || '');
+      case 'status': {
+        const s = String(msg.status || '');
         if (s) this.status = s;
         if (isTerminal(s)) this.finalStatus = true;
         if (msg.frame_count != null && Number(msg.frame_count) >= 0) this.declaredFrameCount = Number(msg.frame_count);
@@ -87,9 +91,11 @@ export class JobModel {
         else this.error = '';
         return { type: 'status', changed: true };
       }
-      case 'error': {
-        this.error = humanMessage(msg.message) || 'Something went wrong.';
-        return { type: 'error', changed: true };
+      case 'video': {
+        // the browser copy of the upload is made while the job runs; this says it can be played now
+        this.videoReady = true;
+        if (msg.url) this.videoUrl = String(msg.url);
+        return { type: 'video', changed: true };
       }
       default:
         return { type: 'ignored', changed: false };

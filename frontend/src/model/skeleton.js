@@ -1,15 +1,11 @@
-// Human3.6M 17-joint skeleton in VideoPose3D order (the project's joint set).
+// The project's 17-joint skeleton (Human3.6M in VideoPose3D order). The tables live in Python
+// (ml/skeleton.py) and reach the viewer through generated/tables.js; a job's meta message carries
+// its own names and parents, which win over these defaults.
+import { JOINT_NAMES, PARENTS, LEFT_JOINTS, RIGHT_JOINTS, ROOT_JOINT, HEAD_JOINT, FOOT_JOINTS } from '../generated/tables.js';
 
-export const H36M_JOINT_NAMES = [
-  'pelvis', 'r_hip', 'r_knee', 'r_ankle', 'l_hip', 'l_knee', 'l_ankle',
-  'spine', 'thorax', 'neck', 'head',
-  'l_shoulder', 'l_elbow', 'l_wrist', 'r_shoulder', 'r_elbow', 'r_wrist',
-];
-
-export const H36M_PARENTS = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15];
-
-export const LEFT_JOINTS = [4, 5, 6, 11, 12, 13];
-export const RIGHT_JOINTS = [1, 2, 3, 14, 15, 16];
+export const H36M_JOINT_NAMES = JOINT_NAMES;
+export const H36M_PARENTS = PARENTS;
+export { LEFT_JOINTS, RIGHT_JOINTS, ROOT_JOINT, HEAD_JOINT, FOOT_JOINTS };
 
 /** 'left' | 'right' | 'center' for a joint index. */
 export function jointSide(j) {
@@ -30,7 +26,3 @@ export function bonesFromParents(parents) {
   }
   return bones;
 }
-
-/** Indices of the feet/ankles used to estimate the floor. */
-export const FOOT_JOINTS = [3, 6];
-export const ROOT_JOINT = 0;

@@ -1,8 +1,12 @@
 // 2D keypoints drawn on a canvas laid over the <video> (object-fit: contain).
-import { bonesFromParents, jointSide } from './skeleton.js';
-import { containFit, videoToBox, jointOpacities, boneOpacity } from './coords.js';
+import { bonesFromParents, jointSide } from '../model/skeleton.js';
+import { containFit, videoToBox, jointOpacities, boneOpacity } from '../view3d/coords.js';
 
-const CSS = { left: '61,155,255', right: '255,122,47', center: '232,232,232' };
+import { PALETTE } from '../generated/tables.js';
+
+// 'r,g,b' per side from the palette (ml/palette.py), for rgba() with a per-joint alpha
+const rgbOf = (hex) => [(hex >> 16) & 255, (hex >> 8) & 255, hex & 255].join(',');
+const CSS = { left: rgbOf(PALETTE.left), right: rgbOf(PALETTE.right), center: rgbOf(PALETTE.center) };
 
 export class KeypointOverlay {
   constructor(canvas) {

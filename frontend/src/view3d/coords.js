@@ -1,6 +1,7 @@
 // Coordinate helpers. The result/world frame is right-handed, Y up, metres, feet near y=0 —
 // the same convention as three.js, so world -> scene is the identity (kept as one function so
 // that a change of convention lives in one place).
+import { FOOT_JOINTS } from '../model/skeleton.js';
 
 /** World point [x,y,z] -> scene {x,y,z}; null for a missing/invalid point. */
 export function worldToScene(p) {
@@ -66,7 +67,7 @@ export function frameBounds(bounds, fovDeg = 45, aspect = 1, dir = [0.55, 0.35, 
  * Floor height estimate: the 5th percentile of the foot joints' y over some poses. Data should
  * already have feet near y=0; this only guards against data that does not.
  */
-export function estimateFloor(poses, footJoints = [3, 6]) {
+export function estimateFloor(poses, footJoints = FOOT_JOINTS) {
   const ys = [];
   for (const pose of poses) {
     if (!Array.isArray(pose)) continue;

@@ -1,19 +1,15 @@
-// three.js scene: skeleton (spheres + cylinders), floor grid + soft shadow, orbit camera,
-// auto-framing, follow-root, trajectory trail. Renders on demand.
+// The 3D view: renderer, lights, orbit camera and its glides, composed of the floor (floor.js), the
+// root's trail (trail.js) and the stick skeleton (skeletonMesh.js). Renders on demand.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { bonesFromParents, jointSide, ROOT_JOINT } from './skeleton.js';
-import { worldToScene, frameBounds, boneOpacity } from './coords.js';
+import { ROOT_JOINT, FOOT_JOINTS } from '../model/skeleton.js';
+import { PALETTE } from '../generated/tables.js';
+import { worldToScene, frameBounds } from './coords.js';
+import { Floor } from './floor.js';
+import { Trail } from './trail.js';
+import { SkeletonMesh } from './skeletonMesh.js';
 
-export const COLORS = {
-  left: 0x3d9bff,
-  right: 0xff7a2f,
-  center: 0xe8e8e8,
-  background: 0x1b1e24,
-  trail: 0x9be15d,
-};
-
-const UP = new THREE.Vector3(0, 1, 0);
+export const COLORS = PALETTE; // ml/palette.py
 
 /**
  * Whether WebGL runs on a software rasterizer (SwiftShader, llvmpipe): shadow maps and MSAA
@@ -62,49 +58,6 @@ function blobTexture() {
   return t;
 }
 
-/**
- * Confidence shows as opacity, but only doubtful joints go see-through: a fully opaque skeleton
- * sorts and occludes correctly, and most joints of a good detection are above 0.9.
- */
-function setOpacity(material, op) {
-  const solid = op >= 0.9;
-  material.opacity = solid ? 1 : op;
-  material.depthWrite = solid;
-}
-
-/**
- * The floor grid as a textured plane (1 m tiles, 0.5 m minor lines) that fades out with distance.
- * A plane rather than GL lines: software rasterizers drop line segments that cross the near plane,
- * which left the floor under the camera empty.
- */
-function makeGridFloor(renderer, size = 30) {
-  const px = 256;
-  const c = document.createElement('canvas');
-  c.width = c.height = px;
-  const g = c.getContext('2d');
-  g.clearRect(0, 0, px, px);
-  g.fillStyle = 'rgba(150,160,180,0.55)'; // major lines (every metre), on the tile border
-  g.fillRect(0, 0, px, 3);
-  g.fillRect(0, 0, 3, px);
-  g.fillStyle = 'rgba(150,160,180,0.28)'; // minor lines (half metre)
-  g.fillRect(0, px / 2 - 1, px, 2);
-  g.fillRect(px / 2 - 1, 0, 2, px);
-  const tex = new THREE.CanvasTexture(c);
-  tex.wrapS = tex.wrapT = THREE.RepeatWrapping;
-  tex.repeat.set(size, size);
-  tex.anisotropy = renderer.capabilities.getMaxAnisotropy();
-  tex.colorSpace = THREE.SRGBColorSpace;
-  const fade = radialTexture([[0, 'rgba(255,255,255,1)'], [0.45, 'rgba(255,255,255,0.8)'], [1, 'rgba(255,255,255,0)']]);
-  const mesh = new THREE.Mesh(
-    new THREE.PlaneGeometry(size, size),
-    new THREE.MeshBasicMaterial({ map: tex, alphaMap: fade, transparent: true, depthWrite: false }),
-  );
-  mesh.rotation.x = -Math.PI / 2;
-  mesh.position.y = 0.0005;
-  mesh.renderOrder = -1;
-  return mesh;
-}
-
 export class SkeletonScene {
   constructor(container, { parents, onRender, quality = 'auto' } = {}) {
     this.container = container;
@@ -123,14 +76,14 @@ export class SkeletonScene {
     renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, high ? 2 : 1));
     renderer.shadowMap.enabled = high;
     renderer.shadowMap.type = THREE.PCFShadowMap;
-    renderer.setClearColor(COLORS.background, 1);
+    renderer.setClearColor(PALETTE.background, 1);
     renderer.domElement.className = 'pv-canvas';
     renderer.domElement.setAttribute('aria-label', '3D skeleton');
     container.appendChild(renderer.domElement);
     this.renderer = renderer;
 
     const scene = new THREE.Scene();
-    scene.fog = new THREE.Fog(COLORS.background, 12, 40);
+    scene.fog = new THREE.Fog(PALETTE.background, 12, 40);
     this.scene = scene;
 
     this.camera = new THREE.PerspectiveCamera(45, 1, 0.05, 200);
@@ -156,62 +109,12 @@ export class SkeletonScene {
     scene.add(sun.target);
     this.sun = sun;
 
-    // floor: a lit disc under the person (so that shadows read on a dark theme), grid, shadow catcher
-    this.floor = new THREE.Group();
-    this.stage = new THREE.Mesh(
-      new THREE.CircleGeometry(2.4, 48),
-      new THREE.MeshBasicMaterial({
-        map: radialTexture([[0, 'rgba(120,130,150,0.55)'], [0.55, 'rgba(90,100,120,0.3)'], [1, 'rgba(60,66,80,0)']]),
-        transparent: true,
-        depthWrite: false,
-      }),
-    );
-    this.stage.rotation.x = -Math.PI / 2;
-    this.stage.position.y = -0.002;
-    this.floor.add(this.stage);
-    const grid = makeGridFloor(renderer);
-    this.grid = grid;
-    this.floor.add(grid);
-    const shadowPlane = new THREE.Mesh(
-      new THREE.PlaneGeometry(40, 40),
-      new THREE.ShadowMaterial({ opacity: 0.5 }),
-    );
-    shadowPlane.rotation.x = -Math.PI / 2;
-    shadowPlane.position.y = 0.001;
-    shadowPlane.receiveShadow = true;
-    this.shadowPlane = shadowPlane;
-    shadowPlane.visible = high;
-    this.floor.add(shadowPlane);
-    scene.add(this.floor);
-
-    // soft blob shadows (feet + body) where shadow maps are too expensive
-    this.blobs = [];
-    if (!high) {
-      const tex = blobTexture();
-      for (const size of [0.75, 0.28, 0.28]) {
-        const m = new THREE.Mesh(
-          new THREE.PlaneGeometry(size, size),
-          new THREE.MeshBasicMaterial({ map: tex, transparent: true, depthWrite: false }),
-        );
-        m.rotation.x = -Math.PI / 2;
-        m.renderOrder = 1;
-        m.visible = false;
-        this.floor.add(m);
-        this.blobs.push(m);
-      }
-    }
-
-    // trajectory trail on the floor
-    this.trailGeom = new THREE.BufferGeometry();
-    this._trailCapacity = 0;
-    this._trailFilled = []; // slot i holds frame i's root
-    this._growTrail(4096);
-    this.trailGeom.setDrawRange(0, 0);
-    this.trail = new THREE.Line(this.trailGeom, new THREE.LineBasicMaterial({ color: COLORS.trail, transparent: true, opacity: 0.85 }));
-    this.trail.frustumCulled = false;
-    scene.add(this.trail);
-
-    this.skeleton = new THREE.Group();
+    this.floor = new Floor(renderer, { shadowMaps: high });
+    scene.add(this.floor.group);
+    this.trail = new Trail(PALETTE.trail);
+    scene.add(this.trail.line);
+    this.sticks = new SkeletonMesh();
+    this.skeleton = this.sticks.group;
     scene.add(this.skeleton);
     this.setParents(parents || []);
 
@@ -222,59 +125,14 @@ export class SkeletonScene {
   }
 
   setParents(parents) {
-    for (const c of [...this.skeleton.children]) {
-      this.skeleton.remove(c);
-      c.geometry?.dispose();
-      c.material?.dispose();
-    }
-    this.parents = parents.slice();
-    this.bones = bonesFromParents(this.parents);
-    const sphere = new THREE.SphereGeometry(0.035, 20, 14);
-    const cyl = new THREE.CylinderGeometry(0.022, 0.022, 1, 12, 1);
-    const mat = (side) =>
-      new THREE.MeshStandardMaterial({ color: COLORS[side], roughness: 0.45, metalness: 0.05, transparent: true, opacity: 1 });
-    this.jointMeshes = this.parents.map((_, j) => {
-      const m = new THREE.Mesh(sphere, mat(jointSide(j)));
-      m.castShadow = true;
-      m.visible = false;
-      if (j === 10) m.scale.setScalar(1.9); // head
-      this.skeleton.add(m);
-      return m;
-    });
-    this.boneMeshes = this.bones.map(([c]) => {
-      const m = new THREE.Mesh(cyl, mat(jointSide(c)));
-      m.castShadow = true;
-      m.visible = false;
-      this.skeleton.add(m);
-      return m;
-    });
+    this.sticks.setParents(parents);
     this.requestRender();
   }
 
-  /** Show a pose: kp3d = [[x,y,z]×J] (world metres), conf = per-joint confidence (optional). */
-  /** `opacity`: per-joint opacities (coords.js jointOpacities), null = all solid; bones take the lower of their ends. */
+  /** Show a pose: kp3d = [[x,y,z]×J] (world metres); `opacity`: per joint (coords.js jointOpacities), null = all solid. */
   setPose(kp3d, opacity) {
     const pts = Array.isArray(kp3d) ? kp3d.map(worldToScene) : [];
-    this.jointMeshes.forEach((m, j) => {
-      const p = pts[j];
-      m.visible = !!p;
-      if (p) m.position.set(p.x, p.y, p.z);
-      setOpacity(m.material, opacity ? opacity[j] ?? 1 : 1);
-    });
-    const tmp = new THREE.Vector3();
-    this.bones.forEach(([c, p], k) => {
-      const m = this.boneMeshes[k];
-      const a = pts[c], b = pts[p];
-      if (!a || !b) { m.visible = false; return; }
-      tmp.set(a.x - b.x, a.y - b.y, a.z - b.z);
-      const len = tmp.length();
-      if (len < 1e-6) { m.visible = false; return; }
-      m.visible = true;
-      m.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, (a.z + b.z) / 2);
-      m.scale.set(1, len, 1);
-      m.quaternion.setFromUnitVectors(UP, tmp.normalize());
-      setOpacity(m.material, boneOpacity(opacity, c, p));
-    });
+    this.sticks.setPose(pts, opacity);
     const root = pts[ROOT_JOINT];
     if (root) {
       if (this.followRoot && this._lastRoot) {
@@ -284,30 +142,7 @@ export class SkeletonScene {
         this.controls.update();
       }
       this._lastRoot = root;
-      // the lit disc stays under the person; the grid moves in whole cells (looks endless, stays put)
-      this.stage.position.x = root.x;
-      this.stage.position.z = root.z;
-      const cell = 1; // one texture tile
-      const gx = Math.round(root.x / cell) * cell, gz = Math.round(root.z / cell) * cell;
-      this.grid.position.x = gx;
-      this.grid.position.z = gz;
-      this.shadowPlane.position.x = gx;
-      this.shadowPlane.position.z = gz;
-      if (this.blobs.length) {
-        const fy = this.floor.position.y;
-        const spots = [root, pts[3], pts[6]];
-        this.blobs.forEach((b, k) => {
-          const p = spots[k];
-          b.visible = !!p;
-          if (!p) return;
-          b.position.set(p.x, 0.002 + k * 0.0005, p.z);
-          // fainter and wider the higher the joint is above the floor
-          const h = Math.max(0, p.y - fy);
-          const s = k === 0 ? 1 : 1 + h * 1.5;
-          b.scale.set(s, s, 1);
-          b.material.opacity = k === 0 ? 1 : Math.max(0.2, 1 - h * 2);
-        });
-      }
+      this.floor.follow(root, FOOT_JOINTS.map((j) => pts[j]));
       // keep the shadow camera on the person
       this.sun.position.set(root.x + 1.2, 6, root.z + 1.8);
       this.sun.target.position.set(root.x, 0, root.z);
@@ -315,76 +150,32 @@ export class SkeletonScene {
     this.requestRender();
   }
 
-  /**
-   * Joint under a pointer position (client coordinates), or -1. Picks the nearest visible joint
-   * within a few pixels on screen (spheres are small; an exact ray hit would be fiddly).
-   */
+  /** Joint under a pointer position (client coordinates), or -1. */
   pickJoint(clientX, clientY, maxPx = 14) {
-    const rect = this.renderer.domElement.getBoundingClientRect();
-    const x = clientX - rect.left, y = clientY - rect.top;
-    let best = -1, bestD = maxPx;
-    const v = new THREE.Vector3();
-    this.jointMeshes.forEach((m, j) => {
-      if (!m.visible) return;
-      v.copy(m.position).project(this.camera);
-      if (v.z > 1) return;
-      const sx = ((v.x + 1) / 2) * rect.width, sy = ((1 - v.y) / 2) * rect.height;
-      const d = Math.hypot(sx - x, sy - y);
-      if (d < bestD) { bestD = d; best = j; }
-    });
-    return best;
+    return this.sticks.pick(this.camera, this.renderer.domElement.getBoundingClientRect(), clientX, clientY, maxPx);
   }
 
   setFloorY(y) {
-    this.floor.position.y = y;
-    this.trail.position.y = y;
+    this.floor.y = y;
+    this.trail.line.position.y = y;
     this.requestRender();
-  }
-
-  _growTrail(min) {
-    let cap = Math.max(this._trailCapacity, 1024);
-    while (cap < min) cap *= 2;
-    if (cap === this._trailCapacity) return;
-    const arr = new Float32Array(cap * 3);
-    const old = this.trailGeom.getAttribute('position');
-    if (old) arr.set(old.array);
-    const attr = new THREE.BufferAttribute(arr, 3);
-    attr.setUsage(THREE.DynamicDrawUsage);
-    this.trailGeom.setAttribute('position', attr);
-    this._trailCapacity = cap;
   }
 
   /** Record frame i's root position [x,y,z] (projected on the floor) for the trail. */
   setTrailPoint(i, p) {
-    if (!Array.isArray(p) || !(i >= 0)) return;
-    this._growTrail(i + 1);
-    const a = this.trailGeom.getAttribute('position');
-    const put = (k) => {
-      a.array[3 * k] = +p[0];
-      a.array[3 * k + 1] = 0.004;
-      a.array[3 * k + 2] = +p[2];
-    };
-    put(i);
-    this._trailFilled[i] = true;
-    // a gap before i (frames not here yet): hold this point so that the line never jumps to 0,0
-    for (let k = i - 1; k >= 0 && !this._trailFilled[k]; k--) put(k);
-    a.needsUpdate = true;
+    this.trail.setPoint(i, p);
   }
 
   /** Show the trail for frames from..k (default: all frames up to k). */
   showTrailUpTo(k, from = 0) {
-    const end = Math.max(0, Math.min(k + 1, this._trailCapacity));
-    const start = Math.max(0, Math.min(from, end));
-    const n = end - start;
-    const r = this.trailGeom.drawRange;
-    if (r.start !== start || r.count !== n) this.trailGeom.setDrawRange(start, n);
-    this.trail.visible = this.showTrail && this.sticksVisible && n > 1;
+    const n = this.trail.showUpTo(k, from);
+    this.trail.line.visible = this.showTrail && this.sticksVisible && n > 1;
     this.requestRender();
   }
 
   setTrailVisible(v) {
     this.showTrail = !!v;
-    this.trail.visible = this.showTrail && this.sticksVisible && this.trailGeom.drawRange.count > 1;
+    this.trail.line.visible = this.showTrail && this.sticksVisible && this.trail.count > 1;
     this.requestRender();
   }
 
@@ -481,36 +272,4 @@ export class SkeletonScene {
   }
 }
 
-/**
- * Stand-in when WebGL is unavailable: same API, draws nothing, says why. The timeline, the video
- * and the 2D overlay keep working.
- */
-export class NullScene {
-  constructor(container, reason) {
-    this.renderCount = 0;
-    this.followRoot = true;
-    this.showTrail = false;
-    this.framedOnce = false;
-    this.quality = 'none';
-    this.controls = { addEventListener() {} };
-    const note = document.createElement('div');
-    note.className = 'pv-nogl';
-    note.textContent = `The 3D view needs WebGL, which this browser did not provide${reason ? ` (${reason})` : ''}.`;
-    container.appendChild(note);
-  }
-  setParents() {}
-  pickJoint() { return -1; }
-  setPose() {}
-  setFloorY() {}
-  setTrailPoint() {}
-  showTrailUpTo() {}
-  setTrailVisible() {}
-  setSticksVisible() {}
-  setFollowRoot(v) { this.followRoot = !!v; }
-  frame() { this.framedOnce = true; }
-  cancelAnimation() {}
-  update() {}
-  resize() {}
-  requestRender() {}
-  renderIfNeeded() { return false; }
-}
+export { NullScene } from './nullScene.js';

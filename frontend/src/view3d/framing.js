@@ -1,0 +1,119 @@
+// Where the 3D camera looks: the whole path walked, or the person when following the root; glides
+// when the path outgrows the view (unless the user has taken the camera); camera presets.
+import { poseBounds, unionBounds, estimateFloor } from './coords.js';
+import { ROOT_JOINT } from '../model/skeleton.js';
+
+// 'front' looks along the video camera's axis (the world's +Z points at the camera), 'side' from
+// the person's right, 'top' from above; anything else ('free') leaves the camera alone.
+const PRESETS = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
+
+/** [x, z] of a pose's root joint (0, 0 when missing). */
+function rootXZ(pose) {
+  const r = Array.isArray(pose) ? pose[ROOT_JOINT] : null;
+  return Array.isArray(r) && Number.isFinite(+r[0]) && Number.isFinite(+r[2]) ? [+r[0], +r[2]] : [0, 0];
+}
+
+export class CameraFraming {
+  /** `frame()`: the frame on screen now. */
+  constructor({ job, scene, frame }) {
+    Object.assign(this, { job, scene, currentFrame: frame });
+    this.userMovedCamera = false;
+    this._framedBounds = null;
+    scene.controls.addEventListener('start', () => {
+      this.userMovedCamera = true;
+    });
+  }
+
+  /**
+   * From (a sample of) every received pose: `bounds` of everything (the whole path walked),
+   * `person` = the union of the poses relative to their root's floor position (a person-sized box
+   * that still holds every pose), and the floor height they imply.
+   */
+  _allBounds() {
+    const buf = this.job.buffer;
+    const idx = buf.receivedIndices();
+    let b = null, person = null;
+    const poses = [];
+    const step = Math.max(1, Math.floor(idx.length / 200));
+    for (let k = 0; k < idx.length; k += step) {
+      const p = buf.kp3d(idx[k]);
+      poses.push(p);
+      const pb = poseBounds(p);
+      if (!pb) continue;
+      b = unionBounds(b, pb);
+      const r = rootXZ(p);
+      person = unionBounds(person, {
+        min: [pb.min[0] - r[0], pb.min[1], pb.min[2] - r[1]],
+        max: [pb.max[0] - r[0], pb.max[1], pb.max[2] - r[1]],
+      });
+    }
+    return { bounds: b, person, floor: estimateFloor(poses) };
+  }
+
+  /** The person-sized box placed at the current frame's root. */
+  _personBoundsNow(person) {
+    if (!person) return null;
+    const buf = this.job.buffer;
+    const r = rootXZ(buf.kp3d(buf.nearest(this.currentFrame())));
+    return { min: [person.min[0] + r[0], person.min[1], person.min[2] + r[1]], max: [person.max[0] + r[0], person.max[1], person.max[2] + r[1]] };
+  }
+
+  /** What the camera should frame: the person when following the root, else the whole path. */
+  _target() {
+    const all = this._allBounds();
+    return { ...all, target: this.scene.followRoot ? this._personBoundsNow(all.person) : all.bounds };
+  }
+
+  /**
+   * Frame the person (following) or everything so far (not following).
+   * `initial`: first framing (jump); otherwise glide, and only if the user has not taken over.
+   */
+  autoFrame(initial) {
+    const { bounds, floor, target } = this._target();
+    if (!bounds) return;
+    this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
+    if (initial || !this.userMovedCamera) {
+      this.scene.frame(target, { animate: !initial });
+      this._framedBounds = bounds;
+    }
+  }
+
+  /** Frames arrived: the first framing, or a glide when the path outgrows the view (not following). */
+  framesArrived() {
+    if (!this.scene.framedOnce) {
+      this.autoFrame(true);
+      return;
+    }
+    if (this.userMovedCamera || this.scene.followRoot || !this._framedBounds) return;
+    const { bounds } = this._allBounds();
+    if (!bounds) return;
+    const fb = this._framedBounds;
+    const grow = [0, 1, 2].some((k) => bounds.min[k] < fb.min[k] - 0.3 || bounds.max[k] > fb.max[k] + 0.3);
+    if (grow) this.autoFrame(false);
+  }
+
+  jobFinished() {
+    if (!this.userMovedCamera && !this.scene.followRoot) this.autoFrame(false);
+  }
+
+  /** A camera preset; returns the name the view select should show ('free' for none). */
+  setView(name) {
+    const dir = PRESETS[name];
+    if (!dir) return 'free';
+    const { person } = this._allBounds();
+    this.scene.frame(this._personBoundsNow(person), { animate: true, direction: dir });
+    this.userMovedCamera = true; // keep this view while frames arrive
+    return name;
+  }
+
+  resetView() {
+    this.userMovedCamera = false;
+    if (!this.job.buffer.size) {
+      this.scene.frame(null, { animate: true, keepDirection: false });
+      return;
+    }
+    const { bounds, target } = this._target();
+    this.scene.frame(target, { animate: true, keepDirection: false });
+    this._framedBounds = bounds;
+  }
+}
