@@ -38,3 +38,6 @@ class PoseappConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(register_default_model, sender=self)
+        from . import warmup
+
+        warmup.connect()  # worker signals only: the models are loaded when a worker starts

@@ -1,11 +1,12 @@
 """An H.264 copy of each upload that every browser can play (OpenCV's mp4v and phones' HEVC are not).
 
-ffmpeg (the binary inside imageio-ffmpeg) runs as a separate process, on the other core while the
-worker detects; it also applies rotation metadata. The copy is written to a temporary name and
+ffmpeg (the binary inside imageio-ffmpeg) runs as a separate, niced process (nice 10: the
+detector comes first, so the first 3D frames are not held up by the copy) while the worker detects; it also applies rotation metadata. The copy is written to a temporary name and
 renamed when complete, so the web side never serves half a file.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,13 @@ def ffmpeg_exe() -> str | None:
         return shutil.which("ffmpeg")
 
 
+def _lower_priority() -> None:
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
 class BrowserCopy:
     def __init__(self, source: str | Path, target: Path):
         self.target = Path(target)
@@ -31,7 +39,9 @@ class BrowserCopy:
             args = [exe, "-y", "-loglevel", "error", "-i", str(source), "-an", "-c:v", "libx264",
                     "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p",
                     "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-movflags", "+faststart", str(self.part)]
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Niced: the copy must not slow the detector down while the first 3D frames are due.
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         preexec_fn=_lower_priority)
 
     def poll(self) -> bool:
         """True exactly once: when the copy has just become available."""

@@ -128,6 +128,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Lifter checkpoint used by new jobs (the shipped default when unset).
 POSENET_CHECKPOINT = env_str("POSENET_CHECKPOINT", "")
+# Workers load MediaPipe and the default lifter when they start (poseapp/warmup.py), not on the first job.
+POSENET_WARMUP = env_bool("POSENET_WARMUP", True)
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
