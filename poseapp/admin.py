@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.http import Http404, JsonResponse
-from django.urls import path
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 
 from .forms import TrainingJobForm
@@ -23,8 +24,12 @@ class PoseJobAdmin(admin.ModelAdmin):
 
 @admin.register(LifterModel)
 class LifterModelAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_active", "arch", "metrics", "created_at")
+    list_display = ("name", "is_active", "architecture", "metrics", "created_at")
     readonly_fields = ("is_active", "training_job", "created_at")
+
+    @admin.display(description="arch", ordering="arch")
+    def architecture(self, obj):
+        return obj.architecture or "unknown (set Arch, or run a job with it)"
     actions = ["make_active"]
 
     @admin.action(description="Make the selected model the default for new jobs")
@@ -42,7 +47,7 @@ class TrainingJobAdmin(admin.ModelAdmin):
     form = TrainingJobForm
     list_display = ("id", "name", "arch", "status", "epochs_done", "best_val_mpjpe", "created_at")
     list_filter = ("status", "arch")
-    actions = ["cancel_jobs"]
+    actions = ["cancel_jobs", "copy_and_requeue"]
     change_form_template = "admin/poseapp/trainingjob/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
@@ -69,6 +74,29 @@ class TrainingJobAdmin(admin.ModelAdmin):
         if new:
             enqueue_training_job(obj)
             self.message_user(request, f"Training job '{obj.name}' was queued on the 'train' queue.")
+
+    @admin.action(description="Copy and re-queue (opens the copy for editing)")
+    def copy_and_requeue(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one training job to copy.", messages.ERROR)
+            return None
+        return redirect(f"{reverse('admin:poseapp_trainingjob_add')}?copy_of={queryset.get().pk}")
+
+    def get_changeform_initial_data(self, request):
+        """`?copy_of=<pk>`: a new job with that one's settings (saving it queues it)."""
+        initial = super().get_changeform_initial_data(request)
+        source = request.GET.get("copy_of", "")
+        job = TrainingJob.objects.filter(pk=source).first() if source.isdigit() else None
+        if job is not None:
+            initial.pop("copy_of", None)
+            initial.update({f: getattr(job, f) for f in TrainingJobForm.Meta.fields})
+        return initial
+
+    def add_view(self, request, form_url="", extra_context=None):
+        source = request.GET.get("copy_of", "")
+        if request.method == "GET" and source.isdigit() and TrainingJob.objects.filter(pk=source).exists():
+            self.message_user(request, f"A copy of training job #{source}: edit it, then save to queue it.")
+        return super().add_view(request, form_url, extra_context)
 
     @admin.action(description="Cancel the selected training jobs")
     def cancel_jobs(self, request, queryset):

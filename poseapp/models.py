@@ -96,6 +96,32 @@ class LifterModel(models.Model):
     def __str__(self):
         return f"{self.name}{' (active)' if self.is_active else ''}"
 
+    @property
+    def architecture(self) -> str:
+        """What the registry shows: the arch field, else what the model's own files say (the shipped
+        summary ml/weights/lifter_default.json, a <checkpoint>.json written next to the weights by
+        ml.ship, the metrics, the training job); '' when nothing does (a worker fills the field in
+        once it has loaded the checkpoint)."""
+        if self.arch:
+            return self.arch
+        if not self.checkpoint:
+            from .apps import shipped_summary
+
+            return str(shipped_summary().get("arch", ""))
+        if (self.metrics or {}).get("arch"):
+            return str(self.metrics["arch"])
+        import json
+
+        try:
+            path = Path(self.checkpoint)
+            path = path if path.is_absolute() else Path(settings.BASE_DIR) / path
+            sidecar = json.loads(path.with_suffix(".json").read_text())
+            if isinstance(sidecar, dict) and sidecar.get("arch"):
+                return str(sidecar["arch"])
+        except (OSError, ValueError):
+            pass
+        return self.training_job.arch if self.training_job_id else ""
+
     @classmethod
     def active(cls):
         return cls.objects.filter(is_active=True).first()

@@ -27,27 +27,30 @@ seconds: float | None = None  # how long the warm-up took, once it has finished
 error: str = ""  # why it failed, if it did (the job then loads what it needs itself)
 
 
-def default_checkpoint() -> str | None:
+def default_model():
+    from .models import LifterModel
+
+    try:
+        return LifterModel.active()
+    except Exception:  # noqa: BLE001 - no database yet (e.g. before migrate): the shipped default
+        log.warning("warm-up: cannot read the active model; warming the shipped default", exc_info=True)
+        return None
+
+
+def default_checkpoint(model=None) -> str | None:
     """The checkpoint new jobs use: the active registered model's, else POSENET_CHECKPOINT, else None
     (the shipped default); as tasks.checkpoint_path resolves a job's."""
     from pathlib import Path
 
     from django.conf import settings
 
-    from .models import LifterModel
-
-    try:
-        model = LifterModel.active()
-    except Exception:  # noqa: BLE001 - no database yet (e.g. before migrate): the shipped default
-        log.warning("warm-up: cannot read the active model; warming the shipped default", exc_info=True)
-        model = None
     if model is not None and model.checkpoint:
         path = Path(model.checkpoint)
         return str(path if path.is_absolute() else Path(settings.BASE_DIR) / path)
     return settings.POSENET_CHECKPOINT or None
 
 
-def warm(checkpoint: str | None = None, complexity: int | None = None) -> float:
+def warm(checkpoint: str | None = None, complexity: int | None = None, model_id: int | None = None) -> float:
     """Load and run once everything a pose job needs; returns the seconds it took."""
     t0 = time.perf_counter()
     import numpy as np
@@ -65,6 +68,10 @@ def warm(checkpoint: str | None = None, complexity: int | None = None) -> float:
     finally:
         detector.close()
     lifter = load_lifter(checkpoint)  # cached per process: the job finds it loaded
+    if model_id is not None and lifter.meta.get("arch"):  # the registry shows what the file is
+        from .models import LifterModel
+
+        LifterModel.objects.filter(pk=model_id, arch="").update(arch=str(lifter.meta["arch"])[:40])
     if options.torch_threads:
         import torch
 
@@ -82,7 +89,8 @@ def warm(checkpoint: str | None = None, complexity: int | None = None) -> float:
 def _run() -> None:
     global seconds, error
     try:
-        seconds = warm(default_checkpoint())
+        model = default_model()
+        seconds = warm(default_checkpoint(model), model_id=model.pk if model and model.checkpoint else None)
         log.info("Models warmed in %.1f s (MediaPipe and the default lifter are loaded).", seconds)
     except Exception as exc:  # noqa: BLE001 - a job loads what it needs anyway and reports its own errors
         error = str(exc)

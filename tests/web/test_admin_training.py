@@ -1,0 +1,79 @@
+"""Admin: a failed training job shows its error, staff copy a job to re-queue it edited, and every
+registered model's architecture shows in the registry."""
+import json
+
+import pytest
+from django.urls import reverse
+
+from poseapp.apps import DEFAULT_MODEL_NAME, shipped_summary
+from poseapp.models import LifterModel, TrainingJob
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failed_job():
+    return TrainingJob.objects.create(name="walker", arch="transformer", frames=27, epochs=3, lr=3e-4,
+                                      batch_size=64, data_dir="/data/h36m", keypoints="sh_pt_mpii",
+                                      extra_config={"stride": 9, "max_minutes": 5}, status="failed",
+                                      error="The dataset folder /data/h36m has no data_3d_h36m.npz.")
+
+
+def test_a_failed_job_shows_its_error_not_waiting(admin_client, failed_job):
+    page = admin_client.get(reverse("admin:poseapp_trainingjob_change", args=[failed_job.pk])).content.decode()
+    assert 'id="training-error" class="errornote">The dataset folder /data/h36m has no' in page  # not hidden
+    assert "Status: failed — The dataset folder" in page
+    assert "Failed before the first epoch" in page  # what the chart says for a failed job (JS)
+    metrics = admin_client.get(reverse("admin:poseapp_trainingjob_metrics", args=[failed_job.pk])).json()
+    assert metrics["status"] == "failed" and "data_3d_h36m.npz" in metrics["error"]
+
+
+def test_copy_and_requeue_opens_an_edited_copy(admin_client, failed_job, monkeypatch):
+    queued = []
+    monkeypatch.setattr("poseapp.admin.enqueue_training_job", queued.append)
+    url = reverse("admin:poseapp_trainingjob_changelist")
+    response = admin_client.post(url, {"action": "copy_and_requeue", "_selected_action": [failed_job.pk]})
+    add = reverse("admin:poseapp_trainingjob_add")
+    assert response.status_code == 302 and response["Location"] == f"{add}?copy_of={failed_job.pk}"
+    page = admin_client.get(response["Location"])
+    form = page.context["adminform"].form
+    assert form.initial["name"] == "walker" and form.initial["arch"] == "transformer"
+    assert form.initial["epochs"] == 3 and form.initial["extra_config"] == {"stride": 9, "max_minutes": 5}
+    assert "A copy of training job" in page.content.decode()
+    data = {f: form.initial[f] for f in ("name", "arch", "frames", "lr", "batch_size", "data_dir", "keypoints")}
+    response = admin_client.post(add, {**data, "epochs": 5, "extra_config": json.dumps({"stride": 27}),
+                                       "_save": "Save"})
+    assert response.status_code == 302, response.content[:2000]
+    copy = TrainingJob.objects.exclude(pk=failed_job.pk).get()
+    assert copy.status == "queued" and copy.epochs == 5 and copy.extra_config == {"stride": 27}
+    assert copy.arch == "transformer" and queued == [copy]
+    assert TrainingJob.objects.get(pk=failed_job.pk).status == "failed"  # the original is kept as it was
+
+
+def test_copy_needs_exactly_one_job(admin_client, failed_job):
+    other = TrainingJob.objects.create(name="other")
+    response = admin_client.post(reverse("admin:poseapp_trainingjob_changelist"),
+                                 {"action": "copy_and_requeue", "_selected_action": [failed_job.pk, other.pk]},
+                                 follow=True)
+    assert "Select exactly one training job to copy." in response.content.decode()
+
+
+def test_every_model_shows_its_architecture(admin_client, tmp_path):
+    LifterModel.objects.filter(name=DEFAULT_MODEL_NAME).update(arch="")  # e.g. registered by an older release
+    ckpt = tmp_path / "lifter_tf.pt"
+    ckpt.write_bytes(b"weights")
+    ckpt.with_suffix(".json").write_text(json.dumps({"arch": "transformer"}))  # ml.ship's summary
+    LifterModel.objects.create(name="By hand", checkpoint=str(ckpt))
+    job = TrainingJob.objects.create(name="t", arch="lstm")
+    LifterModel.objects.create(name="Trained", checkpoint=str(tmp_path / "best.pt"), training_job=job)
+    LifterModel.objects.create(name="Mystery", checkpoint=str(tmp_path / "x.pt"))
+    shipped = LifterModel.objects.get(name=DEFAULT_MODEL_NAME)
+    assert shipped.architecture == shipped_summary()["arch"]
+    assert LifterModel.objects.get(name="By hand").architecture == "transformer"
+    assert LifterModel.objects.get(name="Trained").architecture == "lstm"
+    assert LifterModel.objects.get(name="Mystery").architecture == ""
+    page = admin_client.get(reverse("admin:poseapp_liftermodel_changelist")).content.decode()
+    rows = {name: page[page.index(name):page.index("</tr>", page.index(name))] for name in
+            (DEFAULT_MODEL_NAME, "By hand", "Trained", "Mystery")}
+    assert shipped_summary()["arch"] in rows[DEFAULT_MODEL_NAME] and "transformer" in rows["By hand"]
+    assert "lstm" in rows["Trained"] and "unknown" in rows["Mystery"]
