@@ -41,7 +41,35 @@ export class VideoSource {
     v.addEventListener('seeked', moved);
     v.addEventListener('timeupdate', moved);
     v.addEventListener('ratechange', () => this._emit('rate', v.playbackRate));
+    this._watchPresentedFrames();
     if (this.url) v.src = this.url;
+  }
+
+  /**
+   * The media time of the frame the browser is compositing now (requestVideoFrameCallback runs in
+   * the same rendering step as the animation frame, before it). currentTime can trail it by a
+   * frame; with it, the 3D is drawn with the very video frame that appears (measured in
+   * tests/e2e/test_viewer.py::test_playback_stays_in_step).
+   */
+  _watchPresentedFrames() {
+    const v = this.el;
+    this._presented = null;
+    if (!v.requestVideoFrameCallback) return;
+    const onFrame = (_now, meta) => {
+      this._presented = { mediaTime: meta.mediaTime, currentTime: v.currentTime };
+      v.requestVideoFrameCallback(onFrame);
+    };
+    v.requestVideoFrameCallback(onFrame);
+  }
+
+  /** The video's time for the frame on screen: the presented frame's, while it plays ahead of currentTime. */
+  get _screenTime() {
+    const v = this.el;
+    const t = v.currentTime;
+    const p = this._presented;
+    // only while playing, and only if no seek happened since (the pair is from the same moment)
+    if (p && !v.paused && p.mediaTime > t && p.mediaTime - t < 0.25 && Math.abs(p.currentTime - t) < 0.25) return p.mediaTime;
+    return t;
   }
 
   _emit(name, arg) {
@@ -73,12 +101,12 @@ export class VideoSource {
 
   /** The frame the video shows now. */
   get frame() {
-    return this.el ? timeToFrame(this.el.currentTime, this.fps()) : 0;
+    return this.el ? timeToFrame(this._screenTime, this.fps()) : 0;
   }
 
   /** Where the video is between its frame and the next (0..1), for smooth slow motion. */
   get fraction() {
-    return this.el ? this.el.currentTime * this.fps() - this.frame : 0;
+    return this.el ? this._screenTime * this.fps() - this.frame : 0;
   }
 
   /** Load another source (the browser copy, once the server says it is ready). No-op once ready. */
@@ -92,6 +120,7 @@ export class VideoSource {
   }
 
   seekToFrame(f) {
+    this._presented = null;
     if (this.el) this.el.currentTime = frameToSeekTime(f, this.fps());
   }
 

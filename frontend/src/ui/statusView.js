@@ -76,7 +76,9 @@ export class StatusView {
   _updateActions() {
     const ended = isTerminal(this.job.status);
     if (this.cancelForm) this.cancelForm.hidden = ended;
-    if (this.retryForm) this.retryForm.hidden = !(ended && this.job.status !== 'succeeded');
+    // an upload that was not a usable video is not kept (data-can-retry="false"): nothing to retry
+    const canRetry = this.retryForm && this.retryForm.dataset.canRetry !== 'false';
+    if (this.retryForm) this.retryForm.hidden = !(ended && canRetry && this.job.status !== 'succeeded');
   }
 
   connection(state, { connects = 0, delay = 0 } = {}) {

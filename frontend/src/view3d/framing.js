@@ -7,6 +7,8 @@ import { ROOT_JOINT } from '../model/skeleton.js';
 // the person's right, 'top' from above; anything else ('free') leaves the camera alone.
 const PRESETS = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
 
+export const PRESET_GLIDE_MS = 350;
+
 /** [x, z] of a pose's root joint (0, 0 when missing). */
 function rootXZ(pose) {
   const r = Array.isArray(pose) ? pose[ROOT_JOINT] : null;
@@ -101,7 +103,8 @@ export class CameraFraming {
     const dir = PRESETS[name];
     if (!dir) return 'free';
     const { person } = this._allBounds();
-    this.scene.frame(this._personBoundsNow(person), { animate: true, direction: dir });
+    // a preset is asked for: glide, but be there well within half a second (PRESET_GLIDE_MS)
+    this.scene.frame(this._personBoundsNow(person), { animate: true, direction: dir, duration: PRESET_GLIDE_MS });
     this.userMovedCamera = true; // keep this view while frames arrive
     return name;
   }

@@ -28,6 +28,7 @@ export class NullScene {
   setFollowRoot(v) { this.followRoot = !!v; }
   frame() { this.framedOnce = true; }
   cancelAnimation() {}
+  get animating() { return false; }
   update() {}
   resize() {}
   requestRender() {}

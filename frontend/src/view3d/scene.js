@@ -194,7 +194,7 @@ export class SkeletonScene {
    * Point the camera so that bounds ({min,max}) fill the view, keeping the current viewing
    * direction once framed. With animate, the camera glides there (cancelled by user input).
    */
-  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null } = {}) {
+  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600 } = {}) {
     const aspect = this.camera.aspect || 1;
     let dir = direction || undefined;
     if (!dir && keepDirection) {
@@ -211,7 +211,7 @@ export class SkeletonScene {
     if (animate) {
       this._anim = {
         t0: null,
-        dur: 600,
+        dur: duration,
         fromTarget: this.controls.target.clone(),
         fromPos: this.camera.position.clone(),
         toTarget,
@@ -228,6 +228,11 @@ export class SkeletonScene {
 
   cancelAnimation() {
     this._anim = null;
+  }
+
+  /** The camera is gliding (a preset, a re-frame). */
+  get animating() {
+    return !!this._anim;
   }
 
   /** Advance camera animation; call once per animation frame. */
