@@ -281,3 +281,49 @@ describe('viewer page', () => {
     expect(document.querySelectorAll('a.pv-dl').length).toBe(2);
   });
 });
+
+describe('the page follows the job', () => {
+  const withActions = (status) => {
+    const app = page({ status, video: '/jobs/7/video.mp4' });
+    return app;
+  };
+  const actions = () => {
+    const mk = (id, extra = '') => `<form id="${id}" ${extra}><button>${id}</button></form>`;
+    document.body.insertAdjacentHTML('afterbegin', mk('cancel-form') + mk('retry-form', 'hidden data-can-retry="true"'));
+  };
+
+  it('Cancel gives way to Retry and Delete when the job fails; a 404 video reads as being prepared', () => {
+    document.body.innerHTML = '';
+    withActions('running');
+    actions();
+    const pv = window.poseViewer;
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    document.querySelector('video.pv-video').dispatchEvent(new Event('error'));
+    const note = document.querySelector('.pv-video-note');
+    expect(note.textContent).toMatch(/^Preparing a browser copy/);
+    s.msg({ type: 'progress', stage: 'export', done: 3, total: 6, step: 'bvh' });
+    frame(16);
+    expect(document.querySelector('.pv-progress-text').textContent).toBe('Writing BVH…');
+    s.msg({ type: 'status', status: 'failed', message: 'The job failed.' });
+    expect(document.getElementById('cancel-form').hidden).toBe(true);
+    expect(document.getElementById('retry-form').hidden).toBe(false);
+    expect(note.textContent).toMatch(/cannot be played in the browser/); // no copy is coming now
+    expect(pv.jobStatus).toBe('failed');
+  });
+
+  it('no Retry after a success, nor for an upload that was not kept', () => {
+    withActions('running');
+    actions();
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    s.msg({ type: 'status', status: 'succeeded', message: '' });
+    expect(document.getElementById('cancel-form').hidden).toBe(true);
+    expect(document.getElementById('retry-form').hidden).toBe(true);
+    document.getElementById('retry-form').dataset.canRetry = 'false';
+    s.msg({ type: 'status', status: 'failed', message: 'Not a video.' });
+    expect(document.getElementById('retry-form').hidden).toBe(true);
+  });
+});

@@ -29,6 +29,9 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
 
     page.wait_for_function("window.poseViewer.status === 'succeeded'", timeout=240_000)
     assert page.locator("#job-status").inner_text().strip().lower() == "succeeded"
+    # the page's actions follow the job: no Cancel once it has ended, no Retry after a success
+    assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
+    assert page.locator("#delete-job").is_visible()
     assert page.evaluate("window.poseViewer.frameCount") == 120
     page.screenshot(path=str(screenshot_dir / "job-page-finished.png"), full_page=True)
     assert page.get_by_role("radio", name="Mannequin").is_enabled()
@@ -60,4 +63,7 @@ def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not
     error = page.locator("#job-error")
     error.wait_for(state="visible")
     assert "not a video" in error.inner_text().lower()
+    # its bytes were not kept: Retry could not help, only Delete is offered
+    assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
+    assert page.locator("#delete-job").is_visible()
     assert "Traceback" not in page.content()

@@ -9,9 +9,6 @@ export class StatusView {
     this.statusEl = doc.getElementById('job-status');
     this.progressEl = doc.getElementById('job-progress');
     this.errorEl = doc.getElementById('job-error');
-    // the job page's server-rendered forms (poseapp/templates/poseapp/job.html), when present
-    this.cancelForm = doc.getElementById('cancel-form');
-    this.retryForm = doc.getElementById('retry-form');
     if (!this.progressEl) {
       this.progressEl = doc.createElement('div');
       this.progressEl.id = 'job-progress';
@@ -74,11 +71,13 @@ export class StatusView {
    * new job from the same upload, which can only help a job that did not succeed.
    */
   _updateActions() {
+    // the job page's server-rendered forms (poseapp/templates/poseapp/job.html), when present
+    const cancelForm = this.doc.getElementById('cancel-form');
+    const retryForm = this.doc.getElementById('retry-form');
     const ended = isTerminal(this.job.status);
-    if (this.cancelForm) this.cancelForm.hidden = ended;
+    if (cancelForm) cancelForm.hidden = ended;
     // an upload that was not a usable video is not kept (data-can-retry="false"): nothing to retry
-    const canRetry = this.retryForm && this.retryForm.dataset.canRetry !== 'false';
-    if (this.retryForm) this.retryForm.hidden = !(ended && canRetry && this.job.status !== 'succeeded');
+    if (retryForm) retryForm.hidden = !(ended && retryForm.dataset.canRetry !== 'false' && this.job.status !== 'succeeded');
   }
 
   connection(state, { connects = 0, delay = 0 } = {}) {
