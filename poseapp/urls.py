@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("account/token/", views.api_token, name="api-token"),
+    path("docs/<slug:name>/", views.docs, name="docs"),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/status.json", views.job_status, name="job-status"),
     path("jobs/<int:job_id>/result.json", views.job_result, name="job-result"),

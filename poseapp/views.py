@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import jobs
+from . import docs_page, jobs
 from .forms import SignUpForm, UploadForm
 from .models import ApiToken, PoseJob
 from .video_response import ranged_file_response
@@ -108,6 +108,15 @@ def api_token(request):
         messages.info(request, "A new API token was created; the old one no longer works.")
         return redirect("api-token")
     return render(request, "poseapp/token.html", {"token": token, "now": timezone.now()})
+
+
+def docs(request, name: str):
+    """The API, websocket and file-format docs (docs/*.md), readable without the repository."""
+    if name not in docs_page.PAGES:
+        raise Http404("No such page")
+    body = docs_page.page_html(name, f"{request.scheme}://{request.get_host()}")
+    return render(request, "poseapp/docs.html", {"title": docs_page.PAGES[name], "body": body,
+                                                 "pages": docs_page.PAGES, "name": name})
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,49 @@
+"""The docs web users need are pages of the app (docs/api.md and friends), and the token page has
+the essential curl examples with the user's own token and the site's address."""
+import pytest
+from django.urls import reverse
+
+from poseapp import docs_page
+from poseapp.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("name", sorted(docs_page.PAGES))
+def test_each_doc_is_a_page(client, name):
+    response = client.get(reverse("docs", args=[name]))  # readable before signing in
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"<h1>{docs_page.PAGES[name]}</h1>" in page and "<h2>" in page
+
+
+def test_api_page_renders_the_markdown(client):
+    page = client.get(reverse("docs", args=["api"]), HTTP_HOST="localhost:8080").content.decode()
+    assert "<table>" in page and "<code>POST /api/jobs/</code>" in page
+    assert "<strong>/account/token/</strong>" in page
+    assert '<pre><code class="language-bash">' in page
+    assert "http://localhost:8080/api/jobs/7/" in page and "127.0.0.1:8000" not in page  # this site's address
+    assert '<a href="/docs/websocket/"><code>docs/websocket.md</code></a>' in page
+    assert "&lt;id&gt;" in page  # escaped, not HTML
+
+
+def test_unknown_doc_is_404(client):
+    assert client.get("/docs/deploy/").status_code == 404
+    assert client.get("/docs/..%2Fsettings/").status_code == 404
+
+
+def test_render_escapes_and_keeps_pipes_in_code():
+    html = docs_page.render_markdown("| a | b |\n|---|---|\n| `x|y` | <script> |\n\n- one\n  more\n- two")
+    assert "<td><code>x|y</code></td>" in html and "&lt;script&gt;" in html and "<script>" not in html
+    assert "<ul><li>one more</li><li>two</li></ul>" in html
+
+
+def test_token_page_has_curl_examples_and_links_to_the_docs(client, owner):
+    client.force_login(owner)
+    page = client.get(reverse("api-token")).content.decode()
+    assert "docs/api.md" not in page and 'href="/docs/api/"' in page
+    token = ApiToken.objects.create(user=owner)
+    page = client.get(reverse("api-token"), HTTP_HOST="localhost:8080").content.decode()
+    assert f"TOKEN={token.key}" in page
+    assert 'curl -s -H "Authorization: Token $TOKEN" -F video=@walk.mp4' in page
+    assert "http://localhost:8080/api/jobs/7/result/bvh" in page
