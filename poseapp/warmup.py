@@ -148,14 +148,19 @@ def _on_task_prerun(sender=None, task_id=None, task=None, args=None, kwargs=None
     if not warming() or getattr(task, "name", None) != POSE_TASK:
         return
     job_id = args[0] if args else (kwargs or {}).get("job_id")
-    if job_id is not None:
+
+    def tell() -> None:  # again every second: a page that connects later (after its upload) sees it too
+        if job_id is None:
+            return
         from . import stream
 
         try:
             stream.send(job_id, {**stream.progress_message("decode", 0, 0), "step": STEP})
         except Exception:  # noqa: BLE001 - a message lost is no reason not to run the job
             log.warning("warm-up: cannot tell job %s's watchers", job_id, exc_info=True)
-    wait()
+
+    tell()
+    wait(tick=tell)
 
 
 def connect() -> None:
