@@ -108,7 +108,8 @@ def test_short_video_holds_last_frame_without_panel(tmp_path, source_video):
     assert np.abs(frames[T + 1][y, x].astype(int) - RIGHT_BGR).max() < 45
 
 
-def test_rotated_phone_video_is_drawn_upright(tmp_path):
+@pytest.mark.parametrize("codec", ["libx264", "libx265"])  # phones: HEVC in .mov
+def test_rotated_phone_video_is_drawn_upright(tmp_path, codec):
     """A phone clip stored 160x96 with a 90° display rotation plays (and is lifted, ml.video) as 96x160:
     the overlay is upright too, and a joint lands on the marker drawn where the upright frame has it."""
     sw, sh = 160, 96  # stored (sensor) size; upright it is sh x sw
@@ -117,15 +118,16 @@ def test_rotated_phone_video_is_drawn_upright(tmp_path):
     upright[mark[1] - 6:mark[1] + 7, mark[0] - 6:mark[0] + 7] = 255
     # Store it the way a phone does: sensor-oriented pixels + a display matrix that turns them upright.
     stored = np.ascontiguousarray(np.rot90(upright, k=-1))  # turned 90° clockwise: (sh, sw); displayed turned back
-    plain = tmp_path / "stored.mkv"
+    plain = tmp_path / "stored.mp4"
     raw = np.repeat(stored[None], T, 0).tobytes()
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     subprocess.run([ffmpeg, "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{sw}x{sh}",
-                    "-framerate", "25", "-i", "pipe:0", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p",
-                    str(plain)], input=raw, check=True)
+                    "-framerate", "25", "-i", "pipe:0", "-c:v", codec, "-crf", "12", "-pix_fmt", "yuv420p",
+                    *(["-x265-params", "log-level=error"] if codec == "libx265" else []), str(plain)],
+                   input=raw, check=True)
     phone = tmp_path / "phone.mov"
     subprocess.run([ffmpeg, "-loglevel", "error", "-display_rotation", "90", "-i", str(plain), "-c", "copy",
-                    str(phone)], check=True)
+                    *(["-tag:v", "hvc1"] if codec == "libx265" else []), str(phone)], check=True)
     from ml.video import iter_frames, probe
 
     info = probe(phone)
