@@ -35,3 +35,19 @@ def test_the_overlay_video_uses_the_palette():
 
     assert overlay.LEFT_BGR == (255, 155, 61) == palette.bgr(palette.LEFT)
     assert overlay.PANEL_BG == palette.bgr(palette.BACKGROUND)
+
+
+def test_smoothing_choices_are_the_postprocessors():
+    """The job form's and the CLI's smoothing choices are ml.postprocess.SMOOTHING's keys."""
+    from ml.postprocess import SMOOTHING
+    from poseapp.models import PoseJob
+
+    assert [c for c, _ in PoseJob._meta.get_field("smoothing").choices] == list(SMOOTHING)
+    infer = (ROOT / "ml" / "infer.py").read_text(encoding="utf-8")
+    assert f'choices={list(SMOOTHING)!r}'.replace("'", '"') in infer or "choices=list(SMOOTHING)" in infer
+
+
+def test_download_labels_are_the_servers():
+    from poseapp.jobs import DOWNLOAD_TYPES
+
+    assert __import__("frontend_tables").tables()["DOWNLOAD_LABELS"] == {f: lbl for f, (_, lbl) in DOWNLOAD_TYPES.items()}

@@ -1,15 +1,7 @@
 // DOM for the viewer, built inside #viewer.
 
-export const DOWNLOAD_LABELS = {
-  json: 'JSON',
-  csv: 'CSV',
-  npz: 'NPZ',
-  bvh: 'BVH (rig)',
-  glb: 'GLB (rig + mannequin)',
-  mp4: 'Overlay MP4',
-  overlay: 'Overlay MP4',
-  video: 'Video',
-};
+// The download buttons' labels are the server's (poseapp/jobs.py DOWNLOAD_TYPES, via generated/tables.js).
+export { DOWNLOAD_LABELS } from '../generated/tables.js';
 
 function el(doc, tag, attrs = {}, children = []) {
   const e = doc.createElement(tag);
