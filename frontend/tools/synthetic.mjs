@@ -1,9 +1,9 @@
 // Synthetic H36M-17 walking motion for the dev harness and tests (not real data).
-export const PARENTS = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15];
-export const NAMES = [
-  'pelvis', 'r_hip', 'r_knee', 'r_ankle', 'l_hip', 'l_knee', 'l_ankle',
-  'spine', 'thorax', 'neck', 'head', 'l_shoulder', 'l_elbow', 'l_wrist', 'r_shoulder', 'r_elbow', 'r_wrist',
-];
+// the project's joints (ml/skeleton.py, via the generated tables)
+import { JOINT_NAMES, PARENTS } from '../src/generated/tables.js';
+
+export { PARENTS };
+export const NAMES = JOINT_NAMES;
 
 /** 3D pose (metres, Y up) of a person walking around a circle, at frame i. */
 export function pose3d(i, fps = 25) {
