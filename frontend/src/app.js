@@ -9,6 +9,7 @@
 import { JobModel } from './model/job.js';
 import { humanMessage } from './model/progress.js';
 import { ROOT_JOINT } from './model/skeleton.js';
+import { PALETTE } from './generated/tables.js';
 import { JobFeed } from './net/jobFeed.js';
 import { Playback, SPEEDS } from './playback/playback.js';
 import { VideoSource } from './playback/video.js';
@@ -38,6 +39,11 @@ export class PoseViewerApp {
     this._lastTick = null;
 
     const ui = (this.ui = buildUI(root, { hasVideo: !!ds.videoUrl, speeds: SPEEDS }));
+    // the skeleton's colours theme the page too (style.css has the same values as fallbacks)
+    const css = (hex) => `#${hex.toString(16).padStart(6, '0')}`;
+    for (const [name, key] of [['--pv-panel', 'background'], ['--pv-accent', 'left'], ['--pv-right', 'right']]) {
+      root.style.setProperty(name, css(PALETTE[key]));
+    }
     this.status = new StatusView({ doc, root, ui, job: this.job });
     const quality = new URLSearchParams(win.location.search).get('quality') || ds.quality || 'auto';
     try {
