@@ -33,6 +33,10 @@ describe('the server protocol', () => {
     expect(exportLines).toContain('Writing BVH…');
     expect(exportLines.some((t) => /frames/.test(t))).toBe(false);
     expect(EXPORT_STEPS).toEqual([...FORMATS]);
+    // every named step has its own sentence (decode's warm-up: the worker is loading its models)
+    const stepLines = messages.filter((m) => m.type === 'progress' && m.step).map((m) => progressText(m));
+    expect(stepLines[0]).toBe('Loading the models…');
+    for (const t of stepLines) expect(t).toMatch(/^(Writing |Loading )/);
   });
 
   it('statuses the server can send are the ones the viewer knows', () => {

@@ -18,7 +18,7 @@ for (const m of SERVER_MESSAGES) {
 export const MESSAGE_TYPES = Object.keys(templates);
 /** The stages in the order the server runs them, and export's steps (the formats). */
 export const STAGES = [...new Set(SERVER_MESSAGES.filter((m) => m.type === 'progress').map((m) => m.stage))];
-export const EXPORT_STEPS = SERVER_MESSAGES.filter((m) => m.type === 'progress' && m.step).map((m) => m.step);
+export const EXPORT_STEPS = SERVER_MESSAGES.filter((m) => m.type === 'progress' && m.stage === 'export' && m.step).map((m) => m.step);
 
 export function build(type, values = {}) {
   const t = templates[type];

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from poseapp import stream
+from poseapp import stream, warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "frontend" / "test" / "fixtures" / "stream.json"
@@ -41,6 +41,7 @@ def server_messages() -> list[dict]:
 
     running = _job("running")
     out = [stream.status_message(running), stream.meta_message(running)]
+    out.append({**stream.progress_message("decode", 0, 0), "step": warmup.STEP})  # as poseapp/warmup.py sends it
     out += [stream.progress_message("decode", 0, 1), stream.progress_message("decode", 1, 1),
             stream.progress_message("detect", 5, 6)]
     for start in (0, 3):
@@ -84,9 +85,10 @@ def test_the_viewer_job_model_understands_the_server(tmp_path):
     from ml.skeleton import JOINT_NAMES
     assert seen["jointNames"] == list(JOINT_NAMES)
     labels = seen["progress"]
-    assert labels[0].startswith("Decoding video") and labels[2].startswith("Detecting 2D keypoints")
-    assert "Lifting to 3D" in labels[3]
-    assert labels[4:] == ["Writing JSON…", "Writing CSV…", "Writing NPZ…", "Writing BVH…", "Writing GLB…",
+    assert labels[0] == "Loading the models…"  # decode's warm-up step
+    assert labels[1].startswith("Decoding video") and labels[3].startswith("Detecting 2D keypoints")
+    assert "Lifting to 3D" in labels[4]
+    assert labels[5:] == ["Writing JSON…", "Writing CSV…", "Writing NPZ…", "Writing BVH…", "Writing GLB…",
                           "Writing the overlay video…"]
 
 

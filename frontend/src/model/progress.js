@@ -13,6 +13,8 @@ export { STAGES };
 
 // export's steps: the format being written ("Writing BVH…"); formats are ml.export.FORMATS
 const STEP_NAMES = { json: 'JSON', csv: 'CSV', npz: 'NPZ', bvh: 'BVH', glb: 'GLB', mp4: 'the overlay video' };
+// other named steps: decode's 'warmup' while the worker is still loading its models (poseapp/warmup.py)
+const STEP_TEXTS = { decode: { warmup: 'Loading the models…' } };
 
 export function stageLabel(stage) {
   return STAGE_LABELS[stage] || (stage ? String(stage).charAt(0).toUpperCase() + String(stage).slice(1) : 'Working');
@@ -26,6 +28,8 @@ export function stageLabel(stage) {
 export function progressText(progress, done, total) {
   const p = progress && typeof progress === 'object' ? progress : { stage: progress, done, total };
   if (p.stage === 'export' && p.step) return `Writing ${STEP_NAMES[p.step] || String(p.step).toUpperCase()}…`;
+  const stepText = p.step && STEP_TEXTS[p.stage] && STEP_TEXTS[p.stage][p.step];
+  if (stepText) return stepText;
   const label = stageLabel(p.stage);
   if (p.done == null) return label;
   if (p.stage === 'export') return `${label}…`; // steps, not frames
