@@ -264,16 +264,16 @@ def run(args, tmp: Path, stack: Stack) -> int:
                         const app = window.__poseViewerApp;
                         return pv.currentFrame === {f} && !pv.playing
                           && (pv.videoState !== 'ready' || (pv.videoFrame() === {f} && !v.seeking && v.readyState >= 2))
-                          && (!app || app.displayedFrame === {f}); }})()""", timeout=30_000)
+                          && (!app || app.display.shown === {f}); }})()""", timeout=30_000)
                 # Frame the camera on the person now (the viewer does so for a moment link; after a
                 # hash change with a camera the user moved it would not).
                 page.evaluate("window.poseViewer.resetView()")
-                page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene._anim)",
+                page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene.animating)",
                                        timeout=10_000)
                 for view in [v.strip() for v in args.views.split(",") if v.strip()]:
                     if view != "free":
                         page.evaluate(f"window.__poseViewerApp.setView('{view}')")
-                        page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene._anim)",
+                        page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene.animating)",
                                                timeout=10_000)
                     # two animation frames: the 3D and the 2D overlay are drawn for this frame
                     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
