@@ -6,6 +6,8 @@ group before it reads the file, so no chunk falls between the two; a chunk may a
 clients de-duplicate by frame index.
 """
 import json
+import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -72,10 +74,48 @@ def video_message(job) -> dict:
     return {"type": "video", "url": reverse("job-video", args=[job.pk])}
 
 
-def send(job_id: int, message: dict) -> None:
-    """Send from synchronous code (the Celery worker) to every client watching the job."""
-    layer = get_channel_layer()
-    async_to_sync(layer.group_send)(group_name(job_id), {"type": "job.message", "message": message})
+log = logging.getLogger(__name__)
+
+
+def _live_update_errors() -> tuple[type[BaseException], ...]:
+    """What a send raises while the channel layer's Redis is down, restarting or unreachable."""
+    errors: list[type[BaseException]] = [OSError, TimeoutError, EOFError]  # ConnectionRefused/Reset are OSErrors
+    try:
+        import redis.exceptions
+
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError]
+    except ImportError:  # pragma: no cover - channels_redis needs redis
+        pass
+    import asyncio
+
+    errors.append(asyncio.TimeoutError)
+    return tuple(errors)
+
+
+LIVE_UPDATE_ERRORS = _live_update_errors()
+# One warning per outage, not one per frame: set while sends fail, cleared by the first that works.
+_outage = threading.Event()
+
+
+def send(job_id: int, message: dict) -> bool:
+    """Send from synchronous code (the Celery worker) to every client watching the job.
+
+    Live updates are best effort: when the channel layer (Redis) is unreachable the message is
+    dropped, logged once per outage, and False is returned; the caller carries on (the job's
+    result and frames.jsonl, which late or reconnecting clients replay, are written as usual)."""
+    try:
+        layer = get_channel_layer()
+        async_to_sync(layer.group_send)(group_name(job_id), {"type": "job.message", "message": message})
+    except LIVE_UPDATE_ERRORS as exc:
+        if not _outage.is_set():
+            _outage.set()
+            log.warning("live updates unavailable (channel layer unreachable: %s: %s); jobs carry on without them",
+                        type(exc).__name__, exc)
+        return False
+    if _outage.is_set():
+        _outage.clear()
+        log.warning("live updates are back (channel layer reachable again)")
+    return True
 
 
 def append_frames(job, message: dict) -> None:
