@@ -63,9 +63,12 @@ def jobs_collection(request):
     if not form.is_valid():
         return JsonResponse({"error": "The upload was rejected.", "fields": {k: list(v) for k, v in form.errors.items()}},
                             status=400)
-    job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
-                                  form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
-                                  form.cleaned_data.get("height_m"))
+    try:
+        job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
+                                      form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
+                                      form.cleaned_data.get("height_m"), reject_unusable=True)
+    except jobs.UnusableVideo as exc:
+        return JsonResponse({"error": str(exc), "fields": {"video": [str(exc)]}}, status=400)
     return JsonResponse(jobs.job_json(job), status=201)
 
 

@@ -25,15 +25,23 @@ DOWNLOAD_TYPES = {  # format: (content type, label)
 DOWNLOADS = {fmt: (FILE_NAMES[fmt], *DOWNLOAD_TYPES[fmt]) for fmt in FORMATS}  # format: (file, type, label)
 
 
+class UnusableVideo(Exception):
+    """The upload is not a usable video; str(exc) is the sentence for people."""
+
+
 def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothing: str = "light",
-                       complexity: int = 1, height_m: float | None = None) -> PoseJob:
-    """Store the upload, check that it is a usable video, and queue it; an unusable file gives a failed
-    job with the reason (and its bytes are not kept)."""
+                       complexity: int = 1, height_m: float | None = None, reject_unusable: bool = False) -> PoseJob:
+    """Store the upload, check that it is a usable video, and queue it. An unusable file's bytes are not
+    kept; it gives a failed job with the reason (the form: the job page says why), or with
+    `reject_unusable` (the API: 400) raises UnusableVideo and leaves no rows."""
     with transaction.atomic():
         video = Video.objects.create(owner=user, file=upload, original_name=upload.name[:255], size_bytes=upload.size)
         job = PoseJob.objects.create(owner=user, video=video, lifter=lifter or LifterModel.active(),
                                      smoothing=smoothing, complexity=complexity, height_m=height_m)
         problem = video_problem(video.file.path)
+        if problem and reject_unusable:
+            video.file.delete(save=False)
+            raise UnusableVideo(problem)  # rolls the rows back
         if problem:
             video.file.delete(save=True)  # not a usable video: do not keep its bytes
             job.status, job.error, job.finished_at = PoseJob.Status.FAILED, problem, timezone.now()
