@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from . import jobs
 from .forms import UploadForm
 from .models import ApiToken, PoseJob
+from .tasks import QueueUnavailable
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -69,6 +70,10 @@ def jobs_collection(request):
                                       form.cleaned_data.get("height_m"), reject_unusable=True)
     except jobs.UnusableVideo as exc:
         return JsonResponse({"error": str(exc), "fields": {"video": [str(exc)]}}, status=400)
+    except QueueUnavailable as exc:  # the broker is down: the job was marked failed, nothing is left queued
+        response = _error(503, str(exc))
+        response["Retry-After"] = "60"
+        return response
     return JsonResponse(jobs.job_json(job), status=201)
 
 

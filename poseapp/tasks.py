@@ -26,12 +26,33 @@ INTERNAL_ERROR = (
 )
 EXPORT_FORMATS = FORMATS  # every download format (ml.export, the one list)
 TOO_LONG = "This video took too long to process. Please upload a shorter clip."
+BUSY = "The service is busy, please try again in a minute."
+
+
+class QueueUnavailable(Exception):
+    """The job could not be queued (the broker, Redis, is unreachable); the job was marked failed
+    with BUSY, and str(exc) is that sentence."""
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import RedisError
+
+    return (OperationalError, RedisError, OSError, TimeoutError)
 
 
 def enqueue_pose_job(job: PoseJob) -> None:
-    """Queue the job once the transaction that created it has committed (the worker must see it)."""
+    """Queue the job once the transaction that created it has committed (the worker must see it).
+    If the broker is unreachable the job is marked failed (BUSY, never left queued with no task; its
+    video is kept, so it can be retried) and QueueUnavailable is raised when that transaction ends."""
     def send():
-        result = run_pose_job.apply_async(args=[job.pk], queue="pose")
+        try:
+            result = run_pose_job.apply_async(args=[job.pk], queue="pose")
+        except _broker_errors() as exc:
+            log.warning("cannot queue pose job %s (broker unreachable: %s)", job.pk, exc)
+            PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.QUEUED).update(
+                status=PoseJob.Status.FAILED, error=BUSY, finished_at=timezone.now())
+            raise QueueUnavailable(BUSY) from exc
         PoseJob.objects.filter(pk=job.pk).update(task_id=result.id)
     transaction.on_commit(send)
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import docs_page, jobs
 from .forms import SignUpForm, UploadForm
 from .models import ApiToken, PoseJob
+from .tasks import QueueUnavailable
 from .video_response import ranged_file_response
 
 
@@ -28,14 +29,23 @@ def home(request):
     posted = request.method == "POST"
     form = UploadForm(request.POST if posted else None, request.FILES if posted else None,
                       too_large=getattr(request, "upload_too_large", False))
+    status = 400 if form.errors else 200
     if request.method == "POST" and form.is_valid():
-        job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
-                                      form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
-                                      form.cleaned_data.get("height_m"))
-        return redirect(job)
+        try:
+            job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
+                                          form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
+                                          form.cleaned_data.get("height_m"))
+        except QueueUnavailable as exc:  # the job is listed as failed, with its video kept for Retry
+            messages.error(request, str(exc))
+            status = 503
+        else:
+            return redirect(job)
     PoseJob.fail_stale(owner=request.user)
     own = PoseJob.objects.filter(owner=request.user).select_related("video")[:50]
-    return render(request, "poseapp/home.html", {"form": form, "jobs": own}, status=400 if form.errors else 200)
+    response = render(request, "poseapp/home.html", {"form": form, "jobs": own}, status=status)
+    if status == 503:
+        response["Retry-After"] = "60"
+    return response
 
 
 @login_required
@@ -80,7 +90,11 @@ def job_cancel(request, job_id: int):
 @require_POST
 def job_retry(request, job_id: int):
     job = visible_job_or_404(request, job_id)
-    new = jobs.retry(job)
+    try:
+        new = jobs.retry(job)
+    except QueueUnavailable as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
     if new is None:
         messages.error(request, "This job cannot be retried: it is still running, or its video is gone.")
         return redirect(job)
