@@ -14,6 +14,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         self.job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
         job = await self._visible_job()
         if job is None:
+            # Accept, then close with 4403: a close before accepting is an HTTP 403 at the handshake,
+            # which browsers report as code 1006, and the viewer would retry forever (docs/websocket.md).
+            await self.accept()
             await self.close(code=FORBIDDEN)
             return
         self.group = stream.group_name(self.job_id)

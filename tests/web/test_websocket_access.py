@@ -42,11 +42,25 @@ async def test_owner_gets_meta_then_replay_then_status(job, owner):
     await communicator.disconnect()
 
 
+async def assert_refused_with_4403(communicator, connected):
+    # accepted, then closed with 4403 before any message (not refused at the handshake: see consumers.py)
+    assert connected
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+    assert await communicator.receive_nothing()
+
+
 async def test_other_user_is_refused(job, other_user):
-    communicator, connected, code = await connect(job, other_user)
-    assert not connected and code == 4403
+    communicator, connected, _ = await connect(job, other_user)
+    await assert_refused_with_4403(communicator, connected)
 
 
 async def test_anonymous_is_refused(job):
-    communicator, connected, code = await connect(job, AnonymousUser())
-    assert not connected and code == 4403
+    communicator, connected, _ = await connect(job, AnonymousUser())
+    await assert_refused_with_4403(communicator, connected)
+
+
+async def test_a_missing_job_is_refused_alike(job, owner):
+    communicator = WebsocketCommunicator(app, f"/ws/jobs/{job.pk + 1000}/")
+    communicator.scope["user"] = owner
+    connected, _ = await communicator.connect()
+    await assert_refused_with_4403(communicator, connected)
