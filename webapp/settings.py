@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "webapp.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,6 +45,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy and Permissions-Policy on every response (webapp/security_headers.py).
+POSENET_CSP = env_bool("POSENET_CSP", True)
+POSENET_CSP_REPORT_ONLY = env_bool("POSENET_CSP_REPORT_ONLY", False)
 
 ROOT_URLCONF = "webapp.urls"
 TEMPLATES = [

@@ -27,8 +27,14 @@ def page(browser):
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    # The pages run under a strict Content-Security-Policy (webapp/security_headers.py): any violation
+    # (a blocked script, socket, video or texture) fails the test.
+    page.csp_violations = []
+    page.on("console", lambda msg: page.csp_violations.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert page.csp_violations == [], page.csp_violations
 
 
 @pytest.fixture

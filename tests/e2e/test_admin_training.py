@@ -32,8 +32,8 @@ def test_train_in_admin_then_use_the_model(live_stack, page, django_user_model, 
     job = TrainingJob.objects.get(name="tiny-walker")
 
     page.goto(f"{base}/admin/poseapp/trainingjob/{job.pk}/change/")
-    page.wait_for_function("document.querySelectorAll('#training-epochs .epoch-row').length >= 1", timeout=180_000)
-    page.wait_for_function("document.querySelectorAll('#training-epochs .epoch-row').length === 2", timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('#training-epochs .epoch-row').length >= 1", timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('#training-epochs .epoch-row').length === 2", timeout=180_000)
     page.wait_for_selector("#training-model:has-text('Registered model')", timeout=60_000)
     page.screenshot(path=str(screenshot_dir / "admin-training-metrics.png"), full_page=True)
     job.refresh_from_db()

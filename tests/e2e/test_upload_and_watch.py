@@ -15,9 +15,9 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
 
     # Skeleton frames arrive and are drawn (that they stream before the job ends is proven by
     # tests/integration/test_pose_job_live.py from the message order, which does not depend on timing).
-    page.wait_for_function("window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
+    page.wait_for_function("() => window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
     canvas = page.locator("#viewer canvas").first
-    page.wait_for_function("window.poseViewer.renderCount > 2", timeout=30_000)
+    page.wait_for_function("() => window.poseViewer.renderCount > 2", timeout=30_000)
     live_png = canvas.screenshot(path=str(screenshot_dir / "live-first-frames.png"))
     assert skeleton_pixels(live_png) > 100, "no skeleton drawn on the canvas"
     # The mannequin (result.glb, written at the end) cannot be chosen while the job runs; read at once.
@@ -27,7 +27,7 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
     if live["status"] != "succeeded":
         assert live["disabled"] and live["title"] == "The mannequin is available when the job has finished.", live
 
-    page.wait_for_function("window.poseViewer.status === 'succeeded'", timeout=240_000)
+    page.wait_for_function("() => window.poseViewer.status === 'succeeded'", timeout=240_000)
     assert page.locator("#job-status").inner_text().strip().lower() == "succeeded"
     # the page's actions follow the job: no Cancel once it has ended, no Retry after a success
     assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
@@ -59,7 +59,7 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
 def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not_a_video):
     sign_in(page, live_stack.base_url, owner.username, password)
     upload_in_browser(page, live_stack.base_url, not_a_video)
-    page.wait_for_function("window.poseViewer && window.poseViewer.status === 'failed'", timeout=120_000)
+    page.wait_for_function("() => window.poseViewer && window.poseViewer.status === 'failed'", timeout=120_000)
     error = page.locator("#job-error")
     error.wait_for(state="visible")
     assert "not a video" in error.inner_text().lower()

@@ -17,8 +17,8 @@ def finished_job_page(live_stack, page, owner, password, people_clip):
     job = wait_for_job(job.pk, timeout=240, stack=live_stack)
     assert job.status == "succeeded", live_stack.log_tail()
     page.reload()
-    page.wait_for_function("window.poseViewer && window.poseViewer.frameCount === 120", timeout=60_000)
-    page.wait_for_function("window.poseViewer.videoState === 'ready'", timeout=60_000)
+    page.wait_for_function("() => window.poseViewer && window.poseViewer.frameCount === 120", timeout=60_000)
+    page.wait_for_function("() => window.poseViewer.videoState === 'ready'", timeout=60_000)
     return job
 
 
@@ -38,13 +38,13 @@ def test_playing_scrubbing_and_video_sync(finished_job_page, page, screenshot_di
     page.evaluate(f"{viewer}.pause()")
     for frame in (10, 100):  # scrubbing changes the pose; the video follows within one frame
         page.evaluate(f"{viewer}.seek({frame})")
-        page.wait_for_function(f"Math.abs({viewer}.videoFrame() - {frame}) <= 1", timeout=10_000)
+        page.wait_for_function(f"() => Math.abs({viewer}.videoFrame() - {frame}) <= 1", timeout=10_000)
     pose_10, pose_100 = (np.asarray(page.evaluate(f"{viewer}.pose3d({i})")) for i in (10, 100))
     assert pose_10.shape == (17, 3) and np.abs(pose_10 - pose_100).max() > 0.01
 
     # Scrubbing the video moves the 3D frame too.
     page.evaluate("document.querySelector('#viewer video').currentTime = 7.05")
-    page.wait_for_function(f"Math.abs({viewer}.currentFrame - 70) <= 1", timeout=10_000)
+    page.wait_for_function(f"() => Math.abs({viewer}.currentFrame - 70) <= 1", timeout=10_000)
     assert abs(page.evaluate(f"{viewer}.videoFrame()") - page.evaluate(f"{viewer}.currentFrame")) <= 1
     page.screenshot(path=str(screenshot_dir / "viewer-scrubbed.png"))
 
@@ -52,8 +52,8 @@ def test_playing_scrubbing_and_video_sync(finished_job_page, page, screenshot_di
 def test_moment_link_and_downloads(finished_job_page, page, live_stack):
     url = page.url.split("#")[0]
     page.goto(url + "#t=5")
-    page.wait_for_function("window.poseViewer && window.poseViewer.frameCount === 120", timeout=60_000)
-    page.wait_for_function("window.poseViewer.currentFrame === 50", timeout=10_000)
+    page.wait_for_function("() => window.poseViewer && window.poseViewer.frameCount === 120", timeout=60_000)
+    page.wait_for_function("() => window.poseViewer.currentFrame === 50", timeout=10_000)
     formats = page.eval_on_selector_all("#viewer a.pv-dl", "els => els.map(e => e.dataset.format)")
     assert sorted(formats) == ["bvh", "csv", "glb", "json", "mp4", "npz"]
     for fmt in formats:
@@ -84,7 +84,7 @@ def test_mannequin_plays(finished_job_page, page, live_stack, screenshot_dir):
     # A GLB that cannot be had: one plain sentence, and the skeleton stays.
     page.route("**/download/glb", lambda route: route.fulfill(status=404, body="Not found"))
     page.click("#viewer .pv-figure-mannequin")
-    page.wait_for_function(f"{viewer}.figureError !== ''", timeout=30_000)
+    page.wait_for_function(f"() => {viewer}.figureError !== ''", timeout=30_000)
     assert page.evaluate(f"{viewer}.figure") == "skeleton" and skeleton_radio.is_checked()
     note = page.locator("#viewer .pv-figure-note")
     assert note.inner_text().startswith("The mannequin could not be loaded: the file was not found")
@@ -93,7 +93,7 @@ def test_mannequin_plays(finished_job_page, page, live_stack, screenshot_dir):
     # Keyboard: the radio group takes the arrow keys (not frame stepping); this time the GLB loads.
     skeleton_radio.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"{viewer}.figure === 'mannequin'", timeout=60_000)
+    page.wait_for_function(f"() => {viewer}.figure === 'mannequin'", timeout=60_000)
     assert page.evaluate(f"{viewer}.figureError") == "" and note.is_hidden()
     assert page.get_attribute("#viewer", "data-figure") == "mannequin"
     assert page.evaluate(f"{viewer}.currentFrame") == 10
@@ -102,7 +102,7 @@ def test_mannequin_plays(finished_job_page, page, live_stack, screenshot_dir):
     shots = {}
     for frame in (10, 100):
         page.evaluate(f"{viewer}.seek({frame})")
-        page.wait_for_function(f"{viewer}.mannequinFrame === {frame}", timeout=10_000)
+        page.wait_for_function(f"() => {viewer}.mannequinFrame === {frame}", timeout=10_000)
         page.wait_for_timeout(150)
         shots[frame] = canvas.screenshot()
         (screenshot_dir / f"viewer-mannequin-{frame}.png").write_bytes(shots[frame])
@@ -131,7 +131,7 @@ def test_mannequin_plays(finished_job_page, page, live_stack, screenshot_dir):
     # Back to the skeleton with the keyboard.
     mannequin_radio.focus()
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function(f"{viewer}.figure === 'skeleton'", timeout=10_000)
+    page.wait_for_function(f"() => {viewer}.figure === 'skeleton'", timeout=10_000)
     page.evaluate(f"{viewer}.seek(100)")
     page.wait_for_timeout(300)
     back = canvas.screenshot()
@@ -156,13 +156,13 @@ def test_reconnect_and_reload_keep_every_frame_exactly_once(live_stack, page, ow
     sign_in(page, live_stack.base_url, owner.username, password)
     job = upload_in_browser(page, live_stack.base_url, people_clip)
     # Drop the connection as soon as the first frames are in, while the job is still running.
-    page.wait_for_function("window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
+    page.wait_for_function("() => window.poseViewer && window.poseViewer.frameCount > 0", timeout=180_000)
     page.evaluate("window.poseViewer.socket.close()")
-    page.wait_for_function("window.poseViewer.reconnects >= 1", timeout=30_000)
-    page.wait_for_function("window.poseViewer.connectionState === 'open'", timeout=30_000)
+    page.wait_for_function("() => window.poseViewer.reconnects >= 1", timeout=30_000)
+    page.wait_for_function("() => window.poseViewer.connectionState === 'open'", timeout=30_000)
     # Reloading (most likely still mid-job) replays everything so far, then the live tail.
     page.reload()
-    page.wait_for_function("window.poseViewer && window.poseViewer.status === 'succeeded'", timeout=240_000)
+    page.wait_for_function("() => window.poseViewer && window.poseViewer.status === 'succeeded'", timeout=240_000)
     assert page.evaluate("window.poseViewer.receivedIndices()") == list(range(120))
     assert page.evaluate("window.poseViewer.frameCount") == 120
     result = json.loads((job.work_dir / "result.json").read_text())
@@ -235,7 +235,7 @@ def test_playback_stays_in_step(finished_job_page, page, screenshot_dir):
     Figures go to test-artifacts/playback-sync.json (reported, not asserted against the wall clock)."""
     viewer = "window.poseViewer"
     page.evaluate(f"{viewer}.setSpeed(1); {viewer}.seek(0); {viewer}.play()")
-    page.wait_for_function(f"{viewer}.playing && !{viewer}.waiting", timeout=10_000)
+    page.wait_for_function(f"() => {viewer}.playing && !{viewer}.waiting", timeout=10_000)
     probe = page.evaluate(SYNC_PROBE, 4000)
     page.evaluate(f"{viewer}.pause()")
     presented, painted = _lag_stats(probe["presented"]), _lag_stats(probe["painted"])
