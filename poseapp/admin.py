@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 
-from .forms import TrainingJobForm
+from .forms import RateLimitedAdminAuthenticationForm, TrainingJobForm
 from .models import ApiToken, LifterModel, PoseJob, TrainingJob, Video
 from .tasks import enqueue_training_job
 
@@ -127,3 +127,7 @@ class TrainingJobAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "created_at")
     readonly_fields = ("key",)
+
+
+# The admin's sign-in is limited like the site's (poseapp/ratelimit.py).
+admin.site.login_form = RateLimitedAdminAuthenticationForm

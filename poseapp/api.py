@@ -8,12 +8,13 @@
 """
 from functools import wraps
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import jobs
+from . import jobs, ratelimit
 from .forms import UploadForm
 from .models import ApiToken, PoseJob
 from .tasks import QueueUnavailable
@@ -32,8 +33,14 @@ def api_view(methods):
         def wrapper(request, *args, **kwargs):
             header = request.headers.get("Authorization", "")
             if header.startswith("Token "):
+                ip = ratelimit.client_ip(request)
+                if ratelimit.blocked("token", ip):
+                    response = _error(429, ratelimit.message(ratelimit.TOO_MANY_TOKENS))
+                    response["Retry-After"] = str(settings.POSENET_LOGIN_WINDOW_S)
+                    return response
                 token = ApiToken.objects.select_related("user").filter(key=header[6:].strip()).first()
                 if token is None or not token.user.is_active:
+                    ratelimit.record_failure("token", ip)
                     return _error(401, "Invalid API token.")
                 request.user = token.user
             elif not request.user.is_authenticated:

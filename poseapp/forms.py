@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from .models import LifterModel, PoseJob, TrainingJob
 
@@ -83,3 +84,36 @@ class TrainingJobForm(forms.ModelForm):
         if frames < 1 or frames % 2 == 0:
             raise forms.ValidationError("Use an odd number of frames (e.g. 27, 81, 243).")
         return frames
+
+
+class RateLimitedLoginMixin:
+    """Sign-in forms that refuse after too many failures for the username from this address
+    (poseapp/ratelimit.py); `rate_limited` tells the view to answer 429."""
+    rate_limited = False
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from . import ratelimit
+
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        ip = ratelimit.client_ip(self.request) if self.request is not None else "unknown"
+        if ratelimit.blocked("login", username, ip):
+            self.rate_limited = True
+            raise ValidationError(ratelimit.message(ratelimit.TOO_MANY_LOGINS), code="rate_limited")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if username and self.cleaned_data.get("password"):
+                ratelimit.record_failure("login", username, ip)
+            raise
+        ratelimit.reset("login", username, ip)
+        return cleaned
+
+
+class RateLimitedAuthenticationForm(RateLimitedLoginMixin, AuthenticationForm):
+    pass
+
+
+class RateLimitedAdminAuthenticationForm(RateLimitedLoginMixin, AdminAuthenticationForm):
+    pass

@@ -2,6 +2,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import docs_page, jobs
-from .forms import SignUpForm, UploadForm
+from .forms import RateLimitedAuthenticationForm, SignUpForm, UploadForm
 from .models import ApiToken, PoseJob
 from .tasks import QueueUnavailable
 from .video_response import ranged_file_response
@@ -143,3 +144,14 @@ def signup(request):
         login(request, user)
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, with failed attempts limited (poseapp/ratelimit.py): 429 and a sentence when locked."""
+    authentication_form = RateLimitedAuthenticationForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.rate_limited:
+            response.status_code = 429
+        return response

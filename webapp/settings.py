@@ -50,6 +50,24 @@ MIDDLEWARE = [
 POSENET_CSP = env_bool("POSENET_CSP", True)
 POSENET_CSP_REPORT_ONLY = env_bool("POSENET_CSP_REPORT_ONLY", False)
 
+# Failed sign-ins (per username and IP) and bad API tokens (per IP): after this many within the window
+# (seconds, from the first failure), attempts are refused until it ends (poseapp/ratelimit.py).
+POSENET_LOGIN_FAILURE_LIMIT = env_int("POSENET_LOGIN_FAILURE_LIMIT", 10)
+POSENET_LOGIN_WINDOW_S = env_int("POSENET_LOGIN_WINDOW_S", 15 * 60)
+if POSENET_LOGIN_FAILURE_LIMIT < 1 or POSENET_LOGIN_WINDOW_S < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("POSENET_LOGIN_FAILURE_LIMIT and POSENET_LOGIN_WINDOW_S must be at least 1.")
+# The counters' cache: empty = this process's memory (enough for one web process); with several web
+# processes point it at Redis (e.g. the REDIS_URL with another database number: redis://host:6379/1).
+POSENET_CACHE_URL = env_str("POSENET_CACHE_URL", "")
+if POSENET_CACHE_URL and not POSENET_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"POSENET_CACHE_URL must be a redis://, rediss:// or unix:// URL, got {POSENET_CACHE_URL!r}")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": POSENET_CACHE_URL}
+          if POSENET_CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 ROOT_URLCONF = "webapp.urls"
 TEMPLATES = [
     {

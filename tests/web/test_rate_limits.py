@@ -1,0 +1,94 @@
+"""Failed sign-ins and bad API tokens are limited (issue 13; poseapp/ratelimit.py)."""
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from poseapp.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(settings):
+    settings.POSENET_LOGIN_FAILURE_LIMIT = 3
+    settings.POSENET_LOGIN_WINDOW_S = 900
+    cache.clear()  # the tests' cache is this process's memory (no POSENET_CACHE_URL)
+    yield
+    cache.clear()
+
+
+def sign_in(client, username, password, ip="10.0.0.1", url=None):
+    return client.post(url or reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_sign_in_is_refused_after_too_many_failures_even_with_the_right_password(client, owner, password):
+    for _ in range(3):
+        response = sign_in(client, "owner", "wrong")
+        assert response.status_code == 200 and "correct username and password" in response.content.decode()
+    response = sign_in(client, "owner", password)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many failed sign-in attempts for this account from your address." in page
+    assert "wait 15 minutes" in page and "_auth_user_id" not in client.session
+
+
+def test_the_limit_is_per_username_and_address(client, owner, other_user, password):
+    for _ in range(3):
+        sign_in(client, "owner", "wrong", ip="10.0.0.1")
+    assert sign_in(client, "owner", password, ip="10.0.0.2").status_code == 302  # another address
+    client.logout()
+    assert sign_in(client, "other", password, ip="10.0.0.1").status_code == 302  # another account
+
+
+def test_a_successful_sign_in_clears_the_count(client, owner, password):
+    for _ in range(2):
+        sign_in(client, "owner", "wrong")
+    assert sign_in(client, "owner", password).status_code == 302
+    client.logout()
+    for _ in range(2):
+        sign_in(client, "owner", "wrong")
+    assert sign_in(client, "owner", password).status_code == 302
+
+
+def test_the_window_ends(client, owner, password, settings):
+    settings.POSENET_LOGIN_WINDOW_S = 1
+    for _ in range(3):
+        sign_in(client, "owner", "wrong")
+    assert sign_in(client, "owner", password).status_code == 429
+    import time
+
+    time.sleep(1.2)
+    assert sign_in(client, "owner", password).status_code == 302
+
+
+def test_the_admin_sign_in_is_limited_too(client, admin_user):
+    url = reverse("admin:login")
+    for _ in range(3):
+        sign_in(client, "admin", "wrong", url=url)
+    response = sign_in(client, "admin", "password", url=url)  # pytest-django's admin_user password
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_bad_api_tokens_are_limited_per_address(client, owner):
+    good = ApiToken.objects.create(user=owner)
+    for _ in range(3):
+        response = client.get(reverse("api-jobs"), HTTP_AUTHORIZATION="Token guess", REMOTE_ADDR="10.0.0.9")
+        assert response.status_code == 401
+    response = client.get(reverse("api-jobs"), HTTP_AUTHORIZATION=f"Token {good.key}", REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 429 and response["Retry-After"] == "900"
+    assert response.json()["error"].startswith("Too many requests with an invalid API token from your address.")
+    ok = client.get(reverse("api-jobs"), HTTP_AUTHORIZATION=f"Token {good.key}", REMOTE_ADDR="10.0.0.8")
+    assert ok.status_code == 200
+
+
+def test_a_cache_outage_lets_attempts_through(client, owner, password, monkeypatch):
+    from poseapp import ratelimit
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+    monkeypatch.setattr(ratelimit.cache, "get", broken)
+    monkeypatch.setattr(ratelimit.cache, "add", broken)
+    for _ in range(5):
+        sign_in(client, "owner", "wrong")
+    assert sign_in(client, "owner", password).status_code == 302
