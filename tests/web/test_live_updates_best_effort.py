@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from poseapp import stream, tasks
+from tests.web.fakes import NoBrowserCopy
 from poseapp.models import PoseJob, Video
 from webapp import embedded_redis
 from webapp.embedded_redis import free_port
@@ -23,17 +24,6 @@ def no_outage_yet():
 def layer_at(url: str) -> dict:
     return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
                         "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]}}}
-
-
-class FakeCopy:
-    def __init__(self, *args):
-        pass
-
-    def poll(self):
-        return False
-
-    def finish(self, **kwargs):
-        return False
 
 
 def fake_job(owner, settings, tmp_path, monkeypatch, during_frames=lambda i: None):
@@ -63,7 +53,7 @@ def fake_job(owner, settings, tmp_path, monkeypatch, during_frames=lambda i: Non
     monkeypatch.setattr(ml.pipeline, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(ml.export, "export", lambda result, fmt, path, video_path=None: path.write_text(fmt))
     monkeypatch.setattr(ml.video, "probe", lambda path: SimpleNamespace(fps=25.0, width=64, height=48))
-    monkeypatch.setattr(tasks, "BrowserCopy", FakeCopy)
+    monkeypatch.setattr(tasks, "BrowserCopy", NoBrowserCopy)
     monkeypatch.setattr(stream, "send", recording_send)
     return job, sent
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from poseapp import stream, tasks
+from tests.web.fakes import NoBrowserCopy
 from poseapp.models import PoseJob, Video
 
 
@@ -25,17 +26,6 @@ def test_frames_message_from_an_old_caller_means_all_visible_and_no_cuts():
     zero = [[[0.0, 0.0, 1.0]] * 17] * 2
     message = stream.frames_message(0, zero, zero)
     assert message["visible"] == [[1] * 17] * 2 and message["cuts"] == []
-
-
-class FakeCopy:
-    def __init__(self, *args):
-        pass
-
-    def poll(self):
-        return False
-
-    def finish(self, **kwargs):
-        return False
 
 
 @pytest.mark.django_db
@@ -59,7 +49,7 @@ def test_pose_task_passes_the_height_and_streams_visibility(owner, settings, tmp
 
     monkeypatch.setattr(ml.pipeline, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(ml.video, "probe", lambda path: SimpleNamespace(fps=25.0, width=64, height=48))
-    monkeypatch.setattr(tasks, "BrowserCopy", FakeCopy)
+    monkeypatch.setattr(tasks, "BrowserCopy", NoBrowserCopy)
     monkeypatch.setattr(stream, "send", lambda job_id, message: sent.append(message))
     tasks.run_pose_job.apply(args=[job.pk])
     job.refresh_from_db()
