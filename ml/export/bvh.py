@@ -25,58 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ml import postprocess
 from ml.export._atomic import atomic_path
+from ml.export.rig import bone_length_normalized, bone_lengths  # noqa: F401 (re-exported)
+from ml.export.rig import check_exportable, forward_kinematics, humanoid
 from ml.export.rotations import euler_zxy, from_euler_zxy
-
-# Rest (T-pose) direction of the bone that ENDS at each Human3.6M joint (parent -> joint): the
-# direction a zero-length bone takes in the first frame.
-REST_DIRECTION = {
-    "r_hip": (-1, 0, 0), "r_knee": (0, -1, 0), "r_ankle": (0, -1, 0),
-    "l_hip": (1, 0, 0), "l_knee": (0, -1, 0), "l_ankle": (0, -1, 0),
-    "spine": (0, 1, 0), "thorax": (0, 1, 0), "neck_nose": (0, 1, 0), "head": (0, 1, 0),
-    "l_shoulder": (1, 0, 0), "l_elbow": (1, 0, 0), "l_wrist": (1, 0, 0),
-    "r_shoulder": (-1, 0, 0), "r_elbow": (-1, 0, 0), "r_wrist": (-1, 0, 0),
-}
-
-
-# --- fixed bone lengths ------------------------------------------------------------------------------
-def _finite_frames(k3: np.ndarray) -> np.ndarray:
-    """Frames with non-finite values take the nearest earlier (else later) finite frame."""
-    ok = np.isfinite(k3).all(axis=(1, 2))
-    if ok.all():
-        return k3
-    if not ok.any():
-        raise ValueError("the result has no frame with finite 3D joints; nothing to export")
-    idx = np.where(ok, np.arange(len(k3)), -1)
-    idx = np.maximum.accumulate(idx)
-    idx[idx < 0] = np.argmax(ok)
-    return k3[idx]
-
-
-def bone_lengths(result) -> np.ndarray:
-    """(J,) median length (metres) of the bone ending at each joint (0 for the root)."""
-    k3 = _finite_frames(np.asarray(result.keypoints_3d, np.float64))
-    det = np.asarray(result.detected, bool)
-    return np.median(postprocess.bone_lengths(k3[det] if det.any() else k3, result.parents), axis=0)
-
-
-def bone_length_normalized(result) -> np.ndarray:
-    """(T, J, 3) metres: the positions the BVH encodes. The observed pelvis, then every bone with its
-    observed direction and its median length (ml.postprocess.with_bone_lengths)."""
-    k3 = _finite_frames(np.asarray(result.keypoints_3d, np.float64))
-    assert k3.shape[1] == len(result.parents) == len(result.joint_names), (k3.shape, len(result.parents))
-    rest = {j: REST_DIRECTION.get(n, (0, 1, 0)) for j, n in enumerate(result.joint_names)}
-    return postprocess.with_bone_lengths(k3, bone_lengths(result), result.parents, rest)
 
 
 def write_bvh(result, path: str | os.PathLike, units: str = "m") -> Path:
     """Write the BVH file (see the module docstring). units: "m" (default) or "cm"."""
-    from ml.export.rig import forward_kinematics, humanoid
-
     if units not in ("m", "cm"):
         raise ValueError(f"units must be 'm' or 'cm', not {units!r}")
-    _check(result)
+    check_exportable(result, "BVH")
     anim = humanoid(result)
     T = anim.frames
     angles = np.unwrap(euler_zxy(anim.local), period=360.0, axis=0)  # (T, N, 3)
@@ -115,14 +74,3 @@ def write_bvh(result, path: str | os.PathLike, units: str = "m") -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text.getvalue())
     return path
-
-
-def _check(result, what: str = "BVH") -> None:
-    """The input errors a user can cause, as sentences (ValueError); `what`: the format's name."""
-    if not result.fps or result.fps <= 0:
-        raise ValueError(f"cannot write a {what} without a positive frame rate (fps={result.fps})")
-    if result.frame_count == 0:
-        raise ValueError(f"cannot write a {what} with zero frames")
-    names = list(result.joint_names)
-    if set(names) != set(REST_DIRECTION) | {"pelvis"} or result.parents[names.index("pelvis")] != -1:
-        raise ValueError("the rig export supports the Human3.6M-17 skeleton (ml.skeleton) only")

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.export._atomic import atomic_path
-from ml.export.rig import Animation, end_name, humanoid, rest_heads
+from ml.export.rig import Animation, check_exportable, end_name, humanoid, rest_heads
 from ml.export.rotations import quaternions
 
 # Mannequin radii (m, for a 1.70 m person; scaled by stature), per segment from a bone's head to
@@ -126,10 +126,9 @@ def mannequin(anim: Animation, stature: float):
 def write_glb(result, path: str | os.PathLike) -> Path:
     """Write the GLB file (see the module docstring)."""
     import pygltflib as g
-    from ml.export.bvh import _check
     from ml.postprocess import DEFAULT_STATURE_M
 
-    _check(result, "GLB")
+    check_exportable(result, "GLB")
     anim = humanoid(result)
     stature = float((result.skeleton or {}).get("height_m") or DEFAULT_STATURE_M)
     T, N = anim.frames, len(anim.names)
