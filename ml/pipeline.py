@@ -7,28 +7,28 @@ the rest of the video is still being processed. The CLI (ml.infer) and the Celer
 """
 from __future__ import annotations
 
-import queue
-import threading
+import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
 from ml import video as video_io
 from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
-from ml.shots import ShotDetector
+from ml.segments import Record, detect_segments
 from ml.result import PoseResult
-from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
+from ml.skeleton import JOINT_NAMES, PARENTS
 
 ProgressFn = Callable[[str, int, int], None]  # stage, done, total
 # on_frames(start, kp2d (n,17,3), kp3d (n,17,3), visible=(n,17) bool, cuts=[global frame indices of
 # shot starts within [start, start + n)])
 FramesFn = Callable[..., None]
 MIN_DETECTED_FRACTION = 0.2  # below this the 3D would be mostly guesswork
+MAX_DETECT_PROCESSES = 4  # measured: 2 detector processes on 2 cores, 1.5x one (ml/RESULTS.md)
 
 
 class PipelineError(ValueError):
@@ -51,12 +51,24 @@ class PipelineOptions:
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
     height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
     foot_lock: bool = True  # ground from the foot contacts, planted feet locked (ml.contact)
+    detect_processes: int = 0  # 2D detector processes (ml.detect_pool); 0: one per core, at most
+                               # MAX_DETECT_PROCESSES; 1: in this process. The result is the same.
+    device: str = "cpu"  # the lifter's device: "cpu" | "cuda" | "auto" (CUDA when present)
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once
 
 
-def load_lifter(checkpoint: str | Path | None):
+def lifter_device(name: str = "cpu") -> str:
+    """"auto": CUDA when torch sees a GPU, else the CPU; otherwise the name as given."""
+    if name != "auto":
+        return name
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_lifter(checkpoint: str | Path | None, device: str = "cpu"):
     """Load a lifter (cached per process), turning every way a checkpoint can be wrong into a
     PipelineError a user can read."""
     from ml.lift import DEFAULT_CHECKPOINT
@@ -64,18 +76,19 @@ def load_lifter(checkpoint: str | Path | None):
     path = Path(checkpoint or DEFAULT_CHECKPOINT)
     if not path.is_file():
         raise PipelineError(f"The model checkpoint {path} does not exist. Choose another model.")
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    device = lifter_device(device)
+    key = (str(path.resolve()), path.stat().st_mtime_ns, device)
     if key not in _LIFTERS:
         _LIFTERS.clear()  # keep one model in memory
-        _LIFTERS[key] = _load_lifter(path)
+        _LIFTERS[key] = _load_lifter(path, device)
     return _LIFTERS[key]
 
 
-def _load_lifter(path: Path):
+def _load_lifter(path: Path, device: str = "cpu"):
     from ml.lift import Lifter
 
     try:
-        lifter = Lifter.load(path)
+        lifter = Lifter.load(path, device=device)
     except Exception as exc:  # noqa: BLE001 - any load failure means "not a usable checkpoint"
         raise PipelineError(f"The file {path.name} is not a usable 3DPoseNet lifter checkpoint ({exc}).") from None
     joint_set = lifter.meta.get("joints", {}).get("set")
@@ -154,42 +167,45 @@ def _no_conf(kp: np.ndarray) -> np.ndarray:
     return out
 
 
-def _prefetch(iterator, size: int = 8):
-    """Run `iterator` (video decoding) in a background thread, `size` items ahead of the consumer."""
-    q: queue.Queue = queue.Queue(maxsize=size)
-    stop = threading.Event()
-    done = object()
+def detect_processes(options: PipelineOptions) -> int:
+    """How many detector processes a run uses: the option, else one per core this process may
+    use (at most MAX_DETECT_PROCESSES)."""
+    if options.detect_processes > 0:
+        return options.detect_processes
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_DETECT_PROCESSES))
 
-    def put(item) -> bool:
-        while not stop.is_set():  # never block forever: the consumer may have gone
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
 
-    def produce():
-        try:
-            for item in iterator:
-                if not put(item):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put(exc)
-            return
-        put(done)
+def detector_name(options: PipelineOptions) -> str:
+    if options.detector == "mediapipe":
+        return f"mediapipe-blazepose (complexity {options.complexity})"
+    return options.detector
 
-    threading.Thread(target=produce, daemon=True, name="decode").start()
+
+def detect_records(video_path: Path, info, options: PipelineOptions,
+                   should_stop: Callable[[], bool] | None = None) -> Iterable[Record]:
+    """Every frame's 2D record in order, detected by the processes options ask for; the same
+    records whichever (ml.segments)."""
+    from ml.detect import create_detector
+
     try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
+        processes = detect_processes(options)
+        if processes > 1:
+            from ml.detect_pool import get_pool
+
+            return get_pool(processes).records(video_path, options.detector, options.complexity, info.fps,
+                                               should_stop=should_stop)
+        pair = [create_detector(options.detector, options.complexity) for _ in range(2)]
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from None
+
+    def serial():
+        try:
+            yield from detect_segments(video_path, lambda k: True, pair, info.fps)
+        finally:
+            for d in pair:
+                d.close()
+    return serial()
 
 
 def run_pipeline(
@@ -199,13 +215,15 @@ def run_pipeline(
     on_progress: ProgressFn | None = None,
     on_frames: FramesFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    records: Iterable[Record] | None = None,
 ) -> PoseResult:
     """Run the whole chain on one video. Raises video_io.VideoError / PipelineError with a user message.
 
-    Three threads overlap: decoding (prefetch), 2D detection (this thread) and lifting + world
-    alignment (one worker thread, chunks in order). Callbacks are always called from this thread.
+    The stages overlap: decoding and 2D detection (in detector processes, or in this process with
+    decoding in a thread ahead of it), the 2D stream (this thread) and lifting + world alignment (one
+    worker thread, chunks in order). Callbacks are always called from this thread. `records` gives
+    the 2D already detected (ml.segments records of every frame, in order; e.g. by other workers).
     """
-    from ml.detect import create_detector
 
     options = options or PipelineOptions()
     if options.smoothing not in SMOOTHING:
@@ -217,22 +235,18 @@ def run_pipeline(
 
     on_progress("decode", 0, 1)
     info = video_io.probe(video_path)
-    lifter = lifter or load_lifter(options.checkpoint)
+    lifter = lifter or load_lifter(options.checkpoint, options.device)
     if options.torch_threads:
         import torch
 
         torch.set_num_threads(options.torch_threads)  # process-wide: more threads only fight the detector
     aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing, options.height_m,
                            foot_lock=options.foot_lock)
-    try:
-        detector = create_detector(options.detector, options.complexity)
-    except ValueError as exc:
-        raise PipelineError(str(exc)) from None
+    source = records if records is not None else detect_records(video_path, info, options, should_stop)
     total_hint = info.frame_count_hint
     on_progress("decode", 1, 1)
 
     lift_fps = info.known_fps  # an unknown rate: lift the frames as they are
-    shots = ShotDetector(info.fps)
     shot = _Shot(0, lifter, info, lift_fps, options.flip)
     closed: list[_Shot] = []  # earlier shots, in order
     cuts: list[int] = []      # first frame of every shot after the first
@@ -297,7 +311,7 @@ def run_pipeline(
 
     try:
         t0 = time.perf_counter()
-        for i, (frame, t_s) in enumerate(_prefetch(video_io.iter_frames(video_path))):
+        for i, t_s, kp, cut in source:
             if i % options.progress_every == 0 and should_stop():
                 raise Cancelled()
             if options.max_seconds and t_s > options.max_seconds:
@@ -305,15 +319,14 @@ def run_pipeline(
                     f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again."
                 )
             # A cut closes the shot, unless no person was found in it yet (its frames join the next).
-            if shots(frame) and shot.filler.last_detected >= 0:
+            if cut and shot.filler.last_detected >= 0:
                 shot.filler.finish()
                 submit(shot, final=True)
                 closed.append(shot)
                 cuts.append(i)
                 shot = _Shot(i, lifter, info, lift_fps, options.flip)
-            det = detector(frame)
-            shot.filler.add(to_h36m(det.keypoints[None], detector.layout)[0] if det is not None else None)
-            detected.append(det is not None)
+            shot.filler.add(kp)
+            detected.append(kp is not None)
             times.append(t_s)
             if (i + 1) % options.progress_every == 0:
                 on_progress("detect", i + 1, max(total_hint, i + 1))
@@ -340,7 +353,8 @@ def run_pipeline(
         deliver(wait=True)
     finally:
         lifting.shutdown(wait=True, cancel_futures=True)
-        detector.close()
+        if hasattr(source, "close"):
+            source.close()  # stops the detector processes of a video left early
 
     total = time.perf_counter() - t_start
     kp3d = np.concatenate(kp3d_parts).astype(np.float32)
@@ -364,7 +378,7 @@ def run_pipeline(
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),
                "smoothing": options.smoothing},
-        detector=detector.name,
+        detector=detector_name(options),
         timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},
         quality=quality(np.concatenate(aligner.raw), kp3d, info.fps),

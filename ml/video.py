@@ -5,6 +5,8 @@ they decode; `frame_count_hint` is only for progress bars.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -81,3 +83,83 @@ def iter_frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
             yield frame, cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
     finally:
         cap.release()
+
+
+def iter_frames_from(path: Path, start: int = 0, want=None) -> Iterator[tuple[int, np.ndarray | None, float]]:
+    """Yield (index, BGR frame or None, timestamp s) from frame `start` on. Frames for which
+    `want(index)` is False are decoded but not converted (None), which is cheaper.
+
+    Seeking lands on the exact frame for the containers we see (OpenCV decodes forward from the
+    previous keyframe), but some files seek to a nearby frame. The landing frame's timestamp is
+    checked against the rate, and on a mismatch decoding restarts from frame 0, skipping forward,
+    so index i is always the i-th frame a plain decode gives."""
+    cap = _open(path)
+    try:
+        i = 0
+        if start > 0:
+            fps = cap.get(cv2.CAP_PROP_FPS)
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+            ok = cap.grab()
+            t = cap.get(cv2.CAP_PROP_POS_MSEC)
+            exact = ok and np.isfinite(fps) and 0 < fps <= 240 and abs(t - 1000.0 * start / fps) < 250.0 / fps
+            if exact:
+                i = start
+                frame = cap.retrieve()[1] if want is None or want(i) else None
+                yield i, frame, t / 1000.0
+                i += 1
+            else:
+                cap.release()
+                cap = _open(path)
+        while True:
+            if not cap.grab():
+                return
+            if i < start:
+                i += 1
+                continue
+            frame = None
+            if want is None or want(i):
+                ok, frame = cap.retrieve()
+                if not ok or frame is None:
+                    return
+            yield i, frame, cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            i += 1
+    finally:
+        cap.release()
+
+
+def prefetch(iterator, size: int = 8):
+    """Run `iterator` (e.g. video decoding) in a background thread, `size` items ahead of the consumer."""
+    q: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():  # never block forever: the consumer may have gone
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterator:
+                if not put(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(exc)
+            return
+        put(done)
+
+    threading.Thread(target=produce, daemon=True, name="decode").start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()

@@ -1,0 +1,65 @@
+"""Detector processes (ml.detect_pool): two processes give exactly the records of one pass, in
+order; a video left early frees the processes for the next; a child's error reaches the caller."""
+import pytest
+
+from ml import segments
+from ml.detect import create_detector
+from ml.detect_pool import DetectorPool
+from ml.video import VideoError
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = DetectorPool(2)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def one_pass(people_clip):
+    pair = [create_detector() for _ in range(2)]
+    try:
+        return list(segments.detect_segments(people_clip, lambda k: True, pair, 10.0))
+    finally:
+        for d in pair:
+            d.close()
+
+
+def test_two_processes_equal_one_pass(pool, people_clip, one_pass):
+    got = list(pool.records(people_clip, "mediapipe", 1, 10.0))
+    assert [r.index for r in got] == list(range(120))
+    for a, b in zip(got, one_pass):
+        assert (a.keypoints is None) == (b.keypoints is None)
+        if a.keypoints is not None:
+            assert (a.keypoints == b.keypoints).all(), a.index
+        assert a.cut == b.cut
+
+
+def test_leaving_early_frees_the_processes(pool, people_clip):
+    records = pool.records(people_clip, "mediapipe", 1, 10.0)
+    first = [next(records) for _ in range(70)]
+    records.close()  # e.g. the job was cancelled
+    assert [r.index for r in first] == list(range(70))
+    again = list(pool.records(people_clip, "mediapipe", 1, 10.0))
+    assert len(again) == 120 and pool.alive()
+
+
+def test_a_file_that_is_not_a_video(pool, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    with pytest.raises(VideoError, match="not a video"):
+        list(pool.records(bad, "mediapipe", 1, 10.0))
+    assert pool.alive()
+
+
+def test_the_pipeline_gives_the_same_result_with_one_or_two_processes(pool, people_clip, tiny_checkpoint):
+    import numpy as np
+
+    from ml.pipeline import PipelineOptions, run_pipeline
+
+    one = run_pipeline(people_clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=1))
+    two = run_pipeline(people_clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=2))
+    assert one.frame_count == two.frame_count == 120
+    np.testing.assert_array_equal(one.keypoints_2d, two.keypoints_2d)
+    np.testing.assert_array_equal(one.keypoints_3d, two.keypoints_3d)
+    np.testing.assert_array_equal(one.detected, two.detected)

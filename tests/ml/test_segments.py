@@ -1,0 +1,94 @@
+"""Detection segments (ml.segments): whoever detects a segment, in whatever order or process, the
+2D of every frame is the same, so a video split across processes or workers gives one result."""
+import numpy as np
+import pytest
+
+from ml import segments
+from ml.detect import create_detector
+from ml.video import iter_frames, iter_frames_from
+
+
+@pytest.fixture(scope="module")
+def pair():
+    detectors = [create_detector() for _ in range(2)]
+    yield detectors
+    for d in detectors:
+        d.close()
+
+
+def _same(a, b):
+    assert [r.index for r in a] == [r.index for r in b]
+    assert [r.cut for r in a] == [r.cut for r in b]
+    for x, y in zip(a, b):
+        assert (x.keypoints is None) == (y.keypoints is None), x.index
+        if x.keypoints is not None:
+            np.testing.assert_array_equal(x.keypoints, y.keypoints)
+        assert x.t_s == pytest.approx(y.t_s)
+
+
+@pytest.fixture(scope="module")
+def whole(people_clip, pair):
+    """The clip's records in one pass (120 frames at 10 fps: segments 0 (frames 0-79) and 1)."""
+    return list(segments.detect_segments(people_clip, lambda k: True, pair, 10.0))
+
+
+def test_every_frame_once_in_order(whole):
+    assert [r.index for r in whole] == list(range(120))
+    assert sum(r.keypoints is not None for r in whole) > 40  # a person is found in the clip
+    assert whole[50].keypoints.shape == (17, 3)
+
+
+def test_interleaved_segments_equal_one_pass(people_clip, pair, whole):
+    even = list(segments.detect_segments(people_clip, lambda k: k % 2 == 0, pair, 10.0))
+    odd = list(segments.detect_segments(people_clip, lambda k: k % 2 == 1, pair, 10.0))
+    assert [r.index for r in even] == list(range(80))
+    assert [r.index for r in odd] == list(range(80, 120))
+    _same(even + odd, whole)
+
+
+def test_a_range_from_a_seek_equals_one_pass(people_clip, pair, whole):
+    later = list(segments.detect_segments(people_clip, lambda k: True, pair, 10.0, first=1))
+    _same(later, whole[80:])
+    first_only = list(segments.detect_segments(people_clip, lambda k: True, pair, 10.0, first=0, last=0))
+    _same(first_only, whole[:80])
+
+
+def test_the_detector_restarts_at_each_segment(people_clip, whole):
+    """Not a continuous track: the 2D right after a segment boundary differs from what one detector
+    tracking through it gives (the reason for the plan), while frames before it are the same."""
+    detector = create_detector()
+    continuous = []
+    for frame, _ in iter_frames(people_clip):
+        det = detector(frame)
+        continuous.append(None if det is None else det.keypoints)
+    detector.close()
+    from ml.skeleton import to_h36m
+
+    before = [to_h36m(k[None], "blazepose33")[0] if k is not None else None for k in continuous[:80]]
+    for r, k in zip(whole[:80], before):
+        if k is not None and r.keypoints is not None:
+            np.testing.assert_array_equal(r.keypoints, k)
+    def differs(r, k):
+        if (r.keypoints is None) != (k is None):
+            return True
+        return k is not None and np.abs(r.keypoints - to_h36m(k[None], "blazepose33")[0]).max() > 0
+
+    # On this clip the fresh detector does not find the small walker again: the cost of the plan.
+    assert any(differs(r, k) for r, k in zip(whole[80:90], continuous[80:90]))
+
+
+def test_seeking_gives_the_frames_a_plain_decode_gives(people_clip):
+    plain = [f for f, _ in iter_frames(people_clip)]
+    got = list(iter_frames_from(people_clip, 50, want=lambda i: i % 3 == 0))
+    assert [i for i, _, _ in got] == list(range(50, 120))
+    for i, frame, t in got:
+        if i % 3 == 0:
+            np.testing.assert_array_equal(frame, plain[i])
+        else:
+            assert frame is None
+        assert t == pytest.approx(i / 10.0, abs=0.01)
+
+
+def test_records_round_trip_through_arrays(whole):
+    back = segments.arrays_to_records(segments.records_to_arrays(whole))
+    _same(back, whole)
