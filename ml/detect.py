@@ -103,6 +103,14 @@ class MediaPipePoseDetector:
         self._pose.close()
 
 
+def check_detector(name: str = "mediapipe", complexity: int = 1) -> None:
+    """Raise ValueError (a sentence for the user) if create_detector(name, complexity) would fail
+    for a reason the user can fix: an unknown detector or a model file that is not installed."""
+    if name != "mediapipe":
+        raise ValueError(f"Unknown 2D detector {name!r}; available: mediapipe")
+    ensure_landmark_model(complexity)
+
+
 def create_detector(name: str = "mediapipe", complexity: int = 1):
     if name == "mediapipe":
         return MediaPipePoseDetector(complexity=complexity)

@@ -48,10 +48,10 @@ def _child_main(index: int, processes: int, tasks, results, stop) -> None:
             if batch:
                 results.put((token, "records", batch))
             results.put((token, "end", None))
-        except (VideoError, ValueError) as exc:
-            results.put((token, "error", str(exc)))
+        except VideoError as exc:  # the file: the user's to fix
+            results.put((token, "error", ("video", str(exc))))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the job
-            results.put((token, "error", f"The 2D detector failed ({type(exc).__name__}: {exc})."))
+            results.put((token, "error", ("internal", f"{type(exc).__name__}: {exc}")))
     for pair in pairs.values():
         for d in pair:
             d.close()
@@ -98,7 +98,10 @@ class DetectorPool:
                         ended[p] = True
                     else:
                         ended[p] = True
-                        raise VideoError(payload)
+                        kind, message = payload
+                        if kind == "video":
+                            raise VideoError(message)
+                        raise RuntimeError(f"a 2D detector process failed: {message}")
                 if not buffers[p]:
                     return  # the owner of frame i decoded the whole video without it: the end
                 rec = buffers[p].pop(0)

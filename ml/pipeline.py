@@ -186,9 +186,10 @@ def detect_records(video_path: Path, info, options: PipelineOptions,
                    should_stop: Callable[[], bool] | None = None) -> Iterable[Record]:
     """Every frame's 2D record in order, detected by the processes options ask for; the same
     records whichever (ml.segments)."""
-    from ml.detect import create_detector
+    from ml.detect import check_detector, create_detector
 
     try:
+        check_detector(options.detector, options.complexity)
         processes = detect_processes(options)
         if processes > 1:
             from ml.detect_pool import get_pool

@@ -5,6 +5,7 @@ Both tasks are idempotent: a re-delivered task (acks_late + reject_on_worker_los
 already ended does nothing, and one for a job that was running starts it over from scratch.
 """
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from ml.export import FORMATS
 
-from . import stream
+from . import segments, stream
 from .browser_copy import BrowserCopy
 from .models import LifterModel, PoseJob, TrainingJob
 
@@ -143,13 +144,22 @@ def run_pose_job(self, job_id: int) -> None:
     source = job.video.file.path
     playable = BrowserCopy(source, job.playable_video_path)
     options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
-                              max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m)
+                              max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
+                              detect_processes=settings.POSENET_DETECT_PROCESSES)
     try:
         info = probe(source)
         _update_running(job, fps=info.fps, width=info.width, height=info.height)
         stream.send(job.pk, stream.meta_message(job))
+        n_parts, records, done_here = segments.part_count(info), None, []
+        if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
+            helpers = segments.start_helpers(job, n_parts)
+            records = segments.split_records(job, Path(source), info.fps, segments.Parts(job, n_parts), should_stop,
+                                             tick=heartbeat, done_here=done_here)
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
-                              should_stop=should_stop)
+                              should_stop=should_stop, records=records)
+        if n_parts:
+            result.timings["split"] = {"parts": n_parts, "helpers_queued": helpers, "parts_here": len(done_here)}
+            shutil.rmtree(segments.Parts(job, n_parts).dir, ignore_errors=True)
         _update_running(job, model_name=result.model["name"])
         for i, fmt in enumerate(EXPORT_FORMATS):
             on_progress("export", i, len(EXPORT_FORMATS), step=fmt)  # the viewer: "Writing BVH…"
@@ -183,7 +193,9 @@ def _fail(job: PoseJob, playable: BrowserCopy, message: str) -> None:
     playable.finish(kill=True)
     keep = {job.playable_video_path}
     for path in job.work_dir.glob("*"):
-        if path not in keep:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)  # e.g. the parts of a split video
+        elif path not in keep:
             path.unlink(missing_ok=True)
     PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING).update(
         status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message)

@@ -139,7 +139,7 @@ CHANNEL_LAYERS = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"},
+CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"}, "poseapp.tasks.detect_parts": {"queue": "pose"},
                       "poseapp.tasks.run_training_job": {"queue": "train"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -153,6 +153,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 POSENET_CHECKPOINT = env_str("POSENET_CHECKPOINT", "")
 # Workers load MediaPipe and the default lifter when they start (poseapp/warmup.py), not on the first job.
 POSENET_WARMUP = env_bool("POSENET_WARMUP", True)
+# Speed (docs/deploy.md "Speed"): 2D detector processes per pose job (0: one per core the worker may
+# use, at most 4), and splitting long videos across workers (poseapp/segments.py).
+POSENET_DETECT_PROCESSES = env_int("POSENET_DETECT_PROCESSES", 0)
+POSENET_SPLIT = env_bool("POSENET_SPLIT", True)
+POSENET_SPLIT_MIN_S = env_int("POSENET_SPLIT_MIN_S", 60)  # videos at least this long are split
+POSENET_SPLIT_HELPERS = env_int("POSENET_SPLIT_HELPERS", 7)  # helper tasks queued per split job
+POSENET_SPLIT_STALE_S = env_int("POSENET_SPLIT_STALE_S", 30)  # a silent helper's part is redone
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
