@@ -161,13 +161,18 @@ def run_pose_job(self, job_id: int) -> None:
             result.timings["split"] = {"parts": n_parts, "helpers_queued": helpers, "parts_here": len(done_here)}
             shutil.rmtree(segments.Parts(job, n_parts).dir, ignore_errors=True)
         _update_running(job, model_name=result.model["name"])
+        export_s = {}
         for i, fmt in enumerate(EXPORT_FORMATS):
             on_progress("export", i, len(EXPORT_FORMATS), step=fmt)  # the viewer: "Writing BVH…"
+            t0 = time.perf_counter()
             export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
+            export_s[fmt] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()  # the browser copy ran since the start: what is left of it
         if playable.finish(tick=heartbeat):
             stream.send(job.pk, stream.video_message(job))
+        timings = {**result.timings, "export_s": export_s, "browser_copy_wait_s": round(time.perf_counter() - t0, 3)}
         _update_running(job, status=PoseJob.Status.SUCCEEDED, stage="done", frame_count=result.frame_count,
-                        timings=result.timings, finished_at=timezone.now(),
+                        timings=timings, finished_at=timezone.now(),
                         progress_done=result.frame_count, progress_total=result.frame_count)
     except (Cancelled, JobStopped):
         if time.monotonic() > deadline:
