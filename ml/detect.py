@@ -73,6 +73,12 @@ class MediaPipePoseDetector:
         )
 
     def __call__(self, frame_bgr: np.ndarray) -> Detection | None:
+        return self.detect(self.prepare(frame_bgr))
+
+    @staticmethod
+    def prepare(frame_bgr: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """The detector's input for a frame (downscaled RGB) and the frame's size: the part of the
+        work that needs no detector state, so a decoding thread can do it ahead of detect()."""
         h, w = frame_bgr.shape[:2]
         scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
         small = frame_bgr if scale == 1.0 else cv2.resize(
@@ -80,6 +86,10 @@ class MediaPipePoseDetector:
         )
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
+        return rgb, h, w
+
+    def detect(self, prepared: tuple[np.ndarray, int, int]) -> Detection | None:
+        rgb, h, w = prepared
         res = self._pose.process(rgb)
         if res.pose_landmarks is None:
             return None

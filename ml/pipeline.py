@@ -186,7 +186,7 @@ def detect_records(video_path: Path, info, options: PipelineOptions,
                    should_stop: Callable[[], bool] | None = None) -> Iterable[Record]:
     """Every frame's 2D record in order, detected by the processes options ask for; the same
     records whichever (ml.segments)."""
-    from ml.detect import check_detector, create_detector
+    from ml.detect import check_detector
 
     try:
         check_detector(options.detector, options.complexity)
@@ -196,17 +196,24 @@ def detect_records(video_path: Path, info, options: PipelineOptions,
 
             return get_pool(processes).records(video_path, options.detector, options.complexity, info.fps,
                                                should_stop=should_stop)
-        pair = [create_detector(options.detector, options.complexity) for _ in range(2)]
+        pair = detector_pair(options.detector, options.complexity)
     except ValueError as exc:
         raise PipelineError(str(exc)) from None
+    return detect_segments(video_path, lambda k: True, pair, info.fps)
 
-    def serial():
-        try:
-            yield from detect_segments(video_path, lambda k: True, pair, info.fps)
-        finally:
-            for d in pair:
-                d.close()
-    return serial()
+
+_DETECTORS: dict = {}  # (name, complexity) -> two detectors, kept warm in this process
+
+
+def detector_pair(name: str = "mediapipe", complexity: int = 1) -> list:
+    """This process's two detectors for ml.segments (one outputs a segment, one warms up for the
+    next), created once: a worker keeps them for every job (each segment resets them)."""
+    from ml.detect import create_detector
+
+    key = (name, complexity)
+    if key not in _DETECTORS:
+        _DETECTORS[key] = [create_detector(name, complexity) for _ in range(2)]
+    return _DETECTORS[key]
 
 
 def run_pipeline(

@@ -21,7 +21,7 @@ from typing import Callable, Iterator, NamedTuple
 import numpy as np
 
 from ml import video as video_io
-from ml.shots import ShotDetector
+from ml.shots import ShotDetector, frame_histogram
 from ml.skeleton import to_h36m
 
 SEGMENT_S = 8.0  # seconds per segment: a restart every 8 s costs little; long videos split finely enough
@@ -65,9 +65,9 @@ class _SegmentRun:
         if k > 0:  # a fresh shot detector holds back cuts near its start; the video's start is not one
             self.shots.last_cut = -self.shots.min_gap
 
-    def __call__(self, index: int, frame: np.ndarray, t_s: float) -> Record:
-        cut = self.shots(frame)
-        det = self.detector(frame)
+    def __call__(self, index: int, prepared, hist: np.ndarray, t_s: float) -> Record:
+        cut = self.shots.observe(hist)
+        det = self.detector.detect(prepared)
         kp = to_h36m(det.keypoints[None], self.detector.layout)[0] if det is not None else None
         return Record(index, t_s, kp, cut and index > 0)
 
@@ -93,12 +93,15 @@ def detect_segments(video_path: Path, owned: Callable[[int], bool], detectors, f
         warm = (last is None or nxt <= last) and owned(nxt) and i >= window_start(nxt)
         return in_own or warm
 
+    def decoded():  # in the decoding thread: decode, and prepare what needs no detector state
+        for i, frame, t_s in video_io.iter_frames_from(video_path, start, want=wanted):
+            if last is not None and segment_of(i) > last:
+                return
+            if frame is not None:
+                yield i, detectors[0].prepare(frame), frame_histogram(frame), t_s
+
     start = window_start(first)
-    for i, frame, t_s in video_io.prefetch(video_io.iter_frames_from(video_path, start, want=wanted)):
-        if last is not None and segment_of(i) > last:
-            return
-        if frame is None:
-            continue
+    for i, prepared, hist, t_s in video_io.prefetch(decoded()):
         if should_stop():
             return
         k = segment_of(i)
@@ -108,9 +111,9 @@ def detect_segments(video_path: Path, owned: Callable[[int], bool], detectors, f
             if i == max(window_start(seg), start):
                 runs[seg] = _SegmentRun(seg, detectors[seg % 2], fps)
         if k + 1 in runs and i < (k + 1) * plan.frames:
-            runs[k + 1](i, frame, t_s)  # warm-up: seen, thrown away
+            runs[k + 1](i, prepared, hist, t_s)  # warm-up: seen, thrown away
         if k in runs:
-            yield runs[k](i, frame, t_s)
+            yield runs[k](i, prepared, hist, t_s)
         runs.pop(k - 1, None)
 
 

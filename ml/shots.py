@@ -42,8 +42,11 @@ class ShotDetector:
         self.last_cut = 0
 
     def __call__(self, frame_bgr: np.ndarray) -> bool:
+        return self.observe(frame_histogram(frame_bgr))
+
+    def observe(self, hist: np.ndarray) -> bool:
+        """As __call__, given the frame's frame_histogram() (computed ahead, e.g. while decoding)."""
         self.index += 1
-        hist = frame_histogram(frame_bgr)
         prev, self.prev = self.prev, hist
         if prev is None:
             return False

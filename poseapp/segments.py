@@ -121,15 +121,10 @@ def detect_part(video: Path, fps: float, parts: Parts, k: int, pair, should_stop
     return detect_segments(video, lambda s: True, pair, fps, first=k, last=last, should_stop=should_stop)
 
 
-_pairs: dict = {}  # complexity -> two MediaPipe detectors, kept warm in this worker process
+def detector_pair(name: str, complexity: int):
+    from ml.pipeline import detector_pair as pair  # the worker's warm detectors (not in the web process)
 
-
-def detector_pair(complexity: int):
-    from ml.detect import create_detector
-
-    if complexity not in _pairs:
-        _pairs[complexity] = [create_detector("mediapipe", complexity) for _ in range(2)]
-    return _pairs[complexity]
+    return pair(name, complexity)
 
 
 def split_records(job: PoseJob, video: Path, fps: float, parts: Parts, should_stop: Callable[[], bool],
@@ -141,7 +136,7 @@ def split_records(job: PoseJob, video: Path, fps: float, parts: Parts, should_st
     for k in range(parts.count):
         if parts.claim(k):
             done_here.append(k)
-            yield from detect_part(video, fps, parts, k, detector_pair(job.complexity), should_stop)
+            yield from detect_part(video, fps, parts, k, detector_pair("mediapipe", job.complexity), should_stop)
             continue
         while True:
             records = parts.read(k)
@@ -151,7 +146,7 @@ def split_records(job: PoseJob, video: Path, fps: float, parts: Parts, should_st
             if parts.claim_age(k) > settings.POSENET_SPLIT_STALE_S:
                 log.warning("job %s: part %s's helper (%s) went quiet; detecting it here", job.pk, k, parts.owner(k))
                 done_here.append(k)
-                yield from detect_part(video, fps, parts, k, detector_pair(job.complexity), should_stop)
+                yield from detect_part(video, fps, parts, k, detector_pair("mediapipe", job.complexity), should_stop)
                 break
             if should_stop():
                 return
@@ -198,7 +193,7 @@ def detect_parts(job_id: int, count: int) -> None:
             return stopped[0]
 
         try:
-            records = list(detect_part(video, fps, parts, k, detector_pair(job.complexity), should_stop))
+            records = list(detect_part(video, fps, parts, k, detector_pair("mediapipe", job.complexity), should_stop))
         except VideoError as exc:
             parts.write_error(k, str(exc))
             return

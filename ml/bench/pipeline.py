@@ -1,9 +1,11 @@
-"""`python -m ml.bench pipeline --video PATH [--checkpoint PATH] [--repeat N]`
+"""`python -m ml.bench pipeline --video PATH [--checkpoint PATH] [--processes 1,2] [--device cpu|cuda]`
 
-Measures, in one run on the same video: decode-only fps, 2D detection fps (decode + detect),
-lifting fps (lifting + world alignment on those keypoints), and the end-to-end pipeline fps
-(`ml.pipeline.run_pipeline`, whose threads overlap decoding, detection and lifting), with the ratios
-end-to-end / decode-only and end-to-end / real time (the video's own frame rate).
+Measures, in one run on the same video: decode-only fps, 2D detection fps (decode + detect, one
+process), lifting fps (lifting + world alignment on those keypoints, on --device), and the
+end-to-end pipeline fps (`ml.pipeline.run_pipeline`: decoding, detection and lifting overlap) with
+each number of detector processes asked for (ml.detect_pool; the pool is started before the
+timing, as a worker keeps it warm), with the ratios end-to-end / decode-only and end-to-end /
+real time (the video's own frame rate).
 """
 from __future__ import annotations
 
@@ -57,10 +59,12 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float, lift
     return time.perf_counter() - t0
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     p = argparse.ArgumentParser(prog="python -m ml.bench pipeline", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", type=Path, required=True)
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
+    p.add_argument("--processes", default="1,2", help="detector processes for the end-to-end runs, comma-separated")
+    p.add_argument("--device", default="cpu", help="the lifter's device: cpu | cuda | auto")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -70,7 +74,8 @@ def main(argv=None) -> int:
     from ml.video import probe
 
     info = probe(args.video)
-    lifter = load_lifter(args.checkpoint)
+    lifter = load_lifter(args.checkpoint, args.device)
+    processes = [int(x) for x in args.processes.split(",")]
     torch.set_num_threads(PipelineOptions().torch_threads)  # as the pipeline runs it
     rng = np.random.default_rng(0)
     F = lifter.window_frames(info.known_fps)
@@ -81,26 +86,34 @@ def main(argv=None) -> int:
     n, t_decode = _decode_only(args.video)
     kp, t_detect = _detect_only(args.video)
     t_lift = _lift_only(lifter, kp, info.width, info.height, info.fps, info.known_fps)
-    t0 = time.perf_counter()
-    result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint), lifter=lifter)
-    t_e2e = time.perf_counter() - t0
+    e2e = {}
+    for P in processes:
+        options = PipelineOptions(checkpoint=args.checkpoint, detect_processes=P, device=args.device)
+        if P > 1:
+            from ml.detect_pool import get_pool
+
+            list(get_pool(P).records(args.video, "mediapipe", 1, info.fps))  # start and warm the pool
+        t0 = time.perf_counter()
+        result = run_pipeline(args.video, options, lifter=lifter)
+        e2e[P] = result.frame_count / (time.perf_counter() - t0)
 
     figures = {
         "video": str(args.video), "frames": n, "size": [info.width, info.height], "video_fps": info.fps,
         "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "model": lifter.name,
-        "decode_fps": n / t_decode, "detect_2d_fps": n / t_detect, "lift_fps": n / t_lift,
-        "end_to_end_fps": result.frame_count / t_e2e,
+        "device": str(lifter.device), "decode_fps": n / t_decode, "detect_2d_fps": n / t_detect,
+        "lift_fps": n / t_lift,
     }
-    figures["end_to_end_over_decode"] = figures["end_to_end_fps"] / figures["decode_fps"]
-    figures["end_to_end_over_realtime"] = figures["end_to_end_fps"] / info.fps
     print(f"video            {args.video.name}: {n} frames decoded, {info.width}x{info.height} @ {info.fps:g} fps")
-    print(f"machine          {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}; model {lifter.name}")
+    print(f"machine          {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}; model {lifter.name} "
+          f"on {lifter.device}")
     print(f"decode only      {figures['decode_fps']:8.1f} frames/s")
-    print(f"2D (decode+det)  {figures['detect_2d_fps']:8.1f} frames/s")
+    print(f"2D (decode+det)  {figures['detect_2d_fps']:8.1f} frames/s   (one process)")
     print(f"lifting + align  {figures['lift_fps']:8.1f} frames/s")
-    print(f"end to end       {figures['end_to_end_fps']:8.1f} frames/s   (includes model + detector start-up)")
-    print(f"ratio end-to-end / decode-only  {figures['end_to_end_over_decode']:.3f}")
-    print(f"ratio end-to-end / real time    {figures['end_to_end_over_realtime']:.2f}x")
+    for P, fps in e2e.items():
+        figures[f"end_to_end_fps_{P}proc"] = fps
+        figures[f"end_to_end_over_decode_{P}proc"] = fps / figures["decode_fps"]
+        print(f"end to end       {fps:8.1f} frames/s   {P} detector process{'es' if P > 1 else ''}: "
+              f"{fps / figures['decode_fps']:.3f} x decode-only, {fps / info.fps:.2f} x real time")
     if args.json:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
     return 0
