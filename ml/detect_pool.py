@@ -23,6 +23,8 @@ _tokens = count(1)
 
 
 def _child_main(index: int, processes: int, tasks, results, stop) -> None:
+    import numpy as np
+
     from ml.detect import create_detector
     from ml.segments import detect_segments
     from ml.video import VideoError
@@ -38,6 +40,11 @@ def _child_main(index: int, processes: int, tasks, results, stop) -> None:
             pair = pairs.get((name, complexity))
             if pair is None:
                 pair = pairs[(name, complexity)] = [create_detector(name, complexity) for _ in range(2)]
+            if path is None:  # warm-up: load the models now, not with the first video
+                for d in pair:
+                    d(np.zeros((720, 1280, 3), np.uint8))
+                results.put((token, "end", None))
+                continue
             batch = []
             for rec in detect_segments(Path(path), lambda k: k % processes == index, pair, fps,
                                        should_stop=stop.is_set):
@@ -114,6 +121,16 @@ class DetectorPool:
                 while not ended[p]:
                     kind, _ = self._get(p, token)
                     ended[p] = kind in ("end", "error")
+
+    def warm(self, name: str, complexity: int) -> None:
+        """Load the detectors in every child now (a worker's warm-up), and wait until they are."""
+        token = next(_tokens)
+        for q in self._tasks:
+            q.put((token, None, name, complexity, None))
+        for p in range(self.processes):
+            kind, payload = self._get(p, token)
+            if kind == "error":
+                raise RuntimeError(f"a 2D detector process failed to start: {payload[1]}")
 
     def _get(self, p: int, token: int):
         while True:

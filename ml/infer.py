@@ -26,6 +26,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="the person's height in metres (scales the skeleton; default: a typical adult, 1.70 m)")
     p.add_argument("--no-foot-lock", action="store_true",
                    help="no foot contact or locking: the lower ankle on the floor in every frame (jumps flattened)")
+    p.add_argument("--processes", type=int, default=0,
+                   help="2D detector processes (0: one per core, at most 4; the result is the same)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="the lifter's device (auto: CUDA when torch sees a GPU)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.height_m is not None and not 0.5 <= args.height_m <= 2.5:
@@ -58,6 +62,7 @@ def main(argv=None) -> int:
         bar.refresh()
 
     options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip,
+                              detect_processes=args.processes, device=args.device,
                               complexity=args.complexity, height_m=args.height_m,
                               foot_lock=not args.no_foot_lock)
     try:

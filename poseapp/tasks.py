@@ -145,7 +145,8 @@ def run_pose_job(self, job_id: int) -> None:
     playable = BrowserCopy(source, job.playable_video_path)
     options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
-                              detect_processes=settings.POSENET_DETECT_PROCESSES)
+                              detect_processes=settings.POSENET_DETECT_PROCESSES,
+                              device=settings.POSENET_LIFTER_DEVICE)
     try:
         info = probe(source)
         _update_running(job, fps=info.fps, width=info.width, height=info.height)

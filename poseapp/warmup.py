@@ -55,19 +55,23 @@ def warm(checkpoint: str | None = None, complexity: int | None = None, model_id:
     t0 = time.perf_counter()
     import numpy as np
 
-    from ml.detect import create_detector
+    from django.conf import settings
+
     from ml.lift import canonical_view, CANONICAL_SIDE
-    from ml.pipeline import PipelineOptions, load_lifter
+    from ml.pipeline import PipelineOptions, detect_processes, detector_pair, load_lifter
     import ml.postprocess  # noqa: F401 - the world alignment (SciPy) that the lifting thread imports
     import ml.export  # noqa: F401
 
-    options = PipelineOptions()
-    detector = create_detector(options.detector, options.complexity if complexity is None else complexity)
-    try:
+    options = PipelineOptions(detect_processes=settings.POSENET_DETECT_PROCESSES)
+    complexity = options.complexity if complexity is None else complexity
+    for detector in detector_pair(options.detector, complexity):  # kept: the job finds them loaded
         detector(np.zeros((720, 1280, 3), np.uint8))  # starts the graph: its models are loaded
-    finally:
-        detector.close()
-    lifter = load_lifter(checkpoint)  # cached per process: the job finds it loaded
+    processes = detect_processes(options)
+    if processes > 1:
+        from ml.detect_pool import get_pool
+
+        get_pool(processes).warm(options.detector, complexity)
+    lifter = load_lifter(checkpoint, settings.POSENET_LIFTER_DEVICE)  # cached per process: the job finds it loaded
     if model_id is not None and lifter.meta.get("arch"):  # the registry shows what the file is
         from .models import LifterModel
 

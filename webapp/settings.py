@@ -156,6 +156,11 @@ POSENET_WARMUP = env_bool("POSENET_WARMUP", True)
 # Speed (docs/deploy.md "Speed"): 2D detector processes per pose job (0: one per core the worker may
 # use, at most 4), and splitting long videos across workers (poseapp/segments.py).
 POSENET_DETECT_PROCESSES = env_int("POSENET_DETECT_PROCESSES", 0)
+POSENET_LIFTER_DEVICE = env_str("POSENET_LIFTER_DEVICE", "auto")  # auto (CUDA when present) | cpu | cuda
+if POSENET_LIFTER_DEVICE not in ("auto", "cpu", "cuda"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"POSENET_LIFTER_DEVICE must be auto, cpu or cuda, got {POSENET_LIFTER_DEVICE!r}")
 POSENET_SPLIT = env_bool("POSENET_SPLIT", True)
 POSENET_SPLIT_MIN_S = env_int("POSENET_SPLIT_MIN_S", 60)  # videos at least this long are split
 POSENET_SPLIT_HELPERS = env_int("POSENET_SPLIT_HELPERS", 7)  # helper tasks queued per split job

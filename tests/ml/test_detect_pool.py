@@ -63,3 +63,9 @@ def test_the_pipeline_gives_the_same_result_with_one_or_two_processes(pool, peop
     np.testing.assert_array_equal(one.keypoints_2d, two.keypoints_2d)
     np.testing.assert_array_equal(one.keypoints_3d, two.keypoints_3d)
     np.testing.assert_array_equal(one.detected, two.detected)
+
+
+def test_warm_loads_the_detectors_in_every_child(pool, people_clip):
+    pool.warm("mediapipe", 1)
+    assert pool.alive()
+    assert len(list(pool.records(people_clip, "mediapipe", 1, 10.0))) == 120
