@@ -136,6 +136,8 @@ def run_pose_job(self, job_id: int) -> None:
         message = stream.frames_message(start, kp2d, kp3d, visible=visible, cuts=cuts)
         stream.append_frames(job, message)
         stream.send(job.pk, message)
+        if overlay is not None:
+            overlay.push(kp2d, kp3d)  # the overlay MP4 is drawn and encoded while the pipeline runs
 
     def should_stop() -> bool:
         return time.monotonic() > deadline or not PoseJob.objects.filter(
@@ -147,9 +149,16 @@ def run_pose_job(self, job_id: int) -> None:
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
                               detect_processes=settings.POSENET_DETECT_PROCESSES,
                               device=settings.POSENET_LIFTER_DEVICE)
+    overlay = None
     try:
         info = probe(source)
         _update_running(job, fps=info.fps, width=info.width, height=info.height)
+        if "mp4" in EXPORT_FORMATS:
+            from ml.export.overlay import BackgroundOverlay
+            from ml.skeleton import JOINT_NAMES, PARENTS
+
+            overlay = BackgroundOverlay(source, job.work_dir / FILE_NAMES["mp4"], width=info.width,
+                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS)
         stream.send(job.pk, stream.meta_message(job))
         n_parts, records, done_here = segments.part_count(info), None, []
         if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
@@ -166,7 +175,11 @@ def run_pose_job(self, job_id: int) -> None:
         for i, fmt in enumerate(EXPORT_FORMATS):
             on_progress("export", i, len(EXPORT_FORMATS), step=fmt)  # the viewer: "Writing BVH…"
             t0 = time.perf_counter()
-            export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
+            if fmt == "mp4" and overlay is not None:
+                overlay.finish(tick=heartbeat)  # what is left of it: the time is the wait
+                overlay = None
+            else:
+                export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
             export_s[fmt] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()  # the browser copy ran since the start: what is left of it
         if playable.finish(tick=heartbeat):
@@ -187,6 +200,9 @@ def run_pose_job(self, job_id: int) -> None:
     except Exception:
         log.exception("pose job %s failed", job.pk)
         _fail(job, playable, INTERNAL_ERROR)
+    finally:
+        if overlay is not None:
+            overlay.close()  # the job did not get as far as the overlay: leave no partial file
     if not PoseJob.objects.filter(pk=job.pk).exists():
         job.delete_files()  # deleted while it ran: leave nothing behind
         return

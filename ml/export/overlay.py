@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from ml import palette
-from ml.export._atomic import atomic_path
 
 # BGR (OpenCV) versions of the viewer's colours (ml/palette.py, the one home).
 LEFT_BGR = palette.bgr(palette.LEFT)
@@ -89,15 +88,13 @@ def _draw(img, pts, parents, colours, ok, weak, want_weak, thick, radius):
 class Panel3D:
     """Orthographic side view of the 3D joints, cheap enough to draw per frame with OpenCV."""
 
-    def __init__(self, k3: np.ndarray, size: int, yaw_deg: float = 30.0, pitch_deg: float = 15.0):
+    def __init__(self, size: int, extent_m: float = 1.9, yaw_deg: float = 30.0, pitch_deg: float = 15.0):
         a, b = np.radians(yaw_deg), np.radians(pitch_deg)
         ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
         rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
         self.view = rx @ ry
         self.size = size
-        finite = k3[np.isfinite(k3).all(axis=(1, 2))]
-        height = float(np.ptp(finite[..., 1])) if len(finite) else 1.8
-        self.px_per_m = 0.8 * size / max(height, 1.9)  # the whole body (≥ 1.9 m) fits
+        self.px_per_m = 0.8 * size / max(extent_m, 1.9)  # the whole body (≥ 1.9 m) fits
         # The view follows the pelvis, so the floor square around it looks the same in every frame.
         self.background = np.empty((size, size, 3), np.uint8)
         self.background[:] = PANEL_BG
@@ -106,6 +103,12 @@ class Panel3D:
 
         cv2.polylines(self.background, [np.round(self._px(floor @ self.view.T) * 16).astype(np.int32)], True,
                       (90, 80, 75), 1, cv2.LINE_AA, shift=4)
+
+    @staticmethod
+    def extent_of(k3: np.ndarray) -> float:
+        """The vertical extent (m) of a motion (T,17,3): what the panel's scale must fit."""
+        finite = k3[np.isfinite(k3).all(axis=(1, 2))]
+        return float(np.ptp(finite[..., 1])) if len(finite) else 1.8
 
     def _px(self, q: np.ndarray) -> np.ndarray:
         s = self.size
@@ -129,76 +132,174 @@ class Panel3D:
         return img
 
 
+class OverlayWriter:
+    """The overlay MP4 written chunk by chunk, in frame order: the worker feeds it the pipeline's
+    frames as they are lifted, so the MP4 is mostly encoded when the 3D is done. `add()` draws the
+    next frames over the next decoded video frames (the last one is held if the video runs out),
+    `finish()` puts the file in place, `close()` (after an error) leaves nothing behind.
+
+    width/height: the size the 2D is in (the result's video_size); keypoints are rescaled if the
+    decoded frames differ. extent_m: the vertical extent the 3D panel fits (default: a standing
+    adult, 1.9 m; write_overlay passes the whole motion's)."""
+
+    def __init__(self, video_path, path: str | os.PathLike, *, width: int, height: int, fps: float,
+                 joint_names, parents, panel: bool = True, extent_m: float = 1.9, min_conf: float = 0.5,
+                 crf: int = 23, preset: str = "superfast"):
+        import cv2
+
+        if video_path is None:
+            raise ValueError("the overlay MP4 needs the source video: pass video_path")
+        if not Path(video_path).is_file():
+            raise ValueError(f"the overlay MP4 needs the source video; {video_path} does not exist")
+        if not fps or fps <= 0:
+            raise ValueError(f"cannot write an overlay MP4 without a positive frame rate (fps={fps})")
+        self.cap = cv2.VideoCapture(str(video_path))
+        # Phone videos carry rotation metadata; the pipeline's 2D is in the rotated (upright) frame
+        # (ml.video), so decode the same way. OpenCV does not rotate unless asked.
+        self.cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        ok, self.frame = self.cap.read() if self.cap.isOpened() else (False, None)
+        if not ok:
+            self.cap.release()
+            raise ValueError(f"cannot decode any frame of {video_path}")
+        H, W = self.frame.shape[:2]
+        self.H, self.W = H, W
+        self.scale = np.array([W / width, H / height])
+        self.parents, self.colours, self.min_conf = list(parents), joint_colours(joint_names), min_conf
+        self.ph = H + H % 2
+        self.pw = self.ph if panel else 0
+        self.cw = W + W % 2 + self.pw
+        self.panel = Panel3D(self.ph, extent_m) if panel else None
+        self.canvas = np.zeros((self.ph, self.cw, 3), np.uint8)
+        self.frames = 0
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".part.mp4")
+        os.close(fd)
+        self.tmp = Path(tmp)
+        os.chmod(self.tmp, 0o644)
+        self.log = tempfile.TemporaryFile()
+        cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
+               "-s", f"{self.cw}x{self.ph}", "-framerate", f"{float(fps):.6f}", "-i", "pipe:0", "-an",
+               "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+               "-movflags", "+faststart", "-f", "mp4", str(self.tmp)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def add(self, kp2d: np.ndarray, kp3d: np.ndarray, detected: np.ndarray) -> None:
+        """kp2d (n,J,3) pixels + confidence, kp3d (n,J,3) metres, detected (n,) bool: the next n frames."""
+        assert len(kp2d) == len(kp3d) == len(detected), (kp2d.shape, kp3d.shape, np.shape(detected))
+        k2 = np.asarray(kp2d, np.float64).copy()
+        k2[..., :2] *= self.scale
+        try:
+            for t in range(len(k2)):
+                if self.frames > 0:
+                    ok, nxt = self.cap.read()
+                    self.frame = nxt if ok else self.frame
+                self.canvas[:self.H, :self.W] = draw_skeleton_2d(self.frame.copy(), k2[t], self.parents, self.colours,
+                                                                 self.min_conf, bool(detected[t]))
+                if self.panel is not None:
+                    self.canvas[:, self.cw - self.pw:] = self.panel.draw(np.asarray(kp3d[t], np.float64),
+                                                                         self.parents, self.colours)
+                self.proc.stdin.write(self.canvas.tobytes())
+                self.frames += 1
+        except BrokenPipeError:  # ffmpeg quit early; finish() reports its log
+            pass
+
+    def finish(self) -> Path:
+        if self.frames == 0:
+            self.close()
+            raise ValueError("cannot write an overlay MP4 with zero frames")
+        try:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            rc = self.proc.wait()
+            if rc != 0:
+                self.log.seek(0)
+                msg = self.log.read().decode(errors="replace").strip().splitlines()
+                raise RuntimeError(f"ffmpeg failed to encode the overlay (exit {rc}): {msg[-1] if msg else ''}")
+            os.replace(self.tmp, self.path)
+            return self.path
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop and clean up (nothing is left unless finish() put the file in place)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.cap.release()
+        self.log.close()
+        self.tmp.unlink(missing_ok=True)
+
+
 def write_overlay(result, video_path, path: str | os.PathLike, *, panel: bool = True,
                   min_conf: float = 0.5, crf: int = 23, preset: str = "superfast") -> Path:
     """Write the overlay MP4 (result.frame_count frames at result.fps). The video is the one the
     result was computed from; keypoints are rescaled if its decoded size differs from the result's
     video_size. If the video has fewer frames than the result, its last frame is held."""
-    import cv2
-
-    if video_path is None:
-        raise ValueError("the overlay MP4 needs the source video: pass video_path")
-    if not Path(video_path).is_file():
-        raise ValueError(f"the overlay MP4 needs the source video; {video_path} does not exist")
-    T = result.frame_count
-    if T == 0:
+    if result.frame_count == 0:
         raise ValueError("cannot write an overlay MP4 with zero frames")
-    if not result.fps or result.fps <= 0:
-        raise ValueError(f"cannot write an overlay MP4 without a positive frame rate (fps={result.fps})")
-    cap = cv2.VideoCapture(str(video_path))
-    # Phone videos carry rotation metadata; the pipeline's 2D is in the rotated (upright) frame
-    # (ml.video), so decode the same way. OpenCV does not rotate unless asked.
-    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
-    ok, frame = cap.read() if cap.isOpened() else (False, None)
-    if not ok:
-        cap.release()
-        raise ValueError(f"cannot decode any frame of {video_path}")
-    H, W = frame.shape[:2]
-    k2 = np.asarray(result.keypoints_2d, np.float64).copy()
-    k2[..., 0] *= W / result.width
-    k2[..., 1] *= H / result.height
     k3 = np.asarray(result.keypoints_3d, np.float64)
-    detected = np.asarray(result.detected, bool)
-    colours = joint_colours(result.joint_names)
-    ph = H + H % 2
-    pw = ph if panel else 0
-    cw = W + W % 2 + pw
-    p3 = Panel3D(k3, ph) if panel else None
-    canvas = np.zeros((ph, cw, 3), np.uint8)
+    writer = OverlayWriter(video_path, path, width=result.width, height=result.height, fps=result.fps,
+                           joint_names=result.joint_names, parents=result.parents, panel=panel,
+                           extent_m=Panel3D.extent_of(k3), min_conf=min_conf, crf=crf, preset=preset)
+    try:
+        writer.add(result.keypoints_2d, k3, np.asarray(result.detected, bool))
+    except BaseException:
+        writer.close()
+        raise
+    return writer.finish()
 
-    path = Path(path)
-    with atomic_path(path) as tmp, tempfile.TemporaryFile() as log:
-        cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
-               "-s", f"{cw}x{ph}", "-framerate", f"{float(result.fps):.6f}", "-i", "pipe:0", "-an",
-               "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-               "-movflags", "+faststart", "-f", "mp4", str(tmp)]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+
+class BackgroundOverlay:
+    """An OverlayWriter in a thread of its own, fed while the pipeline runs: push() the frames
+    (on_frames' chunks, in order) without waiting, then finish() waits for the file. Frames whose
+    2D has no confidence at all are the pipeline's filled gaps: drawn as not detected. Any error is
+    raised by finish(); close() abandons the file."""
+
+    def __init__(self, video_path, path, **writer_kwargs):
+        import queue
+        import threading
+
+        self._queue: "queue.Queue" = queue.Queue()
+        self._error: BaseException | None = None
+        self._args = (video_path, path, writer_kwargs)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="overlay")
+        self._thread.start()
+
+    def push(self, kp2d: np.ndarray, kp3d: np.ndarray) -> None:
+        self._queue.put((np.array(kp2d), np.array(kp3d)))
+
+    def _run(self) -> None:
+        writer = None
         try:
-            for t in range(T):
-                if t > 0:
-                    ok, nxt = cap.read()
-                    frame = nxt if ok else frame
-                canvas[:H, :W] = draw_skeleton_2d(frame.copy(), k2[t], result.parents, colours, min_conf,
-                                                  bool(detected[t]))
-                if p3 is not None:
-                    canvas[:, cw - pw:] = p3.draw(k3[t], result.parents, colours)
-                proc.stdin.write(canvas.tobytes())
-            proc.stdin.close()
-            rc = proc.wait()
-        except BrokenPipeError:  # ffmpeg quit early; its log says why
-            try:
-                proc.stdin.close()
-            except BrokenPipeError:
+            video_path, path, kwargs = self._args
+            writer = OverlayWriter(video_path, path, **kwargs)
+            while (item := self._queue.get()) is not None:
+                if item == "abandon":
+                    writer.close()
+                    return
+                kp2d, kp3d = item
+                writer.add(kp2d, kp3d, kp2d[..., 2].max(axis=-1) > 0)
+            writer.finish()
+        except BaseException as exc:  # noqa: BLE001 - handed to finish()
+            self._error = exc
+            if writer is not None:
+                writer.close()
+            while self._queue.get() not in (None, "abandon"):  # let push() and finish() go on
                 pass
-            rc = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            cap.release()
-        if rc != 0:
-            log.seek(0)
-            msg = log.read().decode(errors="replace").strip().splitlines()
-            raise RuntimeError(f"ffmpeg failed to encode the overlay (exit {rc}): {msg[-1] if msg else ''}")
-    return path
+
+    def finish(self, tick=None, poll_s: float = 0.5) -> None:
+        """Wait until the MP4 is in place (calling tick() every poll_s: a worker's heartbeat)."""
+        self._queue.put(None)
+        while self._thread.is_alive():
+            if tick is not None:
+                tick()
+            self._thread.join(poll_s)
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._queue.put("abandon")
+        self._thread.join(10)

@@ -145,3 +145,47 @@ def test_rotated_phone_video_is_drawn_upright(tmp_path, codec):
     x, y = mark
     assert np.abs(frames[2][y, x].astype(int) - CENTER_BGR).max() < 45  # the pelvis disc on the marker
     assert frames[2][sw - 10, sh // 2].max() < GREY + 20  # and the rest is the grey video
+
+
+def test_an_overlay_fed_chunk_by_chunk_equals_one_written_at_once(tmp_path, source_video):
+    """The worker draws the MP4 while the pipeline runs (BackgroundOverlay, chunks of frames in
+    order); it is the same video as write_overlay's, gaps (no confidence) drawn as not detected."""
+    from ml.export.overlay import BackgroundOverlay, Panel3D
+
+    r = synthetic_result(frames=T, width=W, height=H, undetected=[5])
+    r.keypoints_2d[5, :, 2] = 0.0  # as the pipeline's gap filling leaves an undetected frame
+    whole = write_overlay(r, source_video, tmp_path / "whole.mp4")
+    feed = BackgroundOverlay(source_video, tmp_path / "fed.mp4", width=W, height=H, fps=r.fps,
+                             joint_names=r.joint_names, parents=r.parents,
+                             extent_m=Panel3D.extent_of(np.asarray(r.keypoints_3d)))
+    for a, b in ((0, 3), (3, 4), (4, T)):
+        feed.push(r.keypoints_2d[a:b], r.keypoints_3d[a:b])
+    ticks = []
+    feed.finish(tick=lambda: ticks.append(1))
+    one, _ = _decode(whole)
+    two, _ = _decode(tmp_path / "fed.mp4")
+    assert len(one) == len(two) == T
+    assert max(int(np.abs(x.astype(int) - y.astype(int)).max()) for x, y in zip(one, two)) == 0
+    assert not list(tmp_path.glob(".*part*"))
+
+
+def test_an_abandoned_overlay_leaves_nothing(tmp_path, source_video):
+    from ml.export.overlay import BackgroundOverlay
+
+    r = synthetic_result(frames=T, width=W, height=H)
+    feed = BackgroundOverlay(source_video, tmp_path / "fed.mp4", width=W, height=H, fps=r.fps,
+                             joint_names=r.joint_names, parents=r.parents)
+    feed.push(r.keypoints_2d[:4], r.keypoints_3d[:4])
+    feed.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_overlay_of_a_missing_video_fails_at_finish(tmp_path):
+    from ml.export.overlay import BackgroundOverlay
+
+    r = synthetic_result(frames=T, width=W, height=H)
+    feed = BackgroundOverlay(tmp_path / "gone.mp4", tmp_path / "fed.mp4", width=W, height=H, fps=r.fps,
+                             joint_names=r.joint_names, parents=r.parents)
+    feed.push(r.keypoints_2d, r.keypoints_3d)
+    with pytest.raises(ValueError, match="does not exist"):
+        feed.finish()
