@@ -46,7 +46,7 @@ def _child_main(index: int, processes: int, tasks, results, stop) -> None:
                 results.put((token, "end", None))
                 continue
             batch = []
-            for rec in detect_segments(Path(path), lambda k: k % processes == index, pair, fps,
+            for rec in detect_segments(Path(path), lambda k: k % processes == index, pair, fps, first=index,
                                        should_stop=stop.is_set):
                 batch.append(rec)
                 if len(batch) >= BATCH or (rec.index + 1) % plan.frames == 0:

@@ -107,6 +107,8 @@ def iter_frames_from(path: Path, start: int = 0, want=None) -> Iterator[tuple[in
                 frame = cap.retrieve()[1] if want is None or want(i) else None
                 yield i, frame, t / 1000.0
                 i += 1
+            elif not ok and start >= int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) > 0:
+                return  # past the end the container gives (a detector process with nothing to do)
             else:
                 cap.release()
                 cap = _open(path)

@@ -92,3 +92,7 @@ def test_seeking_gives_the_frames_a_plain_decode_gives(people_clip):
 def test_records_round_trip_through_arrays(whole):
     back = segments.arrays_to_records(segments.records_to_arrays(whole))
     _same(back, whole)
+
+
+def test_a_seek_past_the_end_gives_nothing(people_clip):
+    assert list(iter_frames_from(people_clip, 500)) == []
