@@ -2,7 +2,7 @@
 
 The job's own task (the coordinator, `tasks.run_pose_job`) queues helper tasks (`detect_parts`)
 and then works through the parts in order itself. A part is one segment of ml.segments' plan
-(8 s of video; the last part runs to the end), claimed by creating `parts/K.claim` in the job's
+(20 s of video; the last part runs to the end), claimed by creating `parts/K.claim` in the job's
 folder (O_EXCL: one owner). A helper writes the part's records to `parts/K.npz`; the coordinator
 streams the parts in frame order into the lifter as they become available, detecting the ones
 nobody claimed, so the viewer still receives every frame once and in order, and a job whose
@@ -57,6 +57,7 @@ class Parts:
     def __init__(self, job: PoseJob, count: int):
         self.dir = job.work_dir / "parts"
         self.count = count
+        self.mine: set[int] = set()  # parts claimed through this object
 
     def path(self, k: int, kind: str) -> Path:
         return self.dir / f"{k}.{kind}"
@@ -69,6 +70,7 @@ class Parts:
             return False
         with os.fdopen(fd, "w") as f:
             f.write(owner_name())
+        self.mine.add(k)
         return True
 
     def owner(self, k: int) -> str:
@@ -134,7 +136,7 @@ def split_records(job: PoseJob, video: Path, fps: float, parts: Parts, should_st
     helper that stopped refreshing its claim for POSENET_SPLIT_STALE_S has its part redone here.
     The parts detected here are appended to `done_here`."""
     for k in range(parts.count):
-        if parts.claim(k):
+        if k in parts.mine or parts.claim(k):
             done_here.append(k)
             yield from detect_part(video, fps, parts, k, detector_pair("mediapipe", job.complexity), should_stop)
             continue

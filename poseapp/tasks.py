@@ -162,8 +162,10 @@ def run_pose_job(self, job_id: int) -> None:
         stream.send(job.pk, stream.meta_message(job))
         n_parts, records, done_here = segments.part_count(info), None, []
         if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
+            parts = segments.Parts(job, n_parts)
+            parts.claim(0)  # the first part is this worker's: it streams at once, helpers take the next
             helpers = segments.start_helpers(job, n_parts)
-            records = segments.split_records(job, Path(source), info.fps, segments.Parts(job, n_parts), should_stop,
+            records = segments.split_records(job, Path(source), info.fps, parts, should_stop,
                                              tick=heartbeat, done_here=done_here)
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
                               should_stop=should_stop, records=records)

@@ -22,6 +22,16 @@ def people_clip() -> Path:
     return FIXTURES / "people_768x576_10fps.mp4"
 
 
+@pytest.fixture(scope="session")
+def people_clip_twice(people_clip, tmp_path_factory) -> Path:
+    """The pedestrians clip twice over: 240 frames at 10 fps (24 s; two detection segments, 200 + 40
+    frames, ml/segments.py), with a cut at frame 120 where it starts again."""
+    from ml.video import iter_frames
+
+    frames = [f for f, _ in iter_frames(people_clip)]
+    return write_video(tmp_path_factory.mktemp("twice") / "twice.mp4", frames + frames, fps=10.0)
+
+
 def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:
     import cv2
 

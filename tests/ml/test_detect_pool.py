@@ -16,18 +16,23 @@ def pool():
 
 
 @pytest.fixture(scope="module")
-def one_pass(people_clip):
+def clip(people_clip_twice):
+    return people_clip_twice  # 240 frames: two segments
+
+
+@pytest.fixture(scope="module")
+def one_pass(clip):
     pair = [create_detector() for _ in range(2)]
     try:
-        return list(segments.detect_segments(people_clip, lambda k: True, pair, 10.0))
+        return list(segments.detect_segments(clip, lambda k: True, pair, 10.0))
     finally:
         for d in pair:
             d.close()
 
 
-def test_two_processes_equal_one_pass(pool, people_clip, one_pass):
-    got = list(pool.records(people_clip, "mediapipe", 1, 10.0))
-    assert [r.index for r in got] == list(range(120))
+def test_two_processes_equal_one_pass(pool, clip, one_pass):
+    got = list(pool.records(clip, "mediapipe", 1, 10.0))
+    assert [r.index for r in got] == list(range(240))
     for a, b in zip(got, one_pass):
         assert (a.keypoints is None) == (b.keypoints is None)
         if a.keypoints is not None:
@@ -35,13 +40,13 @@ def test_two_processes_equal_one_pass(pool, people_clip, one_pass):
         assert a.cut == b.cut
 
 
-def test_leaving_early_frees_the_processes(pool, people_clip):
-    records = pool.records(people_clip, "mediapipe", 1, 10.0)
+def test_leaving_early_frees_the_processes(pool, clip):
+    records = pool.records(clip, "mediapipe", 1, 10.0)
     first = [next(records) for _ in range(70)]
     records.close()  # e.g. the job was cancelled
     assert [r.index for r in first] == list(range(70))
-    again = list(pool.records(people_clip, "mediapipe", 1, 10.0))
-    assert len(again) == 120 and pool.alive()
+    again = list(pool.records(clip, "mediapipe", 1, 10.0))
+    assert len(again) == 240 and pool.alive()
 
 
 def test_a_file_that_is_not_a_video(pool, tmp_path):
@@ -52,14 +57,14 @@ def test_a_file_that_is_not_a_video(pool, tmp_path):
     assert pool.alive()
 
 
-def test_the_pipeline_gives_the_same_result_with_one_or_two_processes(pool, people_clip, tiny_checkpoint):
+def test_the_pipeline_gives_the_same_result_with_one_or_two_processes(pool, clip, tiny_checkpoint):
     import numpy as np
 
     from ml.pipeline import PipelineOptions, run_pipeline
 
-    one = run_pipeline(people_clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=1))
-    two = run_pipeline(people_clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=2))
-    assert one.frame_count == two.frame_count == 120
+    one = run_pipeline(clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=1))
+    two = run_pipeline(clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=2))
+    assert one.frame_count == two.frame_count == 240
     np.testing.assert_array_equal(one.keypoints_2d, two.keypoints_2d)
     np.testing.assert_array_equal(one.keypoints_3d, two.keypoints_3d)
     np.testing.assert_array_equal(one.detected, two.detected)
@@ -68,4 +73,4 @@ def test_the_pipeline_gives_the_same_result_with_one_or_two_processes(pool, peop
 def test_warm_loads_the_detectors_in_every_child(pool, people_clip):
     pool.warm("mediapipe", 1)
     assert pool.alive()
-    assert len(list(pool.records(people_clip, "mediapipe", 1, 10.0))) == 120
+    assert len(list(pool.records(people_clip, "mediapipe", 1, 10.0))) == 120  # one segment: child 1 idle
