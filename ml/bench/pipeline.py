@@ -65,6 +65,8 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--processes", default="1,2", help="detector processes for the end-to-end runs, comma-separated")
     p.add_argument("--device", default="cpu", help="the lifter's device: cpu | cuda | auto")
+    p.add_argument("--minutes", type=float, default=0,
+                   help="loop the video to this length first (several detection segments: ml/segments.py)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -73,6 +75,13 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     from ml.pipeline import PipelineOptions, load_lifter, run_pipeline
     from ml.video import probe
 
+    if args.minutes:
+        import tempfile
+
+        from ml.bench.clips import make_long_clip
+
+        out = Path(tempfile.mkdtemp(prefix="posenet-bench-")) / f"long_{args.video.stem}.mp4"
+        args.video = make_long_clip(args.video, args.minutes, out)
     info = probe(args.video)
     lifter = load_lifter(args.checkpoint, args.device)
     processes = [int(x) for x in args.processes.split(",")]

@@ -21,23 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.bench.clips import make_long_clip
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "video" / "skater_1280x720_25fps.mp4"
-
-
-def make_long_clip(video: Path, minutes: float, out: Path) -> Path:
-    import cv2
-
-    from ml.video import iter_frames, probe
-
-    info = probe(video)
-    frames = [f for f, _ in iter_frames(video)]
-    need = int(minutes * 60 * info.fps)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (info.width, info.height))
-    for i in range(need):
-        writer.write(frames[i % len(frames)])
-    writer.release()
-    return out
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
