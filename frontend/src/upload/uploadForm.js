@@ -79,5 +79,6 @@ export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) =
   cancelButton.addEventListener('click', () => {
     if (state.uploader) state.uploader.cancel();
   });
+  form.dataset.chunked = 'ready'; // submitting now goes through /api/uploads/
   return state;
 }
