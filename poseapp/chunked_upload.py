@@ -139,7 +139,9 @@ def append(upload: ChunkedUpload, request) -> int:
     try:
         length = int(request.headers.get("Content-Length", ""))
     except ValueError:
-        raise UploadRefused(411, "Send the chunk's size as the Content-Length header.") from None
+        length = -1
+    if length < 0:
+        raise UploadRefused(411, "Send the chunk's size as the Content-Length header.")
     if length > chunk_bytes():
         raise UploadRefused(413, f"A chunk may be at most {settings.POSENET_UPLOAD_CHUNK_MB} MB; "
                                  "send the file in smaller pieces.")

@@ -144,6 +144,14 @@ def test_a_chunk_without_its_offset_is_400(client, token):
     assert response.status_code == 400 and "Upload-Offset" in response.json()["error"]
 
 
+def test_a_chunk_with_a_negative_length_is_refused(client, token):
+    url = create(client, token, PIECE).json()["url"]
+    response = client.generic("PATCH", url, b"abc", content_type="application/offset+octet-stream",
+                              HTTP_UPLOAD_OFFSET="0", CONTENT_LENGTH="-1", **auth(token))
+    assert response.status_code == 411 and "Content-Length" in response.json()["error"]
+    assert chunked_upload.current_offset(ChunkedUpload.objects.get()) == 0
+
+
 def test_finishing_early_is_409(client, token):
     body = create(client, token, 2 * PIECE).json()
     patch(client, token, body["url"], 0, b"a" * PIECE)
