@@ -115,8 +115,11 @@ def owned_or_refuse(user, upload_id) -> ChunkedUpload:
 @contextlib.contextmanager
 def _locked_part(upload: ChunkedUpload):
     """The part file opened for appending, held by one request at a time (across processes too)."""
-    if upload.job_id is not None or not upload.part_path.exists():
+    if upload.job_id is not None:
         raise UploadRefused(409, "This upload is already complete.", offset=upload.size_bytes)
+    if not upload.part_path.exists():  # its bytes were removed behind our back: nothing to resume
+        upload.delete()
+        raise UploadRefused(410, "This upload's data is gone. Please start it again.")
     with open(upload.part_path, "r+b") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -162,8 +165,8 @@ def append(upload: ChunkedUpload, request) -> int:
             remaining -= len(piece)
         f.flush()
         offset = f.tell()
-    ChunkedUpload.objects.filter(pk=upload.pk).update(received_bytes=offset, updated_at=timezone.now())
-    upload.received_bytes = offset
+    upload.received_bytes, upload.updated_at = offset, timezone.now()  # a chunk pushes the expiry back
+    ChunkedUpload.objects.filter(pk=upload.pk).update(received_bytes=offset, updated_at=upload.updated_at)
     return offset
 
 

@@ -243,3 +243,11 @@ def test_deleting_the_user_removes_the_part_file(client, token, owner, media):
     patch(client, token, body["url"], 0, b"a" * PIECE)
     owner.delete()
     assert not ChunkedUpload.objects.exists() and not any((media / "uploads-partial").iterdir())
+
+
+def test_an_upload_whose_bytes_vanished_says_so(client, token):
+    body = create(client, token, 2 * PIECE).json()
+    ChunkedUpload.objects.get().part_path.unlink()
+    response = patch(client, token, body["url"], 0, b"a" * PIECE)
+    assert response.status_code == 410 and "start it again" in response.json()["error"]
+    assert not ChunkedUpload.objects.exists()
