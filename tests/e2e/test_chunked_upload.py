@@ -87,3 +87,34 @@ def test_a_non_video_is_refused_on_the_upload_page(live_stack, page, owner, pass
     assert page.url.rstrip("/") == live_stack.base_url and page.locator("#upload-progress").is_hidden()
     assert not PoseJob.objects.exists() and not ChunkedUpload.objects.exists()
     assert "Traceback" not in page.content()
+
+
+def test_cancel_stops_the_upload_and_deletes_its_bytes(live_stack, page, owner, password, big_clip):
+    sign_in(page, live_stack.base_url, owner.username, password)
+    page.wait_for_selector("#upload-form[data-chunked=ready]", state="attached")
+    patches = []
+
+    def first_chunk_only(route):  # after the first chunk the connection keeps dropping: the page retries
+        if route.request.method == "PATCH":
+            patches.append(1)
+            if len(patches) > 1:
+                return route.abort("connectionreset")
+        return route.continue_()
+
+    page.route("**/api/uploads/**", first_chunk_only)
+    page.set_input_files("input[name=video]", str(big_clip))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('upload-status').textContent.startsWith('Connection lost')", timeout=60_000)
+    assert ChunkedUpload.objects.count() == 1
+    page.click("#upload-cancel")
+    page.wait_for_function(
+        "() => (document.getElementById('upload-error') || {}).textContent === 'The upload was cancelled.'",
+        timeout=30_000)
+    assert page.locator("#upload-progress").is_hidden() and page.locator("#upload-form button[type=submit]").is_enabled()
+    for _ in range(50):  # the DELETE goes out as the page stops
+        if not ChunkedUpload.objects.exists():
+            break
+        page.wait_for_timeout(100)
+    assert not ChunkedUpload.objects.exists() and not PoseJob.objects.exists()
+    assert not any((live_stack.media_root / "uploads-partial").glob("*.part"))

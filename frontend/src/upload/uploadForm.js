@@ -65,7 +65,6 @@ export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) =
       },
     });
     state.uploader = uploader;
-    window.poseUpload = uploader; // for the browser tests: offsets, retries
     try {
       const job = await uploader.run();
       show('Uploaded. Opening the job…');
