@@ -5,6 +5,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -242,3 +244,31 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"API token of {self.user}"
+
+
+class ChunkedUpload(models.Model):
+    """A resumable upload in progress (poseapp/chunked_upload.py): the bytes are appended to `part_path`
+    chunk by chunk; when all have arrived, `finish` turns them into a Video and a PoseJob. The id is
+    random (it is the upload's URL), and only the owner may see or extend it."""
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chunked_uploads")
+    filename = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField(help_text="Declared at creation; never more is accepted")
+    received_bytes = models.BigIntegerField(default=0)
+    options = models.JSONField(default=dict, blank=True, help_text="The job's options, checked at creation")
+    job = models.OneToOneField(PoseJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.filename} ({self.received_bytes}/{self.size_bytes} bytes)"
+
+    @property
+    def part_path(self) -> Path:
+        return Path(settings.MEDIA_ROOT) / "uploads-partial" / f"{self.id.hex}.part"
+
+
+@receiver(post_delete, sender=ChunkedUpload)
+def remove_chunked_upload_part(sender, instance: ChunkedUpload, **kwargs):
+    # Whatever deletes the row (cancel, expiry, a user's deletion cascading), its bytes go with it.
+    instance.part_path.unlink(missing_ok=True)

@@ -123,6 +123,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 POSENET_MAX_UPLOAD_MB = env_int("POSENET_MAX_UPLOAD_MB", 500)
 POSENET_MAX_DURATION_S = env_int("POSENET_MAX_DURATION_S", 20 * 60)
+# Resumable uploads (poseapp/chunked_upload.py): each PATCH carries at most this many MiB (daphne holds
+# one request body in memory, so this bounds the memory an upload takes); unfinished uploads expire
+# after this many hours without a chunk.
+POSENET_UPLOAD_CHUNK_MB = env_int("POSENET_UPLOAD_CHUNK_MB", 8)
+POSENET_UPLOAD_EXPIRY_H = env_int("POSENET_UPLOAD_EXPIRY_H", 24)
+if not 1 <= POSENET_UPLOAD_CHUNK_MB <= 64 or POSENET_UPLOAD_EXPIRY_H < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("POSENET_UPLOAD_CHUNK_MB must be 1 to 64 and POSENET_UPLOAD_EXPIRY_H at least 1.")
 POSENET_JOB_TIME_LIMIT_S = env_int("POSENET_JOB_TIME_LIMIT_S", 3 * 3600)  # a pose job stops after this
 FILE_UPLOAD_HANDLERS = ["poseapp.uploads.SizeLimitedUploadHandler"]
 
