@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 
-from .forms import RateLimitedAdminAuthenticationForm, TrainingJobForm
+from .forms import LifterModelForm, RateLimitedAdminAuthenticationForm, TrainingJobForm
 from .models import ApiToken, LifterModel, PoseJob, TrainingJob, Video
 from .tasks import enqueue_training_job
 
@@ -24,6 +24,7 @@ class PoseJobAdmin(admin.ModelAdmin):
 
 @admin.register(LifterModel)
 class LifterModelAdmin(admin.ModelAdmin):
+    form = LifterModelForm  # checkpoint paths confined to POSENET_MODELS_DIR (poseapp/checkpoint_paths.py)
     list_display = ("name", "is_active", "architecture", "metrics", "created_at")
     readonly_fields = ("is_active", "training_job", "created_at")
 
