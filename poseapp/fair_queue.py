@@ -30,8 +30,9 @@ ACTIVE = (PoseJob.Status.QUEUED, PoseJob.Status.RUNNING)
 
 def fair_priority(job: PoseJob) -> int:
     """The round to queue this job in (0 is served first)."""
-    latest = (PoseJob.objects.filter(owner_id=job.owner_id, status__in=ACTIVE).exclude(pk=job.pk)
-              .aggregate(top=Max("queue_priority"))["top"])
+    earlier = PoseJob.objects.filter(owner_id=job.owner_id, status__in=ACTIVE)
+    earlier = earlier.filter(pk__lt=job.pk) if job.pk else earlier  # two uploads at once keep their order
+    latest = earlier.aggregate(top=Max("queue_priority"))["top"]
     return 0 if latest is None else min(MAX_ROUND, latest + 1)
 
 
