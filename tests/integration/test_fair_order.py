@@ -1,0 +1,46 @@
+"""Fair order with the real worker and the real Redis: one user queues 10 jobs, then another user
+uploads one; the other user's job is the next one the worker starts (not the 11th)."""
+import time
+
+import pytest
+from django.urls import reverse
+
+from poseapp.models import PoseJob
+from tests.conftest import wait_for_job
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def upload(client, path) -> PoseJob:
+    with open(path, "rb") as f:
+        response = client.post(reverse("home"), {"video": f})
+    assert response.status_code == 302, response.content[:500]
+    return PoseJob.objects.latest("pk")
+
+
+def test_another_users_job_starts_next(live_stack, client, owner, other_user, no_person_video, settings):
+    settings.POSENET_MAX_ACTIVE_JOBS_PER_USER = 10
+    client.force_login(owner)
+    heavy = [upload(client, no_person_video) for _ in range(10)]
+    client.force_login(other_user)
+    submitted = time.monotonic()
+    light = upload(client, no_person_video)
+    waiting_then = set(PoseJob.objects.filter(owner=owner, status="queued").values_list("pk", flat=True))
+    started_before = {j.pk for j in heavy} - waiting_then
+    light_done = wait_for_job(light.pk, 300, live_stack)
+    light_wait = time.monotonic() - submitted
+    done = [wait_for_job(j.pk, 300, live_stack) for j in heavy]
+    assert light_done.started_at and all(j.started_at for j in done), live_stack.log_tail()
+
+    order = sorted(done + [light_done], key=lambda j: j.started_at)
+    position = [j.pk for j in order].index(light.pk) + 1
+    print(f"\nfair order: {len(waiting_then)} of the first user's 10 jobs were still queued when the second "
+          f"user uploaded; the second user's job started {position}th of 11 "
+          f"(after {len(started_before)} already started), {light_wait:.1f} s after its upload; "
+          f"queue rounds sent: {[j.queue_priority for j in done]} and {light_done.queue_priority}")
+    assert len(waiting_then) >= 5  # the scenario really had a backlog
+    # Next: before every one of the first user's later jobs (their first shares round 0 and came earlier).
+    assert all(light_done.started_at < j.started_at for j in done[1:]), [(j.pk, j.started_at) for j in order]
+    assert position <= 2
+    # The first user's own jobs keep their order.
+    assert [j.pk for j in sorted(done, key=lambda j: j.started_at)] == [j.pk for j in heavy]
