@@ -135,3 +135,14 @@ def check_decoded_work(meta, user=None) -> None:
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.1f} minutes"
+
+
+def frame_limit(user, width: int, height: int) -> int:
+    """The most frames the worker may decode for this user's video of this size (0: no limit): the frame
+    limit and the frames x pixels limit, enforced while decoding too (a container can hide its frame count)."""
+    if exempt(user):
+        return 0
+    limits = [settings.POSENET_MAX_FRAMES] if settings.POSENET_MAX_FRAMES else []
+    if settings.POSENET_MAX_DECODED_MEGAPIXELS and width > 0 and height > 0:
+        limits.append(max(1, int(settings.POSENET_MAX_DECODED_MEGAPIXELS * 1e6 // (width * height))))
+    return min(limits) if limits else 0

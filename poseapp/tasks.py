@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ml.export import FORMATS
 
-from . import stream
+from . import quotas, stream
 from .browser_copy import BrowserCopy
 from .fair_queue import fair_priority
 from .models import LifterModel, PoseJob, TrainingJob
@@ -150,6 +150,7 @@ def run_pose_job(self, job_id: int) -> None:
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m)
     try:
         info = probe(source)
+        options.max_frames = quotas.frame_limit(job.owner, info.width, info.height)  # fair use, while decoding
         _update_running(job, fps=info.fps, width=info.width, height=info.height)
         stream.send(job.pk, stream.meta_message(job))
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,

@@ -66,3 +66,14 @@ def test_staff_are_exempt(client, django_user_model, no_person_video, small_limi
     client.force_login(django_user_model.objects.create_user("staffer", password="x", is_staff=True))
     with django_capture_on_commit_callbacks(execute=False), open(no_person_video, "rb") as f:
         assert client.post(reverse("home"), {"video": f}).status_code == 302
+
+
+def test_the_worker_limit_follows_the_same_settings(owner, django_user_model, settings):
+    settings.POSENET_MAX_FRAMES = 36000
+    settings.POSENET_MAX_DECODED_MEGAPIXELS = 75000
+    assert quotas.frame_limit(owner, 320, 240) == 36000  # the frame count binds
+    assert quotas.frame_limit(owner, 3840, 2160) == 9042  # frames x pixels binds: 75,000 MP / 8.3 MP
+    staff = django_user_model.objects.create_user("staffer", password="x", is_staff=True)
+    assert quotas.frame_limit(staff, 3840, 2160) == 0
+    settings.POSENET_MAX_FRAMES = settings.POSENET_MAX_DECODED_MEGAPIXELS = 0
+    assert quotas.frame_limit(owner, 3840, 2160) == 0
