@@ -19,7 +19,8 @@ class VideoAdmin(admin.ModelAdmin):
 class PoseJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "video", "status", "stage", "model_name", "created_at", "finished_at")
     list_filter = ("status",)
-    readonly_fields = ("timings", "task_id", "created_at", "started_at", "finished_at", "heartbeat_at")
+    readonly_fields = ("timings", "task_id", "queue_priority", "created_at", "started_at", "finished_at",
+                       "heartbeat_at")
 
 
 @admin.register(LifterModel)
