@@ -36,6 +36,15 @@ def fair_priority(job: PoseJob) -> int:
     return 0 if latest is None else min(MAX_ROUND, latest + 1)
 
 
+def assign_priority(job_id: int) -> int:
+    """Compute the job's round, record it on the row (for its queue position) and return it: the
+    priority to send its task with (every send, first or again, goes through here)."""
+    job = PoseJob.objects.only("pk", "owner_id").get(pk=job_id)
+    priority = fair_priority(job)
+    PoseJob.objects.filter(pk=job_id).update(queue_priority=priority)
+    return priority
+
+
 def jobs_ahead(job: PoseJob):
     """Queued jobs that a worker will take before this one: lower rounds, then earlier in the same round."""
     return PoseJob.objects.filter(status=PoseJob.Status.QUEUED).exclude(pk=job.pk).filter(

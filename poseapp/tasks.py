@@ -17,7 +17,7 @@ from ml.export import FORMATS
 
 from . import quotas, stream
 from .browser_copy import BrowserCopy
-from .fair_queue import fair_priority
+from .fair_queue import assign_priority
 from .models import LifterModel, PoseJob, TrainingJob
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,8 @@ def enqueue_pose_job(job: PoseJob) -> None:
     If the broker is unreachable the job is marked failed (BUSY, never left queued with no task; its
     video is kept, so it can be retried) and QueueUnavailable is raised when that transaction ends."""
     def send():
-        # Fair order between users: the job's priority is its owner's round (poseapp/fair_queue.py).
-        job.queue_priority = fair_priority(job)
-        PoseJob.objects.filter(pk=job.pk).update(queue_priority=job.queue_priority)
-        try:
-            result = run_pose_job.apply_async(args=[job.pk], queue="pose", priority=job.queue_priority)
+        try:  # priority: fair order between users, the owner's round (poseapp/fair_queue.py)
+            result = run_pose_job.apply_async(args=[job.pk], queue="pose", priority=assign_priority(job.pk))
         except _broker_errors() as exc:
             log.warning("cannot queue pose job %s (broker unreachable: %s)", job.pk, exc)
             PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.QUEUED).update(

@@ -57,6 +57,7 @@ def test_the_queued_job_is_what_is_sent(owner, other_user, monkeypatch, django_c
     sent = []
     monkeypatch.setattr(tasks.run_pose_job, "apply_async",
                         lambda args, queue, priority: sent.append((args[0], priority)) or type("R", (), {"id": "t"}))
+    # (the real send to the real Redis and the order a real worker then follows: tests/integration/test_fair_order.py)
     with django_capture_on_commit_callbacks(execute=True):
         for user in (owner, owner, other_user):
             job = PoseJob.objects.create(owner=user, video=Video.objects.create(owner=user, original_name="c.mp4"))
