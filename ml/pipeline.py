@@ -48,6 +48,7 @@ class PipelineOptions:
     progress_every: int = 5  # send detection progress every N frames
     smoothing: str = "light"  # one of ml.postprocess.SMOOTHING: none | light | strong
     max_seconds: float = 0  # refuse videos longer than this (0: no limit); checked while decoding
+    max_frames: int = 0  # refuse videos with more frames than this (0: no limit); checked while decoding
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
     height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
     foot_lock: bool = True  # ground from the foot contacts, planted feet locked (ml.contact)
@@ -326,6 +327,10 @@ def run_pipeline(
                 raise PipelineError(
                     f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again."
                 )
+            if options.max_frames and i >= options.max_frames:  # a container can hide its frame count
+                raise PipelineError(
+                    f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
+                    "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
             # A cut closes the shot, unless no person was found in it yet (its frames join the next).
             if cut and shot.filler.last_detected >= 0:
                 shot.filler.finish()

@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 
-from .forms import RateLimitedAdminAuthenticationForm, TrainingJobForm
+from .forms import LifterModelForm, RateLimitedAdminAuthenticationForm, TrainingJobForm
 from .models import ApiToken, LifterModel, PoseJob, TrainingJob, Video
 from .tasks import enqueue_training_job
 
@@ -19,11 +19,13 @@ class VideoAdmin(admin.ModelAdmin):
 class PoseJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "video", "status", "stage", "model_name", "created_at", "finished_at")
     list_filter = ("status",)
-    readonly_fields = ("timings", "task_id", "created_at", "started_at", "finished_at", "heartbeat_at")
+    readonly_fields = ("timings", "task_id", "queue_priority", "created_at", "started_at", "finished_at",
+                       "heartbeat_at")
 
 
 @admin.register(LifterModel)
 class LifterModelAdmin(admin.ModelAdmin):
+    form = LifterModelForm  # checkpoint paths confined to POSENET_MODELS_DIR (poseapp/checkpoint_paths.py)
     list_display = ("name", "is_active", "architecture", "metrics", "created_at")
     readonly_fields = ("is_active", "training_job", "created_at")
 

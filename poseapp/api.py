@@ -14,7 +14,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import jobs, ratelimit
+from . import jobs, quotas, ratelimit
 from .forms import UploadForm
 from .models import ApiToken, PoseJob
 from .tasks import QueueUnavailable
@@ -77,6 +77,8 @@ def jobs_collection(request):
                                       form.cleaned_data.get("height_m"), reject_unusable=True)
     except jobs.UnusableVideo as exc:
         return JsonResponse({"error": str(exc), "fields": {"video": [str(exc)]}}, status=400)
+    except quotas.QuotaExceeded as exc:  # fair use (429: wait for your jobs; 413: too much): nothing kept
+        return JsonResponse({"error": str(exc), "code": exc.code, "fields": {"video": [str(exc)]}}, status=exc.status)
     except QueueUnavailable as exc:  # the broker is down: the job was marked failed, nothing is left queued
         response = _error(503, str(exc))
         response["Retry-After"] = "60"

@@ -58,11 +58,14 @@ class UploadOptionsForm(UploadForm):
         del self.fields["video"]
 
 
-def quota_problem(user, size_bytes: int) -> str | None:
-    """QUOTA CALL SITE (issue 13 part 5): the per-user quota check belongs here, at creation, with the
-    declared size (poseapp/quotas.py `check_can_submit(user, upload_size_bytes)`, wired by the lead at
-    merge). A sentence refuses the upload (HTTP 429); None lets it through."""
-    return None
+def check_quota(user, size_bytes: int) -> None:
+    """The per-user limits (poseapp/quotas.py) with the declared size, before any byte is sent."""
+    from . import quotas
+
+    try:
+        quotas.check_can_submit(user, size_bytes)
+    except quotas.QuotaExceeded as exc:
+        raise UploadRefused(exc.status, str(exc)) from None
 
 
 def create(user, data: dict) -> ChunkedUpload:
@@ -83,9 +86,7 @@ def create(user, data: dict) -> ChunkedUpload:
     form = UploadOptionsForm(options)
     if not form.is_valid():
         raise UploadRefused(400, "The upload was rejected.", {k: list(v) for k, v in form.errors.items()})
-    problem = quota_problem(user, size)
-    if problem:
-        raise UploadRefused(429, problem)
+    check_quota(user, size)
     lifter = form.cleaned_data.get("lifter")
     upload = ChunkedUpload.objects.create(
         owner=user, filename=filename[:255], size_bytes=size,
@@ -185,7 +186,7 @@ class _AssembledFile(UploadedFile):
 def finish(upload: ChunkedUpload) -> tuple[PoseJob, bool]:
     """Turn a complete upload into a job (the same checks as a one-request API upload: an unusable file
     raises jobs.UnusableVideo and keeps nothing). Returns (job, created); finishing twice gives the same job."""
-    from . import jobs
+    from . import jobs, quotas
 
     if upload.job_id is not None:
         return upload.job, False
@@ -204,6 +205,9 @@ def finish(upload: ChunkedUpload) -> tuple[PoseJob, bool]:
         except (jobs.UnusableVideo, QueueUnavailable):
             upload.delete()  # the bytes were refused, or kept in a failed job to retry: the upload is over
             raise
+        except quotas.QuotaExceeded as exc:  # e.g. the video's decoded work, known only from the file
+            upload.delete()
+            raise UploadRefused(exc.status, str(exc)) from None
         finally:
             assembled.close()
     ChunkedUpload.objects.filter(pk=upload.pk).update(job=job, received_bytes=received)

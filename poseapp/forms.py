@@ -85,6 +85,33 @@ class TrainingJobForm(forms.ModelForm):
             raise forms.ValidationError("Use an odd number of frames (e.g. 27, 81, 243).")
         return frames
 
+    def clean(self):
+        cleaned = super().clean()
+        from .checkpoint_paths import dataset_problem
+
+        if "data_dir" in cleaned:  # checked on save: a wrong folder is said now, not after queueing
+            problem = dataset_problem(cleaned["data_dir"], cleaned.get("keypoints"))
+            if problem:
+                self.add_error("data_dir", problem)
+        return cleaned
+
+
+class LifterModelForm(forms.ModelForm):
+    """The registry's form: a checkpoint path must be a real checkpoint inside the models folders."""
+
+    class Meta:
+        model = LifterModel
+        fields = "__all__"
+
+    def clean_checkpoint(self):
+        from .checkpoint_paths import checkpoint_problem
+
+        value = (self.cleaned_data.get("checkpoint") or "").strip()
+        problem = checkpoint_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
 
 class RateLimitedLoginMixin:
     """Sign-in forms that refuse after too many failures for the username from this address

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ml.export import FILE_NAMES, FORMATS
 
-from . import stream
+from . import fair_queue, quotas, retention, stream
 from .models import LifterModel, PoseJob, Video
 from .tasks import enqueue_pose_job
 from .uploads import video_problem
@@ -33,12 +33,22 @@ def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothin
                        complexity: int = 1, height_m: float | None = None, reject_unusable: bool = False) -> PoseJob:
     """Store the upload, check that it is a usable video, and queue it. An unusable file's bytes are not
     kept; it gives a failed job with the reason (the form: the job page says why), or with
-    `reject_unusable` (the API: 400) raises UnusableVideo and leaves no rows."""
+    `reject_unusable` (the API: 400) raises UnusableVideo and leaves no rows. Over a fair-use limit
+    (poseapp/quotas.py) it raises QuotaExceeded and keeps neither rows nor bytes."""
+    quotas.check_can_submit(user, upload.size)
     with transaction.atomic():
         video = Video.objects.create(owner=user, file=upload, original_name=upload.name[:255], size_bytes=upload.size)
         job = PoseJob.objects.create(owner=user, video=video, lifter=lifter or LifterModel.active(),
                                      smoothing=smoothing, complexity=complexity, height_m=height_m)
         problem = video_problem(video.file.path)
+        if not problem:
+            from ml.video import probe  # OpenCV, loaded on first use (as in uploads.video_problem)
+
+            try:
+                quotas.check_decoded_work(probe(video.file.path), user)
+            except quotas.QuotaExceeded:
+                video.file.delete(save=False)
+                raise  # rolls the rows back
         if problem and reject_unusable:
             video.file.delete(save=False)
             raise UnusableVideo(problem)  # rolls the rows back
@@ -69,6 +79,7 @@ def cancel(job: PoseJob) -> bool:
 def retry(job: PoseJob) -> PoseJob | None:
     if not job.is_terminal or not job.video.file or not job.video.file.storage.exists(job.video.file.name):
         return None
+    quotas.check_can_submit(job.owner)  # the jobs limit (the video is already stored and counted)
     with transaction.atomic():
         new = PoseJob.objects.create(owner=job.owner, video=job.video, lifter=job.lifter,
                                      smoothing=job.smoothing, complexity=job.complexity, height_m=job.height_m)
@@ -115,5 +126,7 @@ def job_json(job: PoseJob) -> dict:
         "created_at": job.created_at.isoformat(), "started_at": job.started_at and job.started_at.isoformat(),
         "finished_at": job.finished_at and job.finished_at.isoformat(),
         "url": job.get_absolute_url(), "websocket": f"/ws/jobs/{job.pk}/",
+        "queue": fair_queue.queue_info(job), "expires_at": retention.expires_at(job) and
+        retention.expires_at(job).isoformat(),
         "results": {fmt: reverse("api-job-result", args=[job.pk, fmt]) for fmt in DOWNLOADS} if ready else {},
     }

@@ -156,6 +156,8 @@ class PoseJob(QueuedWork):
     width = models.IntegerField(null=True, blank=True)
     height = models.IntegerField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # The Celery priority it was queued with: its owner's round (poseapp/quotas.py, fair order).
+    queue_priority = models.SmallIntegerField(default=0)
 
     def __str__(self):
         return f"Job {self.pk} ({self.status})"

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from ml.export import FORMATS
 
-from . import segments, stream
+from . import quotas, segments, stream
 from .browser_copy import BrowserCopy
+from .fair_queue import assign_priority
 from .models import LifterModel, PoseJob, TrainingJob
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ def enqueue_pose_job(job: PoseJob) -> None:
     If the broker is unreachable the job is marked failed (BUSY, never left queued with no task; its
     video is kept, so it can be retried) and QueueUnavailable is raised when that transaction ends."""
     def send():
-        try:
-            result = run_pose_job.apply_async(args=[job.pk], queue="pose")
+        try:  # priority: fair order between users, the owner's round (poseapp/fair_queue.py)
+            result = run_pose_job.apply_async(args=[job.pk], queue="pose", priority=assign_priority(job.pk))
         except _broker_errors() as exc:
             log.warning("cannot queue pose job %s (broker unreachable: %s)", job.pk, exc)
             PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.QUEUED).update(
@@ -152,6 +153,7 @@ def run_pose_job(self, job_id: int) -> None:
     overlay = None
     try:
         info = probe(source)
+        options.max_frames = quotas.frame_limit(job.owner, info.width, info.height)  # fair use, while decoding
         _update_running(job, fps=info.fps, width=info.width, height=info.height)
         if "mp4" in EXPORT_FORMATS:
             from ml.export.overlay import BackgroundOverlay

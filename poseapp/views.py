@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import docs_page, jobs
+from . import docs_page, fair_queue, jobs, quotas, retention
 from .forms import RateLimitedAuthenticationForm, SignUpForm, UploadForm
 from .models import ApiToken, PoseJob
 from .tasks import QueueUnavailable
@@ -39,6 +39,9 @@ def home(request):
         except QueueUnavailable as exc:  # the job is listed as failed, with its video kept for Retry
             messages.error(request, str(exc))
             status = 503
+        except quotas.QuotaExceeded as exc:  # fair use: nothing was kept; the form says why
+            form.add_error("video", str(exc))
+            status = exc.status
         else:
             return redirect(job)
     PoseJob.fail_stale(owner=request.user)
@@ -52,7 +55,9 @@ def home(request):
 @login_required
 def job_detail(request, job_id: int):
     job = visible_job_or_404(request, job_id)
-    return render(request, "poseapp/job.html", {"job": job, "downloads": json.dumps(jobs.download_urls(job))})
+    return render(request, "poseapp/job.html", {"job": job, "downloads": json.dumps(jobs.download_urls(job)),
+                                                "queue": fair_queue.queue_info(job),
+                                                "expiry": retention.expiry_text(job)})
 
 
 @login_required
@@ -93,7 +98,7 @@ def job_retry(request, job_id: int):
     job = visible_job_or_404(request, job_id)
     try:
         new = jobs.retry(job)
-    except QueueUnavailable as exc:
+    except (QueueUnavailable, quotas.QuotaExceeded) as exc:
         messages.error(request, str(exc))
         return redirect(job)
     if new is None:

@@ -135,6 +135,32 @@ if not 1 <= POSENET_UPLOAD_CHUNK_MB <= 64 or POSENET_UPLOAD_EXPIRY_H < 1:
 POSENET_JOB_TIME_LIMIT_S = env_int("POSENET_JOB_TIME_LIMIT_S", 3 * 3600)  # a pose job stops after this
 FILE_UPLOAD_HANDLERS = ["poseapp.uploads.SizeLimitedUploadHandler"]
 
+# Fair use (poseapp/quotas.py). 0 turns a limit off. Staff are exempt unless POSENET_QUOTA_EXEMPT_STAFF=false.
+POSENET_MAX_ACTIVE_JOBS_PER_USER = env_int("POSENET_MAX_ACTIVE_JOBS_PER_USER", 10)  # queued + running
+POSENET_STORAGE_QUOTA_MB = env_int("POSENET_STORAGE_QUOTA_MB", 5000)  # uploads + results on disk, per user
+# Decoded work of one upload, from the probe: frames (detection cost) and frames x megapixels (decoding,
+# the overlay and the browser copy). Defaults: 20 min at 30 fps; 20 min of 1080p at 30 fps.
+POSENET_MAX_FRAMES = env_int("POSENET_MAX_FRAMES", 36000)
+POSENET_MAX_DECODED_MEGAPIXELS = env_int("POSENET_MAX_DECODED_MEGAPIXELS", 75000)
+POSENET_QUOTA_EXEMPT_STAFF = env_bool("POSENET_QUOTA_EXEMPT_STAFF", True)
+# Retention (poseapp/retention.py): ended jobs and their files are deleted this many days after they
+# ended; 0 keeps them forever. The periodic cleanup runs every POSENET_CLEANUP_INTERVAL_S.
+POSENET_RETENTION_DAYS = env_int("POSENET_RETENTION_DAYS", 30)
+POSENET_CLEANUP_INTERVAL_S = env_int("POSENET_CLEANUP_INTERVAL_S", 3600)
+# Folders that checkpoint paths entered in the admin must lie in (comma-separated). Empty: the shipped
+# ml/weights, `python -m ml.train`'s runs/ and the training jobs' MEDIA_ROOT/training.
+POSENET_MODELS_DIR = env_list("POSENET_MODELS_DIR", [])
+for _name in ("POSENET_MAX_ACTIVE_JOBS_PER_USER", "POSENET_STORAGE_QUOTA_MB", "POSENET_MAX_FRAMES",
+              "POSENET_MAX_DECODED_MEGAPIXELS", "POSENET_RETENTION_DAYS"):
+    if globals()[_name] < 0:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{_name} must be 0 (no limit) or more, got {globals()[_name]}")
+if POSENET_CLEANUP_INTERVAL_S < 60:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("POSENET_CLEANUP_INTERVAL_S must be at least 60.")
+
 # Redis is the Celery broker and the Channels layer. `make run` starts a private one when unset.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
@@ -149,13 +175,19 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"}, "poseapp.tasks.detect_parts": {"queue": "pose"},
-                      "poseapp.tasks.run_training_job": {"queue": "train"}}
+                      "poseapp.tasks.run_training_job": {"queue": "train"},
+                      "poseapp.retention.cleanup": {"queue": "pose"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # With acks_late, Redis re-delivers an unacknowledged task after the visibility timeout: it must be
 # longer than the longest task (training: 24 h), or a second worker would start the same job.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 25 * 3600}
+# priority_steps 0..9: one Redis list per priority, so that a user's later jobs wait behind other
+# users' earlier ones (poseapp/quotas.py, fair order; 0 is served first).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 25 * 3600, "priority_steps": list(range(10))}
+# The periodic cleanup (poseapp/retention.py), for `celery -A webapp beat` (or a worker with -B).
+CELERY_BEAT_SCHEDULE = {"posenet-cleanup": {"task": "poseapp.retention.cleanup",
+                                            "schedule": float(POSENET_CLEANUP_INTERVAL_S)}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Lifter checkpoint used by new jobs (the shipped default when unset).

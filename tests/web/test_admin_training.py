@@ -28,7 +28,7 @@ def test_a_failed_job_shows_its_error_not_waiting(admin_client, failed_job):
     assert metrics["status"] == "failed" and "data_3d_h36m.npz" in metrics["error"]
 
 
-def test_copy_and_requeue_opens_an_edited_copy(admin_client, failed_job, monkeypatch):
+def test_copy_and_requeue_opens_an_edited_copy(admin_client, failed_job, monkeypatch, tmp_path):
     queued = []
     monkeypatch.setattr("poseapp.admin.enqueue_training_job", queued.append)
     url = reverse("admin:poseapp_trainingjob_changelist")
@@ -41,6 +41,9 @@ def test_copy_and_requeue_opens_an_edited_copy(admin_client, failed_job, monkeyp
     assert form.initial["epochs"] == 3 and form.initial["extra_config"] == {"stride": 9, "max_minutes": 5}
     assert "A copy of training job" in page.content.decode()
     data = {f: form.initial[f] for f in ("name", "arch", "frames", "lr", "batch_size", "data_dir", "keypoints")}
+    data["data_dir"] = str(tmp_path)  # the copy points at a folder that exists (checked on save)
+    for name in ("data_3d_h36m.npz", "data_2d_h36m_sh_pt_mpii.npz"):
+        (tmp_path / name).write_bytes(b"")
     response = admin_client.post(add, {**data, "epochs": 5, "extra_config": json.dumps({"stride": 27}),
                                        "_save": "Save"})
     assert response.status_code == 302, response.content[:2000]

@@ -251,3 +251,19 @@ def test_an_upload_whose_bytes_vanished_says_so(client, token):
     response = patch(client, token, body["url"], 0, b"a" * PIECE)
     assert response.status_code == 410 and "start it again" in response.json()["error"]
     assert not ChunkedUpload.objects.exists()
+
+
+def test_a_chunked_upload_obeys_the_fair_use_limits(client, token, owner, settings):
+    """The declared size counts against the storage quota before any byte is sent; an account at its
+    limit of active jobs cannot start an upload (poseapp/quotas.py)."""
+    settings.POSENET_STORAGE_QUOTA_MB = 1
+    response = create(client, token, 2 * 1024 * 1024)
+    assert response.status_code == 413 and "quota" in response.json()["error"]
+    settings.POSENET_STORAGE_QUOTA_MB = 5000
+    settings.POSENET_MAX_ACTIVE_JOBS_PER_USER = 1
+    from poseapp.models import PoseJob, Video
+
+    PoseJob.objects.create(owner=owner, video=Video.objects.create(owner=owner, file="uploads/x/a.mp4",
+                                                                   original_name="a.mp4"))
+    response = create(client, token, 1000)
+    assert response.status_code == 429 and "at a time" in response.json()["error"]
