@@ -1,8 +1,9 @@
-"""python -m ml.bench {lifter,pipeline,quality} [args...]"""
+"""python -m ml.bench {lifter,pipeline,quality,multiperson} [args...]"""
 import importlib
 import sys
 
-COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline", "quality": "ml.bench.quality"}
+COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline", "quality": "ml.bench.quality",
+            "multiperson": "ml.bench.multiperson"}
 
 
 def main(argv=None):
