@@ -2,7 +2,8 @@
 
 Multi-person 2D detection (ml.detect_multi) and tracking (ml.track) on one video, per network input
 size: detection fps (decode + detect, one onnxruntime thread as in the pipeline), people found per
-frame, tracking fps, tracks kept, people tracked per frame (detected or gap-filled frames), and the
+frame, tracking fps, with --lift the 3D lifting of every track (ml.lift_people) and the three
+stages' fps one after another, tracks kept, people tracked per frame (detected or gap-filled frames), and the
 tracks that begin or end away from the image border (a person does not appear out of nothing in the
 middle of a fixed view: such a start or end is a lost or switched identity, or a person who stood
 hidden). With --sheets it saves, per input size, a few frames with boxes and ids drawn and an
@@ -140,6 +141,8 @@ def main(argv=None) -> int:
     p.add_argument("--input-size", type=int, nargs="+", default=[384, 512], help="network input long side(s)")
     p.add_argument("--min-score", type=float, default=None, help="person score threshold (default: the detector's)")
     p.add_argument("--sheets", type=Path, default=None, help="save frames with ids and identity sheets here")
+    p.add_argument("--lift", action="store_true", help="also lift every track to 3D (ml.lift_people) and time it")
+    p.add_argument("--checkpoint", default=None, help="lifter checkpoint for --lift (default: the shipped model)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -148,6 +151,14 @@ def main(argv=None) -> int:
     from ml.video import probe
 
     info = probe(args.video)
+    lifter = None
+    if args.lift:
+        import torch
+
+        from ml.pipeline import PipelineOptions, load_lifter
+
+        lifter = load_lifter(args.checkpoint)
+        torch.set_num_threads(PipelineOptions().torch_threads)  # as the pipeline runs it
     min_score = MIN_PERSON_SCORE if args.min_score is None else args.min_score
     print(f"video {args.video.name}: {info.width}x{info.height} @ {info.fps:g} fps; {os.cpu_count()} CPU cores; "
           f"person score >= {min_score}")
@@ -163,10 +174,23 @@ def main(argv=None) -> int:
         n = len(per_frame)
         fig = {"input_size": size, "frames": n, "detect_fps": n / t_detect, "track_fps": n / max(t_track, 1e-9),
                **summarise(per_frame, tracks, info.width, info.height)}
+        if lifter is not None:
+            from ml.lift_people import lift_people
+
+            t0 = time.perf_counter()
+            lift_people(tracks, lifter, info.width, info.height, info.known_fps)
+            t_lift = time.perf_counter() - t0
+            fig["lift_fps"] = n / t_lift
+            fig["person_frames_lifted_per_s"] = sum(t.end - t.start for t in tracks) / t_lift
+            fig["sequential_fps"] = n / (t_detect + t_track + t_lift)
         figures["runs"].append(fig)
         print(f"\ninput {size} px: {n} frames")
         print(f"  detection (decode + detect)  {fig['detect_fps']:8.1f} frames/s")
         print(f"  tracking + gap filling       {fig['track_fps']:8.1f} frames/s")
+        if lifter is not None:
+            print(f"  lifting every track          {fig['lift_fps']:8.1f} frames/s   "
+                  f"({fig['person_frames_lifted_per_s']:.0f} person-frames/s)")
+            print(f"  all three, one after another {fig['sequential_fps']:8.1f} frames/s")
         print(f"  people found per frame       {fig['people_found_per_frame']:8.2f}")
         print(f"  people tracked per frame     {fig['people_tracked_per_frame']:8.2f}   "
               f"(detected {fig['people_tracked_and_detected_per_frame']:.2f}, filled {100 * fig['filled_fraction']:.1f} %)")
