@@ -2,7 +2,10 @@
 
 Each frame, every live track predicts where its person is now (constant velocity from its last
 detections) and is matched to the frame's detections by a similarity that mixes box overlap (IoU)
-and keypoint similarity (COCO's OKS), greedily, best pair first. A track that finds no detection
+and keypoint similarity (COCO's OKS), greedily, best pair first; given each detection's colour
+signature (`appearance`: colour histograms of upper and lower body), the similarity is scaled down
+for people dressed differently, which keeps apart two people walking side by side when only one of
+them is found in a frame. A track that finds no detection
 is kept "lost" for `keep_lost_s` seconds, its predicted box widening with every missed frame, so
 a person who is hidden for a moment (someone walks in front) or who crosses another person gets
 their id back. A new track gets an id only after `confirm_hits` detections in a row, and tracks
@@ -32,6 +35,9 @@ class TrackerConfig:
     widen_per_frame: float = 0.15  # predicted box grows by this fraction per missed frame
     velocity_smoothing: float = 0.5  # weight of the newest displacement in the velocity estimate
     iou_weight: float = 0.5      # similarity = w * IoU + (1 - w) * OKS
+    appearance_floor: float = 0.5  # with appearance features: similarity x (BC - floor) / (1 - floor), BC the
+                                   # Bhattacharyya coefficient of the colour signatures (0.5 ~ a stranger)
+    appearance_memory: float = 0.8  # weight of the track's signature so far against the newest
 
 
 @dataclass
@@ -58,6 +64,7 @@ class _Track:
     boxes: list = field(default_factory=list)    # (4,) per detection
     scores: list = field(default_factory=list)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, pixels per frame
+    feature: np.ndarray | None = None  # running colour signature (see `appearance`)
     id: int | None = None  # given at confirmation
 
     def predict(self, frame: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -69,7 +76,10 @@ class _Track:
         kp[:, :2] += shift
         return box, kp, dt - 1
 
-    def add(self, frame: int, kp: np.ndarray, box: np.ndarray, score: float, smoothing: float) -> None:
+    def add(self, frame: int, kp: np.ndarray, box: np.ndarray, score: float, smoothing: float,
+            feature: np.ndarray | None = None, memory: float = 0.8) -> None:
+        if feature is not None and feature.any():
+            self.feature = feature if self.feature is None else memory * self.feature + (1 - memory) * feature
         if self.frames:
             step = (_centre(box) - _centre(self.boxes[-1])) / (frame - self.frames[-1])
             self.velocity = step if len(self.frames) == 1 else smoothing * step + (1 - smoothing) * self.velocity
@@ -77,6 +87,30 @@ class _Track:
         self.kps.append(kp)
         self.boxes.append(box)
         self.scores.append(score)
+
+
+APPEARANCE_BINS = 8  # per colour channel
+# The parts of a person's box whose colours are compared: the middle half of its width (less
+# background), upper body and lower body separately (a dark coat over jeans is not dark trousers
+# under a blue jumper).
+APPEARANCE_BANDS = ((0.15, 0.5), (0.5, 0.85))
+
+
+def appearance(frame: np.ndarray, box) -> np.ndarray:
+    """A person's colour signature: square roots of colour histograms (8 levels per channel) of the
+    upper and lower body within `box`, so that the dot product of two is their Bhattacharyya
+    coefficient (1: the same colours). (D,) with D = 2 x 8^3; zeros where the box is off the frame."""
+    b = APPEARANCE_BINS
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    parts = []
+    for top, bottom in APPEARANCE_BANDS:
+        xa, xb = int(max(0, x0 + 0.25 * (x1 - x0))), int(min(w, x1 - 0.25 * (x1 - x0)))
+        ya, yb = int(max(0, y0 + top * (y1 - y0))), int(min(h, y0 + bottom * (y1 - y0)))
+        pixels = frame[ya:yb, xa:xb].reshape(-1, 3).astype(np.int64) * b // 256
+        hist = np.bincount((pixels[:, 0] * b + pixels[:, 1]) * b + pixels[:, 2], minlength=b ** 3).astype(np.float64)
+        parts.append(hist / max(len(pixels), 1))
+    return np.sqrt(np.concatenate(parts) / len(parts))
 
 
 def _centre(box: np.ndarray) -> np.ndarray:
@@ -120,15 +154,21 @@ class Tracker:
         self.ended: list[_Track] = []
         self.next_id = 1
 
-    def similarity(self, track: _Track, kp: np.ndarray, box: np.ndarray) -> float:
+    def similarity(self, track: _Track, kp: np.ndarray, box: np.ndarray, feature: np.ndarray | None = None) -> float:
         pbox, pkp, missed = track.predict(self.frame)
         wide = _widen(pbox, 1.0 + self.cfg.widen_per_frame * missed)
         area = float(np.prod(wide[2:] - wide[:2]))
         w = self.cfg.iou_weight
-        return w * box_iou(wide, box) + (1 - w) * keypoint_similarity(pkp, kp, area)
+        sim = w * box_iou(wide, box) + (1 - w) * keypoint_similarity(pkp, kp, area)
+        if feature is not None and track.feature is not None and feature.any() and track.feature.any():
+            bc = float(track.feature @ feature / np.linalg.norm(track.feature))  # features have norm 1
+            sim *= float(np.clip((bc - self.cfg.appearance_floor) / (1 - self.cfg.appearance_floor), 0.0, 1.0))
+        return sim
 
-    def update(self, keypoints: np.ndarray, boxes: np.ndarray, scores: np.ndarray | None = None) -> dict[int, int]:
-        """One frame's detections: keypoints (N, 17, 3), boxes (N, 4), scores (N,).
+    def update(self, keypoints: np.ndarray, boxes: np.ndarray, scores: np.ndarray | None = None,
+               features: np.ndarray | None = None) -> dict[int, int]:
+        """One frame's detections: keypoints (N, 17, 3), boxes (N, 4), scores (N,), optionally colour
+        signatures (N, D) from `appearance` (they help tell apart people who walk side by side).
         Returns {detection index: person id} for the detections that belong to a confirmed track."""
         keypoints = np.asarray(keypoints, np.float64).reshape(-1, 17, 3)
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
@@ -136,9 +176,13 @@ class Tracker:
         assert boxes.shape == (n, 4), (boxes.shape, n)
         scores = np.ones(n) if scores is None else np.asarray(scores, np.float64)
         assert scores.shape == (n,), (scores.shape, n)
+        if features is not None:
+            features = np.asarray(features, np.float64)
+            assert features.ndim == 2 and len(features) == n, (features.shape, n)
+        feat = (lambda j: None) if features is None else (lambda j: features[j])
         self.frame += 1
 
-        sim = np.array([[self.similarity(t, keypoints[j], boxes[j]) for j in range(n)] for t in self.live])
+        sim = np.array([[self.similarity(t, keypoints[j], boxes[j], feat(j)) for j in range(n)] for t in self.live])
         sim = sim.reshape(len(self.live), n)
         matched: dict[int, _Track] = {}
         # Greedy, best pair first; confirmed tracks before tentative ones on equal footing.
@@ -156,7 +200,8 @@ class Tracker:
                 track = _Track()
                 self.live.append(track)
                 matched[j] = track
-            track.add(self.frame, keypoints[j], boxes[j], float(scores[j]), self.cfg.velocity_smoothing)
+            track.add(self.frame, keypoints[j], boxes[j], float(scores[j]), self.cfg.velocity_smoothing,
+                      feat(j), self.cfg.appearance_memory)
             if track.id is None and len(track.frames) >= self.cfg.confirm_hits:
                 track.id = self.next_id
                 self.next_id += 1
@@ -172,12 +217,12 @@ class Tracker:
         self.live = still
         return {j: t.id for j, t in matched.items() if t.id is not None}
 
-    def update_people(self, people: list) -> dict[int, int]:
-        """`update` with ml.detect_multi's PersonDetection list."""
+    def update_people(self, people: list, features: np.ndarray | None = None) -> dict[int, int]:
+        """`update` with ml.detect_multi's PersonDetection list (and their `appearance` signatures)."""
         if not people:
             return self.update(np.zeros((0, 17, 3)), np.zeros((0, 4)), np.zeros(0))
         return self.update(np.stack([p.keypoints for p in people]), np.array([p.box for p in people]),
-                           np.array([p.score for p in people]))
+                           np.array([p.score for p in people]), features)
 
     def finish(self) -> list[PersonTrack]:
         """All confirmed tracks with at least `min_track_s` of detections, gaps filled, by id."""
@@ -209,9 +254,11 @@ def fill_gaps(t: _Track) -> PersonTrack:
     return PersonTrack(t.id, start, kp, boxes, detected, scores)
 
 
-def track_people(per_frame: list[list], fps: float, config: TrackerConfig | None = None) -> list[PersonTrack]:
-    """Track a whole video's detections (one list of PersonDetection per frame)."""
+def track_people(per_frame: list[list], fps: float, config: TrackerConfig | None = None,
+                 features: list | None = None) -> list[PersonTrack]:
+    """Track a whole video's detections (one list of PersonDetection per frame), optionally with
+    their colour signatures (one (N, D) array per frame, from `appearance`)."""
     tracker = Tracker(fps, config)
-    for people in per_frame:
-        tracker.update_people(people)
+    for i, people in enumerate(per_frame):
+        tracker.update_people(people, None if features is None else features[i])
     return tracker.finish()

@@ -2,7 +2,7 @@
 
 Multi-person 2D detection (ml.detect_multi) and tracking (ml.track) on one video, per network input
 size: detection fps (decode + detect, one onnxruntime thread as in the pipeline), people found per
-frame, tracking fps, with --lift the 3D lifting of every track (ml.lift_people) and the three
+frame, tracking fps (colour signatures included, unless --no-appearance), with --lift the 3D lifting of every track (ml.lift_people) and the three
 stages' fps one after another, tracks kept, people tracked per frame (detected or gap-filled frames), and the
 tracks that begin or end away from the image border (a person does not appear out of nothing in the
 middle of a fixed view: such a start or end is a lost or switched identity, or a person who stood
@@ -23,19 +23,26 @@ import numpy as np
 EDGE_PX = 24  # a box this close to the image border can be entering or leaving
 
 
-def detect_video(video: Path, input_size: int, min_score: float) -> tuple[list[list], float]:
-    """Per-frame person lists and the seconds that decoding + detection took."""
+def detect_video(video: Path, input_size: int, min_score: float) -> tuple[list[list], list, float, float]:
+    """Per-frame person lists, their colour signatures (ml.track.appearance, (N, D) per frame), the
+    seconds that decoding + detection took and the seconds the signatures took."""
     from ml.detect_multi import create_multi_detector
+    from ml.track import appearance
     from ml.video import iter_frames
 
     detector = create_multi_detector(input_size=input_size, min_score=min_score)
-    per_frame = []
+    per_frame, features = [], []
+    t_features = 0.0
     t0 = time.perf_counter()
     for frame, _ in iter_frames(video):
-        per_frame.append(detector(frame))
-    elapsed = time.perf_counter() - t0
+        people = detector(frame)
+        t1 = time.perf_counter()
+        features.append(np.array([appearance(frame, p.box) for p in people]))
+        t_features += time.perf_counter() - t1
+        per_frame.append(people)
+    elapsed = time.perf_counter() - t0 - t_features
     detector.close()
-    return per_frame, elapsed
+    return per_frame, features, elapsed, t_features
 
 
 def away_from_edges(box: np.ndarray, width: int, height: int) -> bool:
@@ -141,13 +148,14 @@ def main(argv=None) -> int:
     p.add_argument("--input-size", type=int, nargs="+", default=[384, 512], help="network input long side(s)")
     p.add_argument("--min-score", type=float, default=None, help="person score threshold (default: the detector's)")
     p.add_argument("--sheets", type=Path, default=None, help="save frames with ids and identity sheets here")
+    p.add_argument("--no-appearance", action="store_true", help="track on boxes, keypoints and motion only")
     p.add_argument("--lift", action="store_true", help="also lift every track to 3D (ml.lift_people) and time it")
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint for --lift (default: the shipped model)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
     from ml.detect_multi import MIN_PERSON_SCORE
-    from ml.track import Tracker
+    from ml.track import track_people
     from ml.video import probe
 
     info = probe(args.video)
@@ -164,13 +172,10 @@ def main(argv=None) -> int:
           f"person score >= {min_score}")
     figures = {"video": str(args.video), "size": [info.width, info.height], "min_score": min_score, "runs": []}
     for size in args.input_size:
-        per_frame, t_detect = detect_video(args.video, size, min_score)
+        per_frame, features, t_detect, t_features = detect_video(args.video, size, min_score)
         t0 = time.perf_counter()
-        tracker = Tracker(info.fps)
-        for people in per_frame:
-            tracker.update_people(people)
-        tracks = tracker.finish()
-        t_track = time.perf_counter() - t0
+        tracks = track_people(per_frame, info.fps, features=None if args.no_appearance else features)
+        t_track = time.perf_counter() - t0 + (0.0 if args.no_appearance else t_features)
         n = len(per_frame)
         fig = {"input_size": size, "frames": n, "detect_fps": n / t_detect, "track_fps": n / max(t_track, 1e-9),
                **summarise(per_frame, tracks, info.width, info.height)}
@@ -186,7 +191,8 @@ def main(argv=None) -> int:
         figures["runs"].append(fig)
         print(f"\ninput {size} px: {n} frames")
         print(f"  detection (decode + detect)  {fig['detect_fps']:8.1f} frames/s")
-        print(f"  tracking + gap filling       {fig['track_fps']:8.1f} frames/s")
+        print(f"  tracking + gap filling       {fig['track_fps']:8.1f} frames/s   "
+              f"({'without' if args.no_appearance else 'with'} colour signatures)")
         if lifter is not None:
             print(f"  lifting every track          {fig['lift_fps']:8.1f} frames/s   "
                   f"({fig['person_frames_lifted_per_s']:.0f} person-frames/s)")

@@ -104,8 +104,8 @@ def test_pedestrians_clip_people_are_tracked():
     from ml.bench.multiperson import detect_video, summarise
     from ml.track import track_people
 
-    per_frame, _ = detect_video(PEDESTRIANS, 512, 0.2)
-    tracks = track_people(per_frame, fps=10.0)
+    per_frame, features, _, _ = detect_video(PEDESTRIANS, 512, 0.2)
+    tracks = track_people(per_frame, fps=10.0, features=features)
     s = summarise(per_frame, tracks, 768, 576)
     assert len(per_frame) == 152
     assert s["people_tracked_per_frame"] >= 5.0 and s["people_tracked_and_detected_per_frame"] >= 5.0

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ml.track import Tracker, box_iou, keypoint_similarity, track_people
+from ml.track import Tracker, appearance, box_iou, keypoint_similarity, track_people
 
 FPS = 10.0
 # A standing person's COCO-17 keypoints in a unit box (x, y in [0, 1]), head at the top.
@@ -157,3 +157,61 @@ def test_similarities():
     unseen = kp.copy()
     unseen[:, 2] = 0.0
     assert keypoint_similarity(kp, unseen, area) == 0.0
+
+
+def painted(people_and_colours, shape=(576, 768)):
+    """A grey frame with each person's box painted: upper body one colour, lower body another."""
+    img = np.full(shape + (3,), 110, np.uint8)
+    for (kp, box), (top, bottom) in people_and_colours:
+        x0, y0, x1, y1 = box.round().astype(int)
+        mid = (y0 + y1) // 2
+        img[y0:mid, x0:x1] = top
+        img[mid:y1, x0:x1] = bottom
+    return img
+
+
+def test_appearance_signatures_tell_clothes_apart():
+    red_jeans = ((30, 30, 200), (150, 90, 40))   # BGR: red jumper, blue jeans
+    black = ((20, 20, 20), (25, 25, 25))
+    a, b = person(200, 300, 100), person(500, 300, 100)
+    img = painted([(a, red_jeans), (b, black)])
+    fa, fb = appearance(img, a[1]), appearance(img, b[1])
+    assert fa.shape == fb.shape == (2 * 8 ** 3,)
+    assert np.linalg.norm(fa) == pytest.approx(1.0) and fa @ fa == pytest.approx(1.0)
+    assert fa @ fb < 0.5
+    shifted = painted([(person(203, 302, 100), red_jeans)])
+    assert appearance(shifted, person(203, 302, 100)[1]) @ fa > 0.9
+    assert not appearance(img, np.array([900, 900, 950, 990.0])).any()  # off the frame: no signature
+
+
+def test_stranger_in_a_lost_persons_place_does_not_take_their_id():
+    """A (red) is hidden for 7 frames; meanwhile B (black) steps out where A would be. Boxes and
+    motion alone hand A's id to B; with colour signatures B gets an id of their own and A gets A's back."""
+    rng = np.random.default_rng(7)
+    red, black = ((30, 30, 200), (150, 90, 40)), ((20, 20, 20), (25, 25, 25))
+    a = walker(100, 300, 10)
+    frames, imgs = [], []
+    for t in range(40):
+        people = []
+        if not 12 <= t < 19:
+            people.append((a(t, rng), red))
+        if t >= 14:  # B appears next to A's hidden path, then walks down and away from it
+            people.append((person(100 + 10 * 14 + 25, 300 + 6 * (t - 14), 100, rng), black))
+        frames.append(people)
+        imgs.append(painted([p for p in people]))
+
+    def run_with(use_colours):
+        tracker = Tracker(FPS)
+        ids = []
+        for people, img in zip(frames, imgs):
+            kp, box = frame(*[p for p, _ in people])
+            feats = np.stack([appearance(img, b) for b in box]) if use_colours and len(box) else None
+            ids.append(tracker.update(kp, box, None, feats))
+        return ids
+
+    ids = run_with(True)
+    id_a = ids[11][0]
+    assert ids[19][0] == id_a and ids[39][0] == id_a  # A back under A's id
+    assert ids[17].get(0) not in (None, id_a) and ids[39][1] not in (None, id_a)  # B: a new id
+    geometric = run_with(False)
+    assert geometric[17][0] == geometric[11][0]  # without colours B is taken for A (why they are used)
