@@ -2,8 +2,8 @@
 
 Multi-person 2D detection (ml.detect_multi) and tracking (ml.track) on one video, per network input
 size: detection fps (decode + detect, one onnxruntime thread as in the pipeline), people found per
-frame, tracking fps (colour signatures included, unless --no-appearance), with --lift the 3D lifting of every track (ml.lift_people) and the three
-stages' fps one after another, tracks kept, people tracked per frame (detected or gap-filled frames), and the
+frame, tracking fps (colour signatures included, unless --no-appearance), with --lift the 3D lifting of every track and their placement in one scene (ml.lift_people)
+and the three stages' fps one after another, tracks kept, people tracked per frame (detected or gap-filled frames), and the
 tracks that begin or end away from the image border (a person does not appear out of nothing in the
 middle of a fixed view: such a start or end is a lost or switched identity, or a person who stood
 hidden). With --sheets it saves, per input size, a few frames with boxes and ids drawn and an
@@ -180,11 +180,15 @@ def main(argv=None) -> int:
         fig = {"input_size": size, "frames": n, "detect_fps": n / t_detect, "track_fps": n / max(t_track, 1e-9),
                **summarise(per_frame, tracks, info.width, info.height)}
         if lifter is not None:
-            from ml.lift_people import lift_people
+            from ml.lift_people import lift_people, place_in_scene
 
             t0 = time.perf_counter()
-            lift_people(tracks, lifter, info.width, info.height, info.known_fps)
+            scene = place_in_scene(lift_people(tracks, lifter, info.width, info.height, info.known_fps))
             t_lift = time.perf_counter() - t0
+            fig["camera_height_m"] = scene.camera_height_m
+            fig["camera_pitch_deg"] = float(np.degrees(np.arctan2(abs(scene.world_from_camera[1, 2]),
+                                                                  scene.world_from_camera[1, 1])))
+            fig["statures_m"] = [round(scene.stature_m(t.id), 2) for t in tracks]
             fig["lift_fps"] = n / t_lift
             fig["person_frames_lifted_per_s"] = sum(t.end - t.start for t in tracks) / t_lift
             fig["sequential_fps"] = n / (t_detect + t_track + t_lift)
@@ -197,6 +201,8 @@ def main(argv=None) -> int:
             print(f"  lifting every track          {fig['lift_fps']:8.1f} frames/s   "
                   f"({fig['person_frames_lifted_per_s']:.0f} person-frames/s)")
             print(f"  all three, one after another {fig['sequential_fps']:8.1f} frames/s")
+            print(f"  one scene: camera {fig['camera_height_m']:.2f} m above the ankles, pitched "
+                  f"{fig['camera_pitch_deg']:.1f} deg down; statures (m) {fig['statures_m']}")
         print(f"  people found per frame       {fig['people_found_per_frame']:8.2f}")
         print(f"  people tracked per frame     {fig['people_tracked_per_frame']:8.2f}   "
               f"(detected {fig['people_tracked_and_detected_per_frame']:.2f}, filled {100 * fig['filled_fraction']:.1f} %)")
