@@ -69,6 +69,9 @@ def lift_people(tracks: list, lifter, width: int, height: int, fps: float | None
 
 CAMERA_TO_WORLD_FLIP = np.array([1.0, -1.0, -1.0])  # camera (y down, z forward) -> y up, as ml.postprocess
 HEAD = 10
+# Ankles this sure place a person on the ground plane: lower than "seen" (VISIBLE_CONF) because a small
+# person's ankles rarely reach it, and one person's size is a median over many frames.
+FOOT_MIN_CONF = 0.25
 
 
 @dataclass
@@ -85,7 +88,7 @@ class Scene:
 def _feet(p: PersonPose) -> tuple[np.ndarray, np.ndarray]:
     """Mid-ankle position in the flipped camera frame (T, 3) and where it is usable (T,) bool."""
     pos = p.position_cam * CAMERA_TO_WORLD_FLIP
-    ok = p.visible[:, [L_ANKLE, R_ANKLE]].all(1) & p.detected
+    ok = (p.kp2d[:, [L_ANKLE, R_ANKLE], 2] >= FOOT_MIN_CONF).all(1) & p.detected
     return 0.5 * (pos[:, L_ANKLE] + pos[:, R_ANKLE]), ok
 
 
