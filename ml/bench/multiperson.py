@@ -23,7 +23,8 @@ import numpy as np
 EDGE_PX = 24  # a box this close to the image border can be entering or leaving
 
 
-def detect_video(video: Path, input_size: int, min_score: float) -> tuple[list[list], list, float, float]:
+def detect_video(video: Path, input_size: int, min_score: float, max_frames: int = 0
+                 ) -> tuple[list[list], list, float, float]:
     """Per-frame person lists, their colour signatures (ml.track.appearance, (N, D) per frame), the
     seconds that decoding + detection took and the seconds the signatures took."""
     from ml.detect_multi import create_multi_detector
@@ -34,7 +35,9 @@ def detect_video(video: Path, input_size: int, min_score: float) -> tuple[list[l
     per_frame, features = [], []
     t_features = 0.0
     t0 = time.perf_counter()
-    for frame, _ in iter_frames(video):
+    for i, (frame, _) in enumerate(iter_frames(video)):
+        if max_frames and i >= max_frames:
+            break
         people = detector(frame)
         t1 = time.perf_counter()
         features.append(np.array([appearance(frame, p.box) for p in people]))
@@ -77,14 +80,15 @@ def _colour(track_id: int) -> tuple[int, int, int]:
     return tuple(int(c) for c in cv2.cvtColor(np.uint8([[[hue, 220, 255]]]), cv2.COLOR_HSV2BGR)[0, 0])
 
 
-def save_sheets(video: Path, tracks: list, out_dir: Path, tag: str, every: int = 4, n_frames: int = 6) -> list[Path]:
+def save_sheets(video: Path, tracks: list, out_dir: Path, tag: str, every: int = 4, n_frames: int = 6,
+                max_frames: int = 0) -> list[Path]:
     """Frames with ids drawn, and the identity sheet (rows = tracks, a crop every `every` frames)."""
     import cv2
 
     from ml.video import iter_frames
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    frames = [f for f, _ in iter_frames(video)]
+    frames = [f for i, (f, _) in zip(range(max_frames or 10 ** 9), iter_frames(video))]
     n = len(frames)
     written = []
     for i in np.linspace(0, n - 1, n_frames).round().astype(int):
@@ -148,6 +152,7 @@ def main(argv=None) -> int:
     p.add_argument("--input-size", type=int, nargs="+", default=[384, 512], help="network input long side(s)")
     p.add_argument("--min-score", type=float, default=None, help="person score threshold (default: the detector's)")
     p.add_argument("--sheets", type=Path, default=None, help="save frames with ids and identity sheets here")
+    p.add_argument("--frames", type=int, default=0, help="only the first N frames (0: all)")
     p.add_argument("--no-appearance", action="store_true", help="track on boxes, keypoints and motion only")
     p.add_argument("--lift", action="store_true", help="also lift every track to 3D (ml.lift_people) and time it")
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint for --lift (default: the shipped model)")
@@ -172,7 +177,7 @@ def main(argv=None) -> int:
           f"person score >= {min_score}")
     figures = {"video": str(args.video), "size": [info.width, info.height], "min_score": min_score, "runs": []}
     for size in args.input_size:
-        per_frame, features, t_detect, t_features = detect_video(args.video, size, min_score)
+        per_frame, features, t_detect, t_features = detect_video(args.video, size, min_score, args.frames)
         t0 = time.perf_counter()
         tracks = track_people(per_frame, info.fps, features=None if args.no_appearance else features)
         t_track = time.perf_counter() - t0 + (0.0 if args.no_appearance else t_features)
@@ -210,7 +215,8 @@ def main(argv=None) -> int:
         print(f"  tracks starting inside view  {fig['tracks_starting_inside_view']}")
         print(f"  tracks ending inside view    {fig['tracks_ending_inside_view']}")
         if args.sheets:
-            for path in save_sheets(args.video, tracks, args.sheets, f"{args.video.stem}_{size}"):
+            for path in save_sheets(args.video, tracks, args.sheets, f"{args.video.stem}_{size}",
+                                    max_frames=args.frames):
                 print(f"  saved {path}")
     if args.json:
         print(json.dumps(_rounded(figures)))

@@ -111,3 +111,21 @@ def test_pedestrians_clip_people_are_tracked():
     assert s["people_tracked_per_frame"] >= 5.0 and s["people_tracked_and_detected_per_frame"] >= 5.0
     assert 7 <= s["tracks"] <= 12  # about 10 people cross the view
     assert sum(n >= 80 for n in s["track_frames"]) >= 6  # most people are followed for 8 s or more
+
+
+def test_bench_runs_on_the_fixture(tmp_path, capsys):
+    """`python -m ml.bench multiperson` end to end on the first frames of the fixture: figures, sheets, 3D."""
+    import json
+
+    from ml.bench.__main__ import main
+
+    assert main(["multiperson", str(FIXTURE), "--input-size", "256", "--frames", "12", "--lift",
+                 "--sheets", str(tmp_path), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    run = figures["runs"][0]
+    assert run["frames"] == 12 and run["input_size"] == 256
+    assert run["people_found_per_frame"] >= 1 and run["tracks"] >= 1 and run["detect_fps"] > 0
+    assert len(run["statures_m"]) == run["tracks"] and run["camera_height_m"] > 0
+    sheet = cv2.imread(str(tmp_path / "people_768x576_10fps_256_identity_sheet.png"))
+    assert sheet is not None and sheet.shape[0] == 16 + 96 * run["tracks"]
+    assert len(list(tmp_path.glob("people_768x576_10fps_256_frame*.png"))) == 6
