@@ -72,6 +72,7 @@ HEAD = 10
 # Ankles this sure place a person on the ground plane: lower than "seen" (VISIBLE_CONF) because a small
 # person's ankles rarely reach it, and one person's size is a median over many frames.
 FOOT_MIN_CONF = 0.25
+NO_FEET_CAMERA_HEIGHT_M = 1.5  # nobody's feet seen: assume a camera held at eye height, sizes from the prior
 
 
 @dataclass
@@ -108,7 +109,7 @@ def place_in_scene(people: list[PersonPose]) -> Scene:
         drop = -(feet @ R.T)[:, 1]
         drops[p.id] = drop[ok & (drop > 0.05)]  # feet above the camera's horizon tell nothing
     every = np.concatenate(list(drops.values())) if drops else np.zeros(0)
-    height = float(np.median(every)) if len(every) else 1.5
+    height = float(np.median(every)) if len(every) else NO_FEET_CAMERA_HEIGHT_M
     scale = {pid: float(np.median(height / d)) if len(d) else 1.0 for pid, d in drops.items()}
     world = {}
     for p in people:
