@@ -100,3 +100,18 @@ def test_people_stand_on_one_ground_plane_at_their_own_sizes():
     d12 = np.linalg.norm((scene.world[2][0, 0] - scene.world[1][0, 0])[[0, 2]])
     assert d12 * unit == pytest.approx(np.hypot(2.5, 5.0), rel=0.05)
     assert scene.stature_m(2) == pytest.approx(DEFAULT_STATURE_M * s[2])
+
+
+def test_scene_without_feet_or_people():
+    from ml.lift_people import NO_FEET_CAMERA_HEIGHT_M, PersonPose, place_in_scene
+
+    assert place_in_scene([]).world == {}
+    cam, px = filmed(1.0, 0.0, 6.0)
+    px[:, [3, 6], 2] = 0.0  # ankles never found (cut off by the frame's bottom, say)
+    rel = cam - cam[:, :1]
+    T = len(cam)
+    p = PersonPose(1, 0, px.astype(np.float32), rel.astype(np.float32), cam[:, 0].astype(np.float32),
+                   np.zeros(17, np.float32), np.ones((T, 17), bool), np.ones(T, bool))
+    scene = place_in_scene([p])
+    assert scene.camera_height_m == NO_FEET_CAMERA_HEIGHT_M and scene.scale == {1: 1.0}
+    assert scene.world[1].shape == (T, 17, 3)
