@@ -1,9 +1,9 @@
-"""python -m ml.bench {lifter,pipeline,quality,split} [args...]"""
+"""python -m ml.bench {lifter,pipeline,quality,split,multiperson} [args...]"""
 import importlib
 import sys
 
 COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline", "quality": "ml.bench.quality",
-            "split": "ml.bench.split"}
+            "split": "ml.bench.split", "multiperson": "ml.bench.multiperson"}
 
 
 def main(argv=None):

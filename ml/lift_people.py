@@ -1,0 +1,119 @@
+"""Per-person 3D: each track of ml.track lifted by the existing lifter, at that person's own bone lengths.
+
+COCO-17 keypoints go to Human3.6M-17 through ml.skeleton's one table, each person's sequence is lifted
+on its own (`Lifter.lift`, frames filled by the tracker have confidence 0 and are interpolated there),
+their bone proportions are measured on their own lifted frames where the joints were seen
+(ml.postprocess.BoneLengths, as the single-person pipeline does) and every frame is rebuilt with them.
+
+All people share one camera, so each person's root position in the camera frame (from the 2D,
+`root_translation`, at the adult stature prior) places them in one scene: `position_cam` = pose +
+root. `place_in_scene` then stands everyone on one ground plane: the camera's pitch comes from
+everyone's ankle-to-head direction (a standing or walking crowd is upright on average), the camera's
+height above the ankles from everyone's feet, and each person's size from where their feet meet that
+plane: scaling a person about the camera centre leaves their 2D exactly as it was, so each person is
+scaled until their feet are on the plane (a child far away and an adult near by end up at their own
+sizes). The absolute size of the whole scene still rests on the prior (the crowd's median person is
+an adult of DEFAULT_STATURE_M); the camera is assumed not to roll and people to stand on one level floor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.postprocess import (DEFAULT_STATURE_M, L_ANKLE, R_ANKLE, BoneLengths, root_translation,
+                            upright_rotation, visible_joints, with_bone_lengths)
+from ml.skeleton import to_h36m
+
+
+@dataclass
+class PersonPose:
+    id: int
+    start: int                # first frame
+    kp2d: np.ndarray          # (T, 17, 3) H36M-17 pixels + confidence (0 where the tracker filled a gap)
+    pose_cam: np.ndarray      # (T, 17, 3) metres, camera frame (x right, y down, z forward), pelvis at 0
+    root_cam: np.ndarray      # (T, 3) the pelvis in the camera frame, metres (depth from the 2D size)
+    bone_lengths: np.ndarray  # (17,) this person's bones, metres (joint 0: 0)
+    visible: np.ndarray       # (T, 17) bool: joint seen in the 2D
+    detected: np.ndarray      # (T,) bool: the tracker had a detection (False: interpolated frame)
+
+    @property
+    def position_cam(self) -> np.ndarray:
+        """(T, 17, 3) joints in the shared camera frame."""
+        return self.pose_cam + self.root_cam[:, None, :]
+
+
+def lift_person(track, lifter, width: int, height: int, fps: float | None, layout: str = "coco17",
+                height_m: float | None = None) -> PersonPose:
+    """One ml.track.PersonTrack -> PersonPose."""
+    kp = to_h36m(track.keypoints, layout)
+    T = len(kp)
+    assert kp.shape == (T, 17, 3) and track.detected.shape == (T,), (kp.shape, track.detected.shape)
+    pose = lifter.lift(kp[..., :2], width, height, conf=kp[..., 2], fps=fps)
+    seen = visible_joints(kp, width, height)
+    bones = BoneLengths(height_m)
+    bones.update(pose, seen)
+    lengths = bones.freeze()
+    pose = with_bone_lengths(pose, lengths).astype(np.float32)
+    root = root_translation(pose, kp[..., :2], kp[..., 2], width, height).astype(np.float32)
+    assert pose.shape == (T, 17, 3) and root.shape == (T, 3)
+    return PersonPose(track.id, track.start, kp.astype(np.float32), pose, root, lengths.astype(np.float32),
+                      seen, track.detected.copy())
+
+
+def lift_people(tracks: list, lifter, width: int, height: int, fps: float | None,
+                layout: str = "coco17") -> list[PersonPose]:
+    """Every track lifted on its own, in the order given."""
+    return [lift_person(t, lifter, width, height, fps, layout) for t in tracks]
+
+
+CAMERA_TO_WORLD_FLIP = np.array([1.0, -1.0, -1.0])  # camera (y down, z forward) -> y up, as ml.postprocess
+HEAD = 10
+# Ankles this sure place a person on the ground plane: lower than "seen" (VISIBLE_CONF) because a small
+# person's ankles rarely reach it, and one person's size is a median over many frames.
+FOOT_MIN_CONF = 0.25
+NO_FEET_CAMERA_HEIGHT_M = 1.5  # nobody's feet seen: assume a camera held at eye height, sizes from the prior
+
+
+@dataclass
+class Scene:
+    world_from_camera: np.ndarray  # (3, 3) applied after CAMERA_TO_WORLD_FLIP: the camera's pitch turned out
+    camera_height_m: float         # above the plane of the ankles
+    scale: dict                    # person id -> size relative to the stature prior (1.0: DEFAULT_STATURE_M)
+    world: dict                    # person id -> (T, 17, 3) metres, y up, ankles' plane at y = 0, camera above x = z = 0
+
+    def stature_m(self, person_id: int) -> float:
+        return float(DEFAULT_STATURE_M * self.scale[person_id])
+
+
+def _feet(p: PersonPose) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-ankle position in the flipped camera frame (T, 3) and where it is usable (T,) bool."""
+    pos = p.position_cam * CAMERA_TO_WORLD_FLIP
+    ok = (p.kp2d[:, [L_ANKLE, R_ANKLE], 2] >= FOOT_MIN_CONF).all(1) & p.detected
+    return 0.5 * (pos[:, L_ANKLE] + pos[:, R_ANKLE]), ok
+
+
+def place_in_scene(people: list[PersonPose]) -> Scene:
+    """All people in one world frame on one ground plane (see the module docstring)."""
+    up = np.zeros(3)
+    for p in people:
+        pos = p.position_cam * CAMERA_TO_WORLD_FLIP
+        ok = p.visible[:, [L_ANKLE, R_ANKLE, HEAD]].all(1)
+        v = pos[ok, HEAD] - 0.5 * (pos[ok, L_ANKLE] + pos[ok, R_ANKLE])
+        up += (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)).sum(0)
+    R = upright_rotation(up)
+    # Each usable frame's feet lie `drop` below the camera at the prior's size; the plane is at the median.
+    drops = {}
+    for p in people:
+        feet, ok = _feet(p)
+        drop = -(feet @ R.T)[:, 1]
+        drops[p.id] = drop[ok & (drop > 0.05)]  # feet above the camera's horizon tell nothing
+    every = np.concatenate(list(drops.values())) if drops else np.zeros(0)
+    height = float(np.median(every)) if len(every) else NO_FEET_CAMERA_HEIGHT_M
+    scale = {pid: float(np.median(height / d)) if len(d) else 1.0 for pid, d in drops.items()}
+    world = {}
+    for p in people:
+        w = (scale[p.id] * p.position_cam * CAMERA_TO_WORLD_FLIP) @ R.T
+        w[..., 1] += height
+        world[p.id] = w.astype(np.float32)
+    return Scene(R, height, scale, world)
