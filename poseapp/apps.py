@@ -38,6 +38,7 @@ class PoseappConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(register_default_model, sender=self)
-        from . import warmup
+        from . import sweeper, warmup
 
         warmup.connect()  # worker signals only: the models are loaded when a worker starts
+        sweeper.connect()  # worker signals only: every worker sweeps for lost and stuck jobs

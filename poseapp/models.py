@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-# A running job whose worker has not reported for this long is considered lost (worker killed, machine gone).
+# A running training job whose worker has not reported for this long is considered lost (worker killed,
+# machine gone). Pose jobs have a heartbeat and a sweeper instead (poseapp/heartbeat.py, poseapp/sweeper.py).
 STALE_AFTER = timedelta(minutes=5)
 WORKER_LOST = ("The worker processing this job stopped unexpectedly (it may have been restarted or run out of "
                "memory). Please try again.")
@@ -154,6 +155,10 @@ class PoseJob(QueuedWork):
     width = models.IntegerField(null=True, blank=True)
     height = models.IntegerField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # Reliability (poseapp/sweeper.py): how many times a worker has claimed the job (a killed worker's job
+    # is run again once), and when its task was last sent to the broker (a lost message is sent again).
+    attempts = models.IntegerField(default=0)
+    queued_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"Job {self.pk} ({self.status})"

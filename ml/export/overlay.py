@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ml import palette
+from ml.child_process import die_with_parent
 from ml.export._atomic import atomic_path
 
 # BGR (OpenCV) versions of the viewer's colours (ml/palette.py, the one home).
@@ -172,7 +173,9 @@ def write_overlay(result, video_path, path: str | os.PathLike, *, panel: bool = 
                "-s", f"{cw}x{ph}", "-framerate", f"{float(result.fps):.6f}", "-i", "pipe:0", "-an",
                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
                "-movflags", "+faststart", "-f", "mp4", str(tmp)]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+        # dies with the worker: a killed worker's encoder does not go on writing (ml/child_process.py)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
+                                preexec_fn=die_with_parent())
         try:
             for t in range(T):
                 if t > 0:
