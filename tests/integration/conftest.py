@@ -28,3 +28,16 @@ def api_token(owner) -> str:
 def session_cookie(client, owner) -> str:
     client.force_login(owner)
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.fixture(scope="session")
+def short_clip(people_clip, ffmpeg, tmp_path_factory):
+    """Frames 30-79 (5 s) of the people clip, where one person is large enough to be found throughout:
+    for tests that run several jobs."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("clips") / "people_5s.mp4"
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(people_clip), "-vf",
+                    "select=gte(n\\,30),setpts=PTS-STARTPTS", "-frames:v", "50", "-an", "-c:v", "libx264",
+                    "-crf", "18", "-pix_fmt", "yuv420p", str(out)], check=True)
+    return out
