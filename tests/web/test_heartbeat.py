@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the thread has its own d
 
 def running_job(owner) -> PoseJob:
     video = Video.objects.create(owner=owner, original_name="a.mp4", file="uploads/x/a.mp4")
-    old = timezone.now() - timezone.timedelta(minutes=5)
+    # older than the beats below, younger than the default timeout (a live stack's sweeper leaves it alone)
+    old = timezone.now() - timezone.timedelta(seconds=20)
     return PoseJob.objects.create(owner=owner, video=video, status="running", attempts=1, heartbeat_at=old)
 
 
