@@ -96,7 +96,7 @@ def resend_lost_messages() -> int:
     from django.utils import timezone
 
     from .models import PoseJob
-    from .tasks import _broker_errors
+    from .tasks import broker_errors
 
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.POSENET_REQUEUE_GRACE_S)
@@ -106,7 +106,7 @@ def resend_lost_messages() -> int:
         return 0
     try:  # read Redis *before* deciding: a message taken meanwhile shows as a claimed (no longer queued) job
         present = broker_task_ids(settings.POSENET_REQUEUE_GRACE_S)
-    except _broker_errors() as exc:
+    except broker_errors() as exc:
         log.info("sweeper: the broker is unreachable (%s); queued jobs are sent once it is back", exc)
         return 0
     resent = 0
@@ -150,12 +150,12 @@ def broker_task_ids(grace_s: float) -> set[str] | None:
 
 
 def _send(job_id: int) -> bool:
-    from .tasks import _broker_errors, send_pose_job
+    from .tasks import broker_errors, send_pose_job
 
     try:
         send_pose_job(job_id)
         return True
-    except _broker_errors() as exc:  # the job stays queued; a later pass sends it
+    except broker_errors() as exc:  # the job stays queued; a later pass sends it
         log.warning("job %s: cannot send it now (broker unreachable: %s)", job_id, exc)
         return False
 

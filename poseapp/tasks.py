@@ -29,7 +29,6 @@ INTERNAL_ERROR = (
 )
 EXPORT_FORMATS = FORMATS  # every download format (ml.export, the one list)
 TOO_LONG = "This video took too long to process. Please upload a shorter clip."
-BUSY = "The service is busy, please try again in a minute."
 QUEUED_WHILE_DOWN = ("The service is busy right now, but your video is saved: it will be processed as soon as "
                      "the service is back. There is no need to upload it again.")
 
@@ -43,7 +42,8 @@ class QueueUnavailable(Exception):
         self.job = job
 
 
-def _broker_errors() -> tuple[type[BaseException], ...]:
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What sending a task raises while the broker (Redis) is unreachable."""
     from kombu.exceptions import OperationalError
     from redis.exceptions import RedisError
 
@@ -52,7 +52,7 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 
 def send_pose_job(job_id: int) -> str:
     """Send the job's task to the broker now and record it (task id, queued_at); returns the task id.
-    Raises the broker's errors (see BROKER_ERRORS) when it is unreachable."""
+    Raises one of broker_errors() when the broker is unreachable."""
     result = run_pose_job.apply_async(args=[job_id], queue="pose")
     PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.QUEUED).update(task_id=result.id, queued_at=timezone.now())
     return result.id
@@ -65,7 +65,7 @@ def enqueue_pose_job(job: PoseJob) -> None:
     def send():
         try:
             send_pose_job(job.pk)
-        except _broker_errors() as exc:
+        except broker_errors() as exc:
             log.warning("cannot queue pose job %s now (broker unreachable: %s); the sweeper will", job.pk, exc)
             raise QueueUnavailable(job) from exc
     transaction.on_commit(send)
