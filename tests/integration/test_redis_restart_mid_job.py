@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.integration.fault_stack import Viewer, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-DOWN_S = 4
+DOWN_S = 3
 
 
 def test_a_redis_restart_mid_job_loses_nothing(fault_stack, api_token, session_cookie, people_clip):

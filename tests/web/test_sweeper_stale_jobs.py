@@ -106,3 +106,15 @@ def test_a_re_queued_job_is_queued_even_while_the_broker_is_down(owner, settings
     assert sweeper.sweep()["rerun"] == 1
     job.refresh_from_db()
     assert job.status == "queued" and job.task_id == ""
+
+
+def test_the_sweep_jobs_command_runs_one_pass(owner, settings_for_sweeps, own_broker):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    job = running_job(owner, attempts=1, beat_age_s=31)
+    out = StringIO()
+    call_command("sweep_jobs", stdout=out)
+    assert out.getvalue().strip() == "re-queued 1, failed 0, sent again 0"
+    assert PoseJob.objects.get(pk=job.pk).status == "queued"
