@@ -10,6 +10,7 @@ each other and nothing but small keypoint arrays crosses between processes. Chil
 from __future__ import annotations
 
 import atexit
+import os
 import multiprocessing as mp
 import queue
 from itertools import count
@@ -22,16 +23,27 @@ BATCH = 8  # records per message: a frame reaches the parent within 8 frames of 
 _tokens = count(1)
 
 
-def _child_main(index: int, processes: int, tasks, results, stop) -> None:
+def _child_main(index: int, processes: int, tasks, results, stop, parent: int) -> None:
     import numpy as np
 
     from ml.detect import create_detector
     from ml.segments import detect_segments
     from ml.video import VideoError
 
+    import os
+    import queue as queue_mod
+
+    def orphaned() -> bool:  # the worker died (kill -9): do not linger (not PR_SET_PDEATHSIG: the pool
+        return os.getppid() != parent  # may be started from a thread, which the kernel would tie it to)
+
     pairs: dict = {}  # (name, complexity) -> two detectors, kept across videos
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=2.0)
+        except queue_mod.Empty:
+            if orphaned():
+                break
+            continue
         if task is None:
             break
         token, path, name, complexity, fps = task
@@ -47,7 +59,7 @@ def _child_main(index: int, processes: int, tasks, results, stop) -> None:
                 continue
             batch = []
             for rec in detect_segments(Path(path), lambda k: k % processes == index, pair, fps, first=index,
-                                       should_stop=stop.is_set):
+                                       should_stop=lambda: stop.is_set() or orphaned()):
                 batch.append(rec)
                 if len(batch) >= BATCH or (rec.index + 1) % plan.frames == 0:
                     results.put((token, "records", batch))
@@ -72,7 +84,8 @@ class DetectorPool:
         self._stop = ctx.Event()
         self._tasks = [ctx.Queue() for _ in range(processes)]
         self._results = [ctx.Queue() for _ in range(processes)]
-        self._procs = [ctx.Process(target=_child_main, args=(p, processes, self._tasks[p], self._results[p], self._stop),
+        self._procs = [ctx.Process(target=_child_main,
+                                   args=(p, processes, self._tasks[p], self._results[p], self._stop, os.getpid()),
                                    daemon=True, name=f"detect-{p}") for p in range(processes)]
         for proc in self._procs:
             proc.start()

@@ -57,14 +57,12 @@ def _visible(request, job_id):
     job = PoseJob.objects.select_related("video", "lifter").filter(pk=job_id).first()
     if job is None or not job.visible_to(request.user):
         return None
-    job.fail_if_stale()
     return job
 
 
 @api_view(["GET", "POST"])
 def jobs_collection(request):
     if request.method == "GET":
-        PoseJob.fail_stale(owner=request.user)
         own = PoseJob.objects.filter(owner=request.user).select_related("video", "lifter")[:200]
         return JsonResponse({"jobs": [jobs.job_json(j) for j in own]})
     form = UploadForm(request.POST, request.FILES, too_large=getattr(request, "upload_too_large", False))
@@ -79,8 +77,8 @@ def jobs_collection(request):
         return JsonResponse({"error": str(exc), "fields": {"video": [str(exc)]}}, status=400)
     except quotas.QuotaExceeded as exc:  # fair use (429: wait for your jobs; 413: too much): nothing kept
         return JsonResponse({"error": str(exc), "code": exc.code, "fields": {"video": [str(exc)]}}, status=exc.status)
-    except QueueUnavailable as exc:  # the broker is down: the job was marked failed, nothing is left queued
-        response = _error(503, str(exc))
+    except QueueUnavailable as exc:  # the broker is down: the job stays queued and is sent once it is back
+        response = JsonResponse({"error": str(exc), "job": jobs.job_json(exc.job)}, status=503)
         response["Retry-After"] = "60"
         return response
     return JsonResponse(jobs.job_json(job), status=201)

@@ -38,9 +38,9 @@ class PoseappConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(register_default_model, sender=self)
-        from . import retention
+        from . import retention, sweeper, warmup
 
         retention.connect()  # files go with their job or video, whatever deletes them
-        from . import warmup
 
         warmup.connect()  # worker signals only: the models are loaded when a worker starts
+        sweeper.connect()  # worker signals only: every worker sweeps for lost and stuck jobs

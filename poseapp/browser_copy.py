@@ -2,14 +2,16 @@
 
 ffmpeg (the binary inside imageio-ffmpeg) runs as a separate, niced process (nice 10: the
 detector comes first, so the first 3D frames are not held up by the copy) while the worker detects; it also applies rotation metadata. The copy is written to a temporary name and
-renamed when complete, so the web side never serves half a file.
+renamed when complete, so the web side never serves half a file. ffmpeg dies with the worker
+(ml.child_process): a killed worker leaves no copy running on, and the re-run removes its .part file.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from ml.child_process import die_with_parent
 
 
 def ffmpeg_exe() -> str | None:
@@ -19,13 +21,6 @@ def ffmpeg_exe() -> str | None:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except Exception:  # noqa: BLE001 - fall back to a system ffmpeg
         return shutil.which("ffmpeg")
-
-
-def _lower_priority() -> None:
-    try:
-        os.nice(10)
-    except OSError:
-        pass
 
 
 class BrowserCopy:
@@ -41,7 +36,7 @@ class BrowserCopy:
                     "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-movflags", "+faststart", str(self.part)]
             # Niced: the copy must not slow the detector down while the first 3D frames are due.
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                         preexec_fn=_lower_priority)
+                                         preexec_fn=die_with_parent(nice=10))
 
     def poll(self) -> bool:
         """True exactly once: when the copy has just become available."""

@@ -44,7 +44,6 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _visible_job(self):
         user = self.scope.get("user")
-        PoseJob.fail_stale(pk=self.job_id)
         job = PoseJob.objects.filter(pk=self.job_id).first()
         if job is None or user is None or not job.visible_to(user):
             return None

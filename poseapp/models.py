@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-# A running job whose worker has not reported for this long is considered lost (worker killed, machine gone).
+# A running training job whose worker has not reported for this long is considered lost (worker killed,
+# machine gone). Pose jobs have a heartbeat and a sweeper instead (poseapp/heartbeat.py, poseapp/sweeper.py).
 STALE_AFTER = timedelta(minutes=5)
 WORKER_LOST = ("The worker processing this job stopped unexpectedly (it may have been restarted or run out of "
                "memory). Please try again.")
@@ -158,6 +159,10 @@ class PoseJob(QueuedWork):
     timings = models.JSONField(default=dict, blank=True)
     # The Celery priority it was queued with: its owner's round (poseapp/quotas.py, fair order).
     queue_priority = models.SmallIntegerField(default=0)
+    # Reliability (poseapp/sweeper.py): how many times a worker has claimed the job (a killed worker's job
+    # is run again once), and when its task was last sent to the broker (a lost message is sent again).
+    attempts = models.IntegerField(default=0)
+    queued_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"Job {self.pk} ({self.status})"

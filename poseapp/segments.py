@@ -159,13 +159,13 @@ def split_records(job: PoseJob, video: Path, fps: float, parts: Parts, should_st
 def start_helpers(job: PoseJob, count: int) -> int:
     """Queue up to POSENET_SPLIT_HELPERS helper tasks (one per other worker that may be free);
     returns how many were queued (0 if the broker refused: the coordinator then does it all)."""
-    from .tasks import _broker_errors
+    from .tasks import broker_errors
 
     wanted = min(count - 1, settings.POSENET_SPLIT_HELPERS)
     for i in range(wanted):
         try:
             detect_parts.apply_async(args=[job.pk, count], queue="pose")
-        except _broker_errors() as exc:
+        except broker_errors() as exc:
             log.warning("job %s: cannot queue part helpers (%s); detecting every part here", job.pk, exc)
             return i
     return wanted

@@ -1,8 +1,10 @@
 """Celery tasks. This module is imported by the web process too (to send tasks), so everything that
 pulls in torch or MediaPipe is imported inside the task bodies, in the worker only.
 
-Both tasks are idempotent: a re-delivered task (acks_late + reject_on_worker_lost) for a job that
-already ended does nothing, and one for a job that was running starts it over from scratch.
+Both tasks are idempotent. A pose job runs only after its worker has claimed it with a conditional
+UPDATE (queued → running, attempts + 1), so it never runs twice at once: a re-delivered or duplicate
+message for a job that is running or has ended does nothing. A killed worker's job is put back to
+"queued" by the sweeper (poseapp/sweeper.py), which also sends again the messages Redis lost.
 """
 import logging
 import shutil
@@ -19,6 +21,7 @@ from ml.export import FORMATS
 from . import quotas, segments, stream
 from .browser_copy import BrowserCopy
 from .fair_queue import assign_priority
+from .heartbeat import JobHeartbeat
 from .models import LifterModel, PoseJob, TrainingJob
 
 log = logging.getLogger(__name__)
@@ -28,34 +31,46 @@ INTERNAL_ERROR = (
 )
 EXPORT_FORMATS = FORMATS  # every download format (ml.export, the one list)
 TOO_LONG = "This video took too long to process. Please upload a shorter clip."
-BUSY = "The service is busy, please try again in a minute."
+QUEUED_WHILE_DOWN = ("The service is busy right now, but your video is saved: it will be processed as soon as "
+                     "the service is back. There is no need to upload it again.")
 
 
 class QueueUnavailable(Exception):
-    """The job could not be queued (the broker, Redis, is unreachable); the job was marked failed
-    with BUSY, and str(exc) is that sentence."""
+    """The job's task could not be sent (the broker, Redis, is unreachable). The job stays "queued" and
+    the sweeper sends it once the broker is back; str(exc) says so to people, `job` is the job."""
+
+    def __init__(self, job: PoseJob):
+        super().__init__(QUEUED_WHILE_DOWN)
+        self.job = job
 
 
-def _broker_errors() -> tuple[type[BaseException], ...]:
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What sending a task raises while the broker (Redis) is unreachable."""
     from kombu.exceptions import OperationalError
     from redis.exceptions import RedisError
 
     return (OperationalError, RedisError, OSError, TimeoutError)
 
 
+def send_pose_job(job_id: int) -> str:
+    """Send the job's task to the broker now and record it (task id, queued_at); returns the task id.
+    Raises one of broker_errors() when the broker is unreachable."""
+    # priority: fair order between users, the owner's round (poseapp/fair_queue.py)
+    result = run_pose_job.apply_async(args=[job_id], queue="pose", priority=assign_priority(job_id))
+    PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.QUEUED).update(task_id=result.id, queued_at=timezone.now())
+    return result.id
+
+
 def enqueue_pose_job(job: PoseJob) -> None:
     """Queue the job once the transaction that created it has committed (the worker must see it).
-    If the broker is unreachable the job is marked failed (BUSY, never left queued with no task; its
-    video is kept, so it can be retried) and QueueUnavailable is raised when that transaction ends."""
+    If the broker is unreachable the job stays "queued" with no task (the sweeper sends it once the
+    broker is back) and QueueUnavailable is raised when that transaction ends."""
     def send():
-        try:  # priority: fair order between users, the owner's round (poseapp/fair_queue.py)
-            result = run_pose_job.apply_async(args=[job.pk], queue="pose", priority=assign_priority(job.pk))
-        except _broker_errors() as exc:
-            log.warning("cannot queue pose job %s (broker unreachable: %s)", job.pk, exc)
-            PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.QUEUED).update(
-                status=PoseJob.Status.FAILED, error=BUSY, finished_at=timezone.now())
-            raise QueueUnavailable(BUSY) from exc
-        PoseJob.objects.filter(pk=job.pk).update(task_id=result.id)
+        try:
+            send_pose_job(job.pk)
+        except broker_errors() as exc:
+            log.warning("cannot queue pose job %s now (broker unreachable: %s); the sweeper will", job.pk, exc)
+            raise QueueUnavailable(job) from exc
     transaction.on_commit(send)
 
 
@@ -81,13 +96,34 @@ def checkpoint_path(job: PoseJob) -> str | None:
 
 
 class JobStopped(Exception):
-    """The job's row says it should not go on: cancelled, failed by the stale rule, or deleted."""
+    """The job's row says it should not go on: cancelled, deleted, or taken over by the sweeper."""
+
+
+def claim_pose_job(job_id: int, task_id: str) -> int | None:
+    """Take a queued job for this worker: a compare-and-set on (status, attempts), so of two messages
+    for the same job (a duplicate, a late re-delivery) only one runs it. Returns this run's attempt
+    number, or None when the job is not queued (running elsewhere, ended, deleted)."""
+    row = PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.QUEUED).values("attempts").first()
+    if row is None:
+        return None
+    now, attempt = timezone.now(), row["attempts"] + 1
+    claimed = PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.QUEUED, attempts=row["attempts"]).update(
+        status=PoseJob.Status.RUNNING, attempts=attempt, started_at=now, heartbeat_at=now, task_id=task_id,
+        stage="decode", progress_done=0, progress_total=0, error="")
+    return attempt if claimed else None
+
+
+def job_heartbeat(job: PoseJob, deadline: float) -> JobHeartbeat:
+    """The timer thread that beats while the task runs; it gives up a while after the job's own
+    deadline (the task normally fails it as too long first), so a hung worker does not beat forever."""
+    margin = max(60.0, 2.0 * settings.POSENET_HEARTBEAT_TIMEOUT_S)
+    return JobHeartbeat(job.pk, job.attempts, settings.POSENET_HEARTBEAT_INTERVAL_S, give_up_at=deadline + margin)
 
 
 def _update_running(job: PoseJob, **fields) -> None:
-    """Write fields only while the row is still RUNNING (a cancel, the stale rule or a delete in the
-    web process wins over the worker); raise JobStopped otherwise."""
-    if not PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING).update(**fields):
+    """Write fields only while the row is still this attempt's and RUNNING (a cancel or a delete in the
+    web process, or the sweeper handing the job to another worker, wins); raise JobStopped otherwise."""
+    if not PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING, attempts=job.attempts).update(**fields):
         raise JobStopped()
     for k, v in fields.items():
         setattr(job, k, v)
@@ -97,27 +133,30 @@ def _update_running(job: PoseJob, **fields) -> None:
 # deadline and checks it between frames and between export steps.
 @shared_task(bind=True, name="poseapp.tasks.run_pose_job")
 def run_pose_job(self, job_id: int) -> None:
+    if claim_pose_job(job_id, self.request.id or "") is None:
+        return  # deleted, ended, or running under another message: nothing to do
+    job = PoseJob.objects.select_related("video", "lifter").get(pk=job_id)
+    job.delete_files()  # a re-run starts over: nothing of a killed attempt's partial output is kept
+    job.work_dir.mkdir(parents=True, exist_ok=True)
+    stream.send(job.pk, {"type": "status", "status": job.status, "message": ""})
+    deadline = time.monotonic() + settings.POSENET_JOB_TIME_LIMIT_S
+    with job_heartbeat(job, deadline) as beat:
+        _run_claimed_pose_job(job, deadline, beat)
+
+
+def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> None:
     from ml.export import export
     from ml.export import FILE_NAMES
     from ml.pipeline import Cancelled, PipelineError, PipelineOptions, run_pipeline
     from ml.video import VideoError, probe
 
-    started = timezone.now()
-    claimed = PoseJob.objects.filter(pk=job_id, status__in=[PoseJob.Status.QUEUED, PoseJob.Status.RUNNING]).update(
-        status=PoseJob.Status.RUNNING, started_at=started, heartbeat_at=started, task_id=self.request.id or "",
-        stage="decode", progress_done=0, progress_total=0, error="")
-    if not claimed:
-        return  # deleted, or a re-delivered task for a job that already ended: nothing to do
-    job = PoseJob.objects.select_related("video", "lifter").get(pk=job_id)
-    job.delete_files()  # a re-delivered task starts over
-    job.work_dir.mkdir(parents=True, exist_ok=True)
-    stream.send(job.pk, {"type": "status", "status": job.status, "message": ""})
-    deadline = time.monotonic() + settings.POSENET_JOB_TIME_LIMIT_S
     last_saved, last_sent = [0.0], {}
 
-    def heartbeat(**fields) -> None:
+    def heartbeat(**fields) -> None:  # also a check: stops the task past its deadline or once the row is not ours
         if time.monotonic() > deadline:
             raise TimeoutError()
+        if beat.lost.is_set():
+            raise JobStopped()
         _update_running(job, heartbeat_at=timezone.now(), **fields)
 
     def on_progress(stage: str, done: int, total: int, step: str | None = None) -> None:
@@ -128,12 +167,14 @@ def run_pose_job(self, job_id: int) -> None:
             stream.send(job.pk, stream.progress_message(stage, done, total, step=step))
         if playable.poll():
             stream.send(job.pk, stream.video_message(job))
-        # The row (page loads, ETA, the stale rule) follows detection, then the later stages.
+        # The row (page loads, ETA) follows detection, then the later stages.
         if stage != "lift" and (now - last_saved[0] > 1.0 or final):
             last_saved[0] = now
             heartbeat(stage=stage, progress_done=done, progress_total=total)
 
     def on_frames(start, kp2d, kp3d, visible=None, cuts=()) -> None:
+        if beat.lost.is_set():
+            raise JobStopped()  # another attempt owns the job's files now
         message = stream.frames_message(start, kp2d, kp3d, visible=visible, cuts=cuts)
         stream.append_frames(job, message)
         stream.send(job.pk, message)
@@ -141,8 +182,8 @@ def run_pose_job(self, job_id: int) -> None:
             overlay.push(kp2d, kp3d)  # the overlay MP4 is drawn and encoded while the pipeline runs
 
     def should_stop() -> bool:
-        return time.monotonic() > deadline or not PoseJob.objects.filter(
-            pk=job.pk, status=PoseJob.Status.RUNNING).exists()
+        return time.monotonic() > deadline or beat.lost.is_set() or not PoseJob.objects.filter(
+            pk=job.pk, status=PoseJob.Status.RUNNING, attempts=job.attempts).exists()
 
     source = job.video.file.path
     playable = BrowserCopy(source, job.playable_video_path)
@@ -196,7 +237,7 @@ def run_pose_job(self, job_id: int) -> None:
         if time.monotonic() > deadline:
             _fail(job, playable, TOO_LONG)
         else:
-            playable.finish(kill=True)  # cancelled, failed by the stale rule or deleted: the web side decided
+            playable.finish(kill=True)  # cancelled, deleted or taken over: whoever did that decided
     except TimeoutError:
         _fail(job, playable, TOO_LONG)
     except (VideoError, PipelineError) as exc:
@@ -210,21 +251,28 @@ def run_pose_job(self, job_id: int) -> None:
     if not PoseJob.objects.filter(pk=job.pk).exists():
         job.delete_files()  # deleted while it ran: leave nothing behind
         return
+    attempt = job.attempts
     job.refresh_from_db()
-    stream.send(job.pk, stream.status_message(job))
+    if job.attempts == attempt:  # not when another attempt has taken the job over: it speaks for itself
+        stream.send(job.pk, stream.status_message(job))
 
 
-def _fail(job: PoseJob, playable: BrowserCopy, message: str) -> None:
-    """Failed jobs keep no partial results (a browser copy of a real video is kept for the page)."""
-    playable.finish(kill=True)
+def remove_partial_results(job: PoseJob) -> None:
+    """Failed jobs keep no partial results (a complete browser copy of a real video is kept for the page;
+    ffmpeg's half-written .part files go)."""
     keep = {job.playable_video_path}
     for path in job.work_dir.glob("*"):
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)  # e.g. the parts of a split video
         elif path not in keep:
             path.unlink(missing_ok=True)
-    PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING).update(
-        status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message)
+
+
+def _fail(job: PoseJob, playable: BrowserCopy, message: str) -> None:
+    playable.finish(kill=True)
+    if PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING, attempts=job.attempts).update(
+            status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message):
+        remove_partial_results(job)  # only while the job is still this attempt's: never another's files
 
 
 @shared_task(bind=True, name="poseapp.tasks.run_training_job")

@@ -20,7 +20,6 @@ def visible_job_or_404(request, job_id: int) -> PoseJob:
     job = get_object_or_404(PoseJob.objects.select_related("video", "lifter"), pk=job_id)
     if not job.visible_to(request.user):
         raise Http404("No such job")  # 404, not 403: do not reveal that the job exists
-    job.fail_if_stale()
     return job
 
 
@@ -36,7 +35,7 @@ def home(request):
             job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
                                           form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
                                           form.cleaned_data.get("height_m"))
-        except QueueUnavailable as exc:  # the job is listed as failed, with its video kept for Retry
+        except QueueUnavailable as exc:  # the job stays queued (listed below); the sweeper sends it later
             messages.error(request, str(exc))
             status = 503
         except quotas.QuotaExceeded as exc:  # fair use: nothing was kept; the form says why
@@ -44,7 +43,6 @@ def home(request):
             status = exc.status
         else:
             return redirect(job)
-    PoseJob.fail_stale(owner=request.user)
     own = PoseJob.objects.filter(owner=request.user).select_related("video")[:50]
     response = render(request, "poseapp/home.html", {"form": form, "jobs": own}, status=status)
     if status == 503:
@@ -98,9 +96,12 @@ def job_retry(request, job_id: int):
     job = visible_job_or_404(request, job_id)
     try:
         new = jobs.retry(job)
-    except (QueueUnavailable, quotas.QuotaExceeded) as exc:
+    except quotas.QuotaExceeded as exc:
         messages.error(request, str(exc))
         return redirect(job)
+    except QueueUnavailable as exc:  # the new job is queued; the sweeper sends it once the broker is back
+        messages.error(request, str(exc))
+        return redirect(exc.job)
     if new is None:
         messages.error(request, "This job cannot be retried: it is still running, or its video is gone.")
         return redirect(job)

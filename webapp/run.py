@@ -1,5 +1,10 @@
 """`python -m webapp.run`: start Redis (private, unless REDIS_URL is set), a Celery worker and the
-daphne web server; Ctrl-C stops everything this started. `make run` calls it after setup."""
+daphne web server; Ctrl-C stops everything this started. `make run` calls it after setup.
+
+The private Redis keeps an append-only file in var/redis (POSENET_VAR_DIR/redis), so queued jobs survive
+a restart. A worker that dies (killed, out of memory) is started again, as a container's restart policy
+would; its job is run again by the sweeper (poseapp/sweeper.py), which every worker runs. A worker that
+keeps dying within seconds of starting, or a web server that exits, stops everything."""
 from __future__ import annotations
 
 import os
@@ -12,6 +17,12 @@ from pathlib import Path
 from webapp import embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
+QUICK_DEATH_S = 30  # a worker that dies sooner than this after starting, MAX_QUICK_DEATHS times in a row, is broken
+MAX_QUICK_DEATHS = 3
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("POSENET_VAR_DIR") or ROOT / "var")
 
 
 def worker_command() -> list[str]:
@@ -30,13 +41,13 @@ def main() -> int:
     env = dict(os.environ)
     redis = None
     if not env.get("REDIS_URL"):
-        redis = embedded_redis.start(ROOT / "var" / "redis")
+        redis = embedded_redis.start(var_dir() / "redis")
         env["REDIS_URL"] = redis.url
-        print(f"Started a private Redis at {redis.url} (files in var/redis)", flush=True)
-    procs = [
-        subprocess.Popen(worker_command(), cwd=ROOT, env=env),
-        subprocess.Popen(web_command(host, port), cwd=ROOT, env=env),
-    ]
+        print(f"Started a private Redis at {redis.url} (files, with its append-only file, in {var_dir() / 'redis'})",
+              flush=True)
+    worker = subprocess.Popen(worker_command(), cwd=ROOT, env=env)
+    worker_started, quick_deaths = time.monotonic(), 0
+    web = subprocess.Popen(web_command(host, port), cwd=ROOT, env=env)
     print(f"\n3DPoseNet is running at http://{host}:{port}/  (Ctrl-C stops it)\n", flush=True)
     stopping = False
 
@@ -48,11 +59,20 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
-        for p in procs:
-            if p.poll() is not None:
-                print(f"A process exited unexpectedly ({' '.join(p.args[2:4])}, code {p.returncode}); stopping.")
+        if web.poll() is not None:
+            print(f"The web server exited unexpectedly (code {web.returncode}); stopping.", flush=True)
+            stopping, code = True, 1
+        elif worker.poll() is not None and not stopping:
+            quick_deaths = quick_deaths + 1 if time.monotonic() - worker_started < QUICK_DEATH_S else 1
+            if quick_deaths >= MAX_QUICK_DEATHS:
+                print(f"The worker keeps exiting (code {worker.returncode}); stopping.", flush=True)
                 stopping, code = True, 1
+            else:
+                print(f"The worker exited unexpectedly (code {worker.returncode}); starting it again.", flush=True)
+                worker = subprocess.Popen(worker_command(), cwd=ROOT, env=env)
+                worker_started = time.monotonic()
         time.sleep(0.5)
+    procs = [worker, web]
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)

@@ -160,6 +160,23 @@ if POSENET_CLEANUP_INTERVAL_S < 60:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("POSENET_CLEANUP_INTERVAL_S must be at least 60.")
+# Nothing lost or stuck (poseapp/heartbeat.py, poseapp/sweeper.py; docs/deploy.md, "Heartbeats and the sweeper").
+# A running job's worker writes a heartbeat every POSENET_HEARTBEAT_INTERVAL_S; every worker sweeps every
+# POSENET_SWEEP_INTERVAL_S: a running job without a heartbeat for POSENET_HEARTBEAT_TIMEOUT_S is run again
+# (up to POSENET_JOB_MAX_ATTEMPTS runs in all), then failed with a sentence; a queued job whose broker message
+# is gone (Redis lost it, or it could not be sent) is sent again once queued for POSENET_REQUEUE_GRACE_S.
+POSENET_HEARTBEAT_INTERVAL_S = env_int("POSENET_HEARTBEAT_INTERVAL_S", 5)
+POSENET_HEARTBEAT_TIMEOUT_S = env_int("POSENET_HEARTBEAT_TIMEOUT_S", 40)
+POSENET_SWEEP_INTERVAL_S = env_int("POSENET_SWEEP_INTERVAL_S", 10)
+POSENET_JOB_MAX_ATTEMPTS = env_int("POSENET_JOB_MAX_ATTEMPTS", 2)
+POSENET_REQUEUE_GRACE_S = env_int("POSENET_REQUEUE_GRACE_S", 60)
+if min(POSENET_HEARTBEAT_INTERVAL_S, POSENET_SWEEP_INTERVAL_S, POSENET_JOB_MAX_ATTEMPTS, POSENET_REQUEUE_GRACE_S) < 1 \
+        or POSENET_HEARTBEAT_TIMEOUT_S < 2 * POSENET_HEARTBEAT_INTERVAL_S:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "POSENET_HEARTBEAT_INTERVAL_S, POSENET_SWEEP_INTERVAL_S, POSENET_JOB_MAX_ATTEMPTS and POSENET_REQUEUE_GRACE_S "
+        "must be at least 1, and POSENET_HEARTBEAT_TIMEOUT_S at least twice POSENET_HEARTBEAT_INTERVAL_S.")
 
 # Redis is the Celery broker and the Channels layer. `make run` starts a private one when unset.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -177,11 +194,17 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"}, "poseapp.tasks.detect_parts": {"queue": "pose"},
                       "poseapp.tasks.run_training_job": {"queue": "train"},
                       "poseapp.retention.cleanup": {"queue": "pose"}}
+# acks_late + prefetch 1: a solo worker holds at most the one message it is running (fair dispatch between
+# workers), and that message stays in Redis's `unacked` hash until the task returns. A killed worker's
+# message is re-delivered only after the visibility timeout (Redis transport), so re-runs do not rely on it:
+# the DB-driven sweeper (poseapp/sweeper.py) re-queues the job, and a late re-delivery finds the job no longer
+# "queued" and does nothing (the claim is a conditional UPDATE in poseapp/tasks.py). The timeout must stay
+# longer than the longest task (training: 24 h), or a live training run would be delivered a second time.
+# reject_on_worker_lost only matters to prefork pools (a child dies, its parent requeues): the solo pool
+# dies whole.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# With acks_late, Redis re-delivers an unacknowledged task after the visibility timeout: it must be
-# longer than the longest task (training: 24 h), or a second worker would start the same job.
 # priority_steps 0..9: one Redis list per priority, so that a user's later jobs wait behind other
 # users' earlier ones (poseapp/quotas.py, fair order; 0 is served first).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 25 * 3600, "priority_steps": list(range(10))}

@@ -32,6 +32,21 @@ describe('JobModel', () => {
     expect(j.error).toBe('');
   });
 
+  it('goes back to queued, without the old progress, when its worker stopped and it will run again', () => {
+    const j = new JobModel({ status: 'running' });
+    j.apply({ type: 'progress', stage: 'detect', done: 12, total: 207 });
+    j.apply(frames(0, 10));
+    j.apply({ type: 'status', status: 'queued', message: 'The worker stopped. The job will start again.' });
+    expect(j.status).toBe('queued');
+    expect(j.progress).toBe(null);
+    expect(j.finished).toBe(false);
+    expect(j.error).toBe('');
+    expect(j.message).toBe('The worker stopped. The job will start again.');
+    j.apply(frames(0, 10)); // the re-run streams the same frames again
+    expect(j.status).toBe('running');
+    expect(j.available).toBe(10);
+  });
+
   it('uses the progress total as the timeline estimate while the count is unknown', () => {
     const j = new JobModel({ status: 'running' });
     j.apply({ type: 'meta', fps: 25, status: 'running', frame_count: null });

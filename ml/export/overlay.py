@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ml import palette
+from ml.child_process import die_with_parent
 
 # BGR (OpenCV) versions of the viewer's colours (ml/palette.py, the one home).
 LEFT_BGR = palette.bgr(palette.LEFT)
@@ -182,7 +183,10 @@ class OverlayWriter:
                "-s", f"{self.cw}x{self.ph}", "-framerate", f"{float(fps):.6f}", "-i", "pipe:0", "-an",
                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
                "-movflags", "+faststart", "-f", "mp4", str(self.tmp)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
+        # dies with the worker (ml/child_process.py). The kernel ties it to the thread that starts it:
+        # BackgroundOverlay's thread lives until the encoder has finished or been killed.
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log,
+                                     preexec_fn=die_with_parent())
 
     def add(self, kp2d: np.ndarray, kp3d: np.ndarray, detected: np.ndarray) -> None:
         """kp2d (n,J,3) pixels + confidence, kp3d (n,J,3) metres, detected (n,) bool: the next n frames."""

@@ -74,3 +74,40 @@ def test_warm_loads_the_detectors_in_every_child(pool, people_clip):
     pool.warm("mediapipe", 1)
     assert pool.alive()
     assert len(list(pool.records(people_clip, "mediapipe", 1, 10.0))) == 120  # one segment: child 1 idle
+
+
+def test_children_do_not_outlive_a_killed_parent(tmp_path):
+    """kill -9 of the process that owns a pool: its detector processes exit on their own."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import sys, time\n"
+        "from ml.detect_pool import DetectorPool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = DetectorPool(2)\n"
+        "    print(' '.join(str(p.pid) for p in pool._procs), flush=True)\n"
+        "    time.sleep(600)\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
+                             env=dict(os.environ, PYTHONPATH=root))
+    children = [int(x) for x in owner.stdout.readline().split()]
+    assert len(children) == 2 and all(_alive(pid) for pid in children)
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not any(_alive(pid) for pid in children)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -87,6 +87,8 @@ export class JobModel {
         if (isTerminal(s)) this.finalStatus = true;
         if (msg.frame_count != null && Number(msg.frame_count) >= 0) this.declaredFrameCount = Number(msg.frame_count);
         this.message = humanMessage(msg.message);
+        // queued again after running: its worker stopped and the job will start over (poseapp/sweeper.py)
+        if (s === 'queued') this.progress = null;
         if (s === 'failed' || s === 'cancelled') this.error = this.message || (s === 'failed' ? 'The job failed.' : 'The job was cancelled.');
         else this.error = '';
         return { type: 'status', changed: true };

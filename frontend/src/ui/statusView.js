@@ -48,7 +48,8 @@ export class StatusView {
       text = progressText(job.progress);
       frac = progressFraction(job.progress.done, job.progress.total);
     } else if (job.status === 'queued') {
-      text = 'Queued — waiting for a worker';
+      // back in the queue after its worker stopped: the server's sentence says it will start over
+      text = job.message ? `Queued — ${job.message}` : 'Queued — waiting for a worker';
       frac = null;
     } else {
       text = stageLabel(null) + '…';
