@@ -13,3 +13,19 @@ class NoBrowserCopy:
 
     def finish(self, **kwargs):
         return False
+
+
+class NoOverlay:
+    """ml.export.overlay.BackgroundOverlay's interface: the overlay "file" is its format's name."""
+
+    def __init__(self, video_path, path, **kwargs):
+        self.path = path
+
+    def push(self, kp2d, kp3d):
+        pass
+
+    def finish(self, tick=None):
+        self.path.write_text("mp4")
+
+    def close(self):
+        pass

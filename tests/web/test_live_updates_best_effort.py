@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from poseapp import stream, tasks
-from tests.web.fakes import NoBrowserCopy
+from tests.web.fakes import NoBrowserCopy, NoOverlay
 from poseapp.models import PoseJob, Video
 from webapp import embedded_redis
 from webapp.embedded_redis import free_port
@@ -29,6 +29,7 @@ def layer_at(url: str) -> dict:
 def fake_job(owner, settings, tmp_path, monkeypatch, during_frames=lambda i: None):
     """A pose job whose pipeline and exports are stand-ins; every stream.send goes through for real."""
     import ml.export
+    import ml.export.overlay
     import ml.pipeline
     import ml.video
 
@@ -37,7 +38,7 @@ def fake_job(owner, settings, tmp_path, monkeypatch, during_frames=lambda i: Non
     job = PoseJob.objects.create(owner=owner, video=video)
     sent = []
 
-    def fake_pipeline(source, options, on_progress, on_frames, should_stop):
+    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None):
         kp = np.zeros((2, 17, 3))
         for i in range(6):
             during_frames(i)
@@ -52,8 +53,9 @@ def fake_job(owner, settings, tmp_path, monkeypatch, during_frames=lambda i: Non
 
     monkeypatch.setattr(ml.pipeline, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(ml.export, "export", lambda result, fmt, path, video_path=None: path.write_text(fmt))
-    monkeypatch.setattr(ml.video, "probe", lambda path: SimpleNamespace(fps=25.0, width=64, height=48))
+    monkeypatch.setattr(ml.video, "probe", lambda path: SimpleNamespace(fps=25.0, width=64, height=48, frame_count_hint=12))
     monkeypatch.setattr(tasks, "BrowserCopy", NoBrowserCopy)
+    monkeypatch.setattr(ml.export.overlay, "BackgroundOverlay", NoOverlay)
     monkeypatch.setattr(stream, "send", recording_send)
     return job, sent
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from poseapp import stream, tasks
-from tests.web.fakes import NoBrowserCopy
+from tests.web.fakes import NoBrowserCopy, NoOverlay
 from poseapp.models import PoseJob, Video
 
 
@@ -38,7 +38,7 @@ def test_pose_task_passes_the_height_and_streams_visibility(owner, settings, tmp
     job = PoseJob.objects.create(owner=owner, video=video, height_m=1.62)
     seen, sent = {}, []
 
-    def fake_pipeline(source, options, on_progress, on_frames, should_stop):
+    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None):
         seen["height_m"] = options.height_m
         kp = np.zeros((2, 17, 3))
         visible = np.ones((2, 17), bool)
@@ -48,8 +48,9 @@ def test_pose_task_passes_the_height_and_streams_visibility(owner, settings, tmp
         raise ml.pipeline.PipelineError("Stopped by the test.")
 
     monkeypatch.setattr(ml.pipeline, "run_pipeline", fake_pipeline)
-    monkeypatch.setattr(ml.video, "probe", lambda path: SimpleNamespace(fps=25.0, width=64, height=48))
+    monkeypatch.setattr(ml.video, "probe", lambda path: SimpleNamespace(fps=25.0, width=64, height=48, frame_count_hint=12))
     monkeypatch.setattr(tasks, "BrowserCopy", NoBrowserCopy)
+    monkeypatch.setattr(ml.export.overlay, "BackgroundOverlay", NoOverlay)
     monkeypatch.setattr(stream, "send", lambda job_id, message: sent.append(message))
     tasks.run_pose_job.apply(args=[job.pk])
     job.refresh_from_db()
