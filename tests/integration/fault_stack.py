@@ -62,7 +62,7 @@ def alive(pid: int) -> bool:
 
 
 class FaultStack:
-    def __init__(self, tmp: Path, media: Path, env: dict | None = None):
+    def __init__(self, tmp: Path, media: Path, env: dict | None = None, fast_sweeps: bool = True):
         self.tmp, self.media = tmp, media
         self.logs = tmp / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -71,8 +71,9 @@ class FaultStack:
         self.workers: dict[str, subprocess.Popen] = {}
         self.web: subprocess.Popen | None = None
         self.port = free_port()
-        # FAST_SWEEPS unless the run sets them (e.g. the defaults, to measure what production would see)
-        fast = {k: v for k, v in FAST_SWEEPS.items() if k not in os.environ}
+        # FAST_SWEEPS unless the run sets them (e.g. the defaults, to measure what production would see);
+        # fast_sweeps=False (tools/bench_viewers.py) keeps the production defaults, warm-up included
+        fast = {k: v for k, v in FAST_SWEEPS.items() if k not in os.environ} if fast_sweeps else {}
         self.env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), DJANGO_MEDIA_ROOT=str(media),
                         DJANGO_DEBUG="true", PYTHONUNBUFFERED="1",
                         REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0", **fast, **(env or {}))
