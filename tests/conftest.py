@@ -25,7 +25,7 @@ def people_clip() -> Path:
 @pytest.fixture(scope="session")
 def people_clip_twice(people_clip, tmp_path_factory) -> Path:
     """The pedestrians clip twice over: 240 frames at 10 fps (24 s; two detection segments, 200 + 40
-    frames, ml/segments.py), with a cut at frame 120 where it starts again."""
+    frames, ml/segments.py); it starts again at frame 120 (a fixed camera: not a scene cut)."""
     from ml.video import iter_frames
 
     frames = [f for f, _ in iter_frames(people_clip)]

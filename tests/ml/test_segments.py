@@ -48,7 +48,6 @@ def test_the_plan():
 
 def test_every_frame_once_in_order(whole):
     assert [r.index for r in whole] == list(range(240))
-    assert [r.index for r in whole if r.cut] == [120]  # where the clip starts again
     assert sum(r.keypoints is not None for r in whole) > 80  # a person is found in the clip
     assert whole[50].keypoints.shape == (17, 3)
 
