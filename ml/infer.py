@@ -27,7 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-foot-lock", action="store_true",
                    help="no foot contact or locking: the lower ankle on the floor in every frame (jumps flattened)")
     p.add_argument("--processes", type=int, default=0,
-                   help="2D detector processes (0: one per core, at most 4; the result is the same)")
+                   help="2D detector processes (0: one per two cores, at most 4; the result is the same)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="the lifter's device (auto: CUDA when torch sees a GPU)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

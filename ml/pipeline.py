@@ -28,7 +28,7 @@ ProgressFn = Callable[[str, int, int], None]  # stage, done, total
 # shot starts within [start, start + n)])
 FramesFn = Callable[..., None]
 MIN_DETECTED_FRACTION = 0.2  # below this the 3D would be mostly guesswork
-MAX_DETECT_PROCESSES = 4  # measured: 2 detector processes on 2 cores, 1.5x one (ml/RESULTS.md)
+MAX_DETECT_PROCESSES = 4
 
 
 class PipelineError(ValueError):
@@ -52,7 +52,7 @@ class PipelineOptions:
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
     height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
     foot_lock: bool = True  # ground from the foot contacts, planted feet locked (ml.contact)
-    detect_processes: int = 0  # 2D detector processes (ml.detect_pool); 0: one per core, at most
+    detect_processes: int = 0  # 2D detector processes (ml.detect_pool); 0: one per two cores, at most
                                # MAX_DETECT_PROCESSES; 1: in this process. The result is the same.
     device: str = "cpu"  # the lifter's device: "cpu" | "cuda" | "auto" (CUDA when present)
 
@@ -169,12 +169,14 @@ def _no_conf(kp: np.ndarray) -> np.ndarray:
 
 
 def detect_processes(options: PipelineOptions) -> int:
-    """How many detector processes a run uses: the option, else one per core this process may
-    use (at most MAX_DETECT_PROCESSES)."""
+    """How many detector processes a run uses: the option, else one per two cores this process may
+    use (at most MAX_DETECT_PROCESSES): MediaPipe runs its graph on more than one thread (skater clip:
+    20 frames/s on one core, 31 on two), so on 2 cores a second process gained nothing (32.3 vs 32.8
+    frames/s end to end on a 1-min clip, ml/RESULTS.md)."""
     if options.detect_processes > 0:
         return options.detect_processes
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, MAX_DETECT_PROCESSES))
+    return max(1, min(cores // 2, MAX_DETECT_PROCESSES))
 
 
 def detector_name(options: PipelineOptions) -> str:

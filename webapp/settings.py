@@ -217,8 +217,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 POSENET_CHECKPOINT = env_str("POSENET_CHECKPOINT", "")
 # Workers load MediaPipe and the default lifter when they start (poseapp/warmup.py), not on the first job.
 POSENET_WARMUP = env_bool("POSENET_WARMUP", True)
-# Speed (docs/deploy.md "Speed"): 2D detector processes per pose job (0: one per core the worker may
-# use, at most 4), and splitting long videos across workers (poseapp/segments.py).
+# Speed (docs/deploy.md "Speed"): 2D detector processes per pose job (0: one per two cores the worker
+# may use, at most 4), and splitting long videos across workers (poseapp/segments.py).
 POSENET_DETECT_PROCESSES = env_int("POSENET_DETECT_PROCESSES", 0)
 POSENET_LIFTER_DEVICE = env_str("POSENET_LIFTER_DEVICE", "auto")  # auto (CUDA when present) | cpu | cuda
 if POSENET_LIFTER_DEVICE not in ("auto", "cpu", "cuda"):
