@@ -95,13 +95,20 @@ class LiveStack:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.logs.glob("*.log")))
 
 
-def _wait_for(predicate, timeout: float, what: str, stack_logs=None):
+def wait_until(predicate, timeout: float, poll_s: float = 0.1):
+    """Poll predicate() until it returns something true (returned) or timeout seconds pass (None)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} not ready after {timeout} s\n{stack_logs() if stack_logs else ''}")
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    return None
+
+
+def _wait_for(predicate, timeout: float, what: str, stack_logs=None):
+    if not wait_until(predicate, timeout, poll_s=0.2):
+        raise TimeoutError(f"{what} not ready after {timeout} s\n{stack_logs() if stack_logs else ''}")
 
 
 @pytest.fixture(scope="session")

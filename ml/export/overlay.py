@@ -256,6 +256,9 @@ def write_overlay(result, video_path, path: str | os.PathLike, *, panel: bool = 
     return writer.finish()
 
 
+_FINISH, _ABANDON = object(), object()  # BackgroundOverlay's queue: end of the frames; drop the file
+
+
 class BackgroundOverlay:
     """An OverlayWriter in a thread of its own, fed while the pipeline runs: push() the frames
     (on_frames' chunks, in order) without waiting, then finish() waits for the file. Frames whose
@@ -280,8 +283,8 @@ class BackgroundOverlay:
         try:
             video_path, path, kwargs = self._args
             writer = OverlayWriter(video_path, path, **kwargs)
-            while (item := self._queue.get()) is not None:
-                if item == "abandon":
+            while (item := self._queue.get()) is not _FINISH:
+                if item is _ABANDON:
                     writer.close()
                     return
                 kp2d, kp3d = item
@@ -291,12 +294,12 @@ class BackgroundOverlay:
             self._error = exc
             if writer is not None:
                 writer.close()
-            while self._queue.get() not in (None, "abandon"):  # let push() and finish() go on
+            while self._queue.get() not in (_FINISH, _ABANDON):  # let push() and finish() go on
                 pass
 
     def finish(self, tick=None, poll_s: float = 0.5) -> None:
         """Wait until the MP4 is in place (calling tick() every poll_s: a worker's heartbeat)."""
-        self._queue.put(None)
+        self._queue.put(_FINISH)
         while self._thread.is_alive():
             if tick is not None:
                 tick()
@@ -305,5 +308,5 @@ class BackgroundOverlay:
             raise self._error
 
     def close(self) -> None:
-        self._queue.put("abandon")
+        self._queue.put(_ABANDON)
         self._thread.join(10)

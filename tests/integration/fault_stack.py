@@ -19,7 +19,7 @@ from pathlib import Path
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import connect
 
-from tests.conftest import ROOT, database_url_for_subprocess, free_port
+from tests.conftest import ROOT, database_url_for_subprocess, free_port, wait_until
 from webapp import embedded_redis
 from webapp.run import web_command, worker_command
 
@@ -33,13 +33,10 @@ FAST_SWEEPS = {
 
 
 def wait_for(predicate, timeout: float, what: str, logs=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what}: not after {timeout} s\n{logs()}")
+    value = wait_until(predicate, timeout)
+    if not value:
+        raise TimeoutError(f"{what}: not after {timeout} s\n{logs()}")
+    return value
 
 
 def children_of(pid: int) -> list[int]:

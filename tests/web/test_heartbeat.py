@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from poseapp.heartbeat import JobHeartbeat
 from poseapp.models import PoseJob, Video
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the thread has its own database connection
 
@@ -18,14 +19,6 @@ def running_job(owner) -> PoseJob:
     old = timezone.now() - timezone.timedelta(seconds=20)
     return PoseJob.objects.create(owner=owner, video=video, status="running", attempts=1, heartbeat_at=old)
 
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_beats_while_the_main_thread_is_busy(owner):
@@ -48,7 +41,7 @@ def test_says_lost_once_the_row_is_not_this_attempts(owner, takeover):
             PoseJob.objects.filter(pk=job.pk).delete()
         else:
             PoseJob.objects.filter(pk=job.pk).update(attempts=2)
-        assert wait_until(beat.lost.is_set)
+        assert wait_until(beat.lost.is_set, 10.0)
     if takeover == "cancelled":
         assert PoseJob.objects.get(pk=job.pk).status == "cancelled"  # never written over
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until
 
 SUPERVISOR = """
 import sys
@@ -34,22 +34,14 @@ def workers_started(tmp_path: Path) -> list[int]:
     return sorted(int(p.name) for p in tmp_path.iterdir() if p.name.isdigit())
 
 
-def wait_until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def test_a_killed_worker_is_started_again(tmp_path):
     supervisor = supervise(tmp_path, worker_life_s=600)
     try:
-        assert wait_until(lambda: len(workers_started(tmp_path)) == 1)
+        assert wait_until(lambda: len(workers_started(tmp_path)) == 1, 20.0)
         first = workers_started(tmp_path)[0]
         os.kill(first, signal.SIGKILL)
-        assert wait_until(lambda: len(workers_started(tmp_path)) == 2)
+        assert wait_until(lambda: len(workers_started(tmp_path)) == 2, 20.0)
         assert supervisor.poll() is None  # still serving
     finally:
         supervisor.send_signal(signal.SIGTERM)
