@@ -63,7 +63,7 @@ class MediaPipePoseDetector:
         import mediapipe as mp  # imported here: the web process never needs it
 
         ensure_landmark_model(complexity)
-        self.name = f"mediapipe-blazepose (complexity {complexity})"
+        self.name = detector_label("mediapipe", complexity)
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=False,
             model_complexity=complexity,
@@ -111,6 +111,11 @@ class MediaPipePoseDetector:
 
     def close(self) -> None:
         self._pose.close()
+
+
+def detector_label(name: str = "mediapipe", complexity: int = 1) -> str:
+    """The name a result records for a detector (result.json `detector`)."""
+    return f"mediapipe-blazepose (complexity {complexity})" if name == "mediapipe" else name
 
 
 def check_detector(name: str = "mediapipe", complexity: int = 1) -> None:

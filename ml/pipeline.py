@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ml import video as video_io
+from ml.detect import detector_label
 from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
 from ml.segments import Record, detect_segments
 from ml.result import PoseResult
@@ -177,12 +178,6 @@ def detect_processes(options: PipelineOptions) -> int:
         return options.detect_processes
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores // 2, MAX_DETECT_PROCESSES))
-
-
-def detector_name(options: PipelineOptions) -> str:
-    if options.detector == "mediapipe":
-        return f"mediapipe-blazepose (complexity {options.complexity})"
-    return options.detector
 
 
 def detect_records(video_path: Path, info, options: PipelineOptions,
@@ -393,7 +388,7 @@ def run_pipeline(
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),
                "smoothing": options.smoothing},
-        detector=detector_name(options),
+        detector=detector_label(options.detector, options.complexity),
         timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},
         quality=quality(np.concatenate(aligner.raw), kp3d, info.fps),
