@@ -169,7 +169,71 @@ class TransformerLifter(nn.Module):
         return out - out[:, :, :1]
 
 
-MODELS = {"lstm": (LSTM_PoseNet, LSTMConfig), "transformer": (TransformerLifter, TransformerConfig)}
+@dataclass
+class TCNConfig:
+    num_joints: int = 17
+    num_frames: int = 81       # window length = receptive field; must be kernel ** k (81 = 3 ** 4)
+    input_dim: int = 2
+    output_dim: int = 3
+    channels: int = 256        # conv width
+    kernel: int = 3            # temporal kernel; block i is dilated by kernel ** i (1, 3, 9, 27)
+    dropout: float = 0.25
+    center_input: bool = True  # feed root-relative 2D (x center_scale) + root position
+    center_scale: float = 4.0
+
+
+class TCNLifter(nn.Module):
+    """VideoPose3D-style dilated temporal convolutions, sequence to sequence: the window is
+    edge-padded by half the receptive field on each side and 'valid' dilated convolutions bring it
+    back to F frames, so every output frame sees a full receptive field (its edge frames see copies
+    of the window's first or last frame, as the lifter's own edge padding does). Convolutions keep
+    both CPU cores busy where the LSTM's recurrence cannot (training throughput, ml/RESULTS.md)."""
+
+    def __init__(self, num_joints: int = 17, num_frames: int = 81, input_dim: int = 2,
+                 output_dim: int = 3, **kw):
+        super().__init__()
+        cfg = TCNConfig(num_joints=num_joints, num_frames=num_frames, input_dim=input_dim,
+                        output_dim=output_dim, **kw)
+        self.config = cfg
+        blocks = round(math.log(cfg.num_frames) / math.log(cfg.kernel))
+        assert cfg.kernel ** blocks == cfg.num_frames, f"num_frames must be a power of {cfg.kernel}"
+        J, C = cfg.num_joints, cfg.channels
+        self.dilations = [cfg.kernel ** i for i in range(blocks)]
+        self.expand = nn.Sequential(nn.Conv1d(J * cfg.input_dim, C, 1, bias=False), nn.BatchNorm1d(C),
+                                    nn.ReLU(), nn.Dropout(cfg.dropout))
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(C, C, cfg.kernel, dilation=d, bias=False), nn.BatchNorm1d(C), nn.ReLU(),
+                          nn.Dropout(cfg.dropout),
+                          nn.Conv1d(C, C, 1, bias=False), nn.BatchNorm1d(C), nn.ReLU(), nn.Dropout(cfg.dropout))
+            for d in self.dilations)
+        self.head = nn.Conv1d(C, J * cfg.output_dim, 1)
+        # Start from the zero pose (error ~ a pose's size) rather than BatchNorm-scaled noise of metres.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    @property
+    def receptive_field(self) -> int:
+        return self.config.num_frames
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, F, J, C = x.shape
+        cfg = self.config
+        assert J == cfg.num_joints and C == cfg.input_dim, x.shape
+        if cfg.center_input:
+            x = center_input(x, cfg.center_scale)
+        pad = cfg.num_frames // 2
+        h = x.reshape(B, F, J * C).transpose(1, 2)                         # (B, J*C, F)
+        h = torch.cat([h[:, :, :1].expand(-1, -1, pad), h, h[:, :, -1:].expand(-1, -1, pad)], dim=2)
+        h = self.expand(h)                                                 # (B, ch, F + 2 pad)
+        for d, block in zip(self.dilations, self.blocks):
+            trim = d * (cfg.kernel - 1) // 2
+            h = h[:, :, trim:h.shape[2] - trim] + block(h)                 # each block: 2 trim frames fewer
+        out = self.head(h).transpose(1, 2).reshape(B, F, J, cfg.output_dim)  # (B, F, J, 3)
+        return out - out[:, :, :1]
+
+
+MODELS = {"lstm": (LSTM_PoseNet, LSTMConfig), "transformer": (TransformerLifter, TransformerConfig),
+          "tcn": (TCNLifter, TCNConfig)}
 
 
 def build_model(arch: str, config: dict) -> nn.Module:

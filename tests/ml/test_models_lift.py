@@ -7,16 +7,31 @@ from ml.models import LSTM_PoseNet, TransformerLifter, build_model, count_params
 from ml.train import load_config, make_checkpoint
 
 
-@pytest.mark.parametrize("arch", ["lstm", "transformer"])
+@pytest.mark.parametrize("arch", ["lstm", "transformer", "tcn"])
 def test_models_seq2seq(arch):
     torch.manual_seed(0)
     small = {"lstm": dict(embed_dim=32, hidden=16), "transformer": dict(joint_dim=8, temporal_dim=32, heads=4,
-                                                                       temporal_layers=1, spatial_layers=1)}[arch]
+                                                                       temporal_layers=1, spatial_layers=1),
+             "tcn": dict(channels=16)}[arch]
     m = build_model(arch, dict(small, num_frames=9)).eval()
     assert m.receptive_field == 9
     y = m(torch.randn(3, 9, 17, 2))
     assert y.shape == (3, 9, 17, 3) and torch.all(y[:, :, 0] == 0)
     assert count_params(m) > 0
+
+
+def test_tcn_sees_exactly_its_receptive_field():
+    """A change at frame t moves the output frames within 13 of it (27 frames) and no others."""
+    torch.manual_seed(0)
+    m = build_model("tcn", dict(channels=16, num_frames=27)).eval()
+    torch.nn.init.normal_(m.head.weight)  # the head starts at zero (the zero pose); make it see something
+    x = torch.randn(1, 27 * 3, 17, 2)
+    x2 = x.clone()
+    x2[0, 40] += 1.0
+    changed = (m(x2) - m(x)).abs().amax(dim=(0, 2, 3)) > 1e-6   # (F,)
+    assert changed.nonzero().flatten().tolist() == list(range(40 - 13, 40 + 14))
+    with pytest.raises(AssertionError):
+        build_model("tcn", dict(num_frames=81, kernel=4))
 
 
 def test_lstm_seed_signature():
