@@ -113,9 +113,10 @@ class MediaPipePoseDetector:
         self._pose.close()
 
 
-def detector_label(name: str = "mediapipe", complexity: int = 1) -> str:
-    """The name a result records for a detector (result.json `detector`)."""
-    return f"mediapipe-blazepose (complexity {complexity})" if name == "mediapipe" else name
+def detector_label(name: str = "mediapipe", complexity: int = 1, stride: int = 1) -> str:
+    """The name a result records for a detector (result.json `detector`), with its stride."""
+    label = f"mediapipe-blazepose (complexity {complexity})" if name == "mediapipe" else name
+    return label if stride <= 1 else f"{label}, every {stride} frames (others interpolated)"
 
 
 def check_detector(name: str = "mediapipe", complexity: int = 1) -> None:

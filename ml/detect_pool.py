@@ -46,7 +46,7 @@ def _child_main(index: int, processes: int, tasks, results, stop, parent: int) -
             continue
         if task is None:
             break
-        token, path, name, complexity, fps = task
+        token, path, name, complexity, fps, stride = task
         plan = Plan.for_fps(fps)
         try:
             pair = pairs.get((name, complexity))
@@ -58,7 +58,7 @@ def _child_main(index: int, processes: int, tasks, results, stop, parent: int) -
                 results.put((token, "end", None))
                 continue
             batch = []
-            for rec in detect_segments(Path(path), lambda k: k % processes == index, pair, fps, first=index,
+            for rec in detect_segments(Path(path), lambda k: k % processes == index, pair, fps, first=index, stride=stride,
                                        should_stop=lambda: stop.is_set() or orphaned()):
                 batch.append(rec)
                 if len(batch) >= BATCH or (rec.index + 1) % plan.frames == 0:
@@ -94,7 +94,7 @@ class DetectorPool:
         return all(p.is_alive() for p in self._procs)
 
     def records(self, path: Path, name: str, complexity: int, fps: float | None,
-                should_stop: Callable[[], bool] | None = None) -> Iterator[Record]:
+                should_stop: Callable[[], bool] | None = None, stride: int = 1) -> Iterator[Record]:
         """Every frame's record, in order. Stopping early (close the generator, or an error) stops
         the children and waits until they are free again."""
         from ml.video import VideoError
@@ -103,7 +103,7 @@ class DetectorPool:
         plan = Plan.for_fps(fps)
         self._stop.clear()
         for q in self._tasks:
-            q.put((token, str(path), name, complexity, fps))
+            q.put((token, str(path), name, complexity, fps, stride))
         buffers: list[list[Record]] = [[] for _ in range(self.processes)]
         ended = [False] * self.processes
         try:
@@ -139,7 +139,7 @@ class DetectorPool:
         """Load the detectors in every child now (a worker's warm-up), and wait until they are."""
         token = next(_tokens)
         for q in self._tasks:
-            q.put((token, None, name, complexity, None))
+            q.put((token, None, name, complexity, None, 1))
         for p in range(self.processes):
             kind, payload = self._get(p, token)
             if kind == "error":

@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="no foot contact or locking: the lower ankle on the floor in every frame (jumps flattened)")
     p.add_argument("--processes", type=int, default=0,
                    help="2D detector processes (0: one per two cores, at most 4; the result is the same)")
+    p.add_argument("--detect-stride", type=int, default=1, choices=[1, 2, 3, 4],
+                   help="show the 2D detector every n-th frame and interpolate the others: faster, less exact "
+                        "(2 on a 25 fps clip: about twice the detection speed; ml/RESULTS.md)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="the lifter's device (auto: CUDA when torch sees a GPU)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -64,7 +67,7 @@ def main(argv=None) -> int:
     options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip,
                               detect_processes=args.processes, device=args.device,
                               complexity=args.complexity, height_m=args.height_m,
-                              foot_lock=not args.no_foot_lock)
+                              foot_lock=not args.no_foot_lock, detect_stride=args.detect_stride)
     try:
         result = run_pipeline(args.video, options, on_progress=on_progress)
     except (VideoError, PipelineError) as exc:

@@ -53,6 +53,7 @@ class PipelineOptions:
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
     height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
     foot_lock: bool = True  # ground from the foot contacts, planted feet locked (ml.contact)
+    detect_stride: int = 1  # show the detector every n-th frame, interpolate the others (speed; ml.segments)
     detect_processes: int = 0  # 2D detector processes (ml.detect_pool); 0: one per two cores, at most
                                # MAX_DETECT_PROCESSES; 1: in this process. The result is the same.
     device: str = "cpu"  # the lifter's device: "cpu" | "cuda" | "auto" (CUDA when present)
@@ -107,40 +108,50 @@ class _GapFiller:
     """Holds per-frame 2D (17,3) and fills frames without a detection once their neighbours are known.
 
     Frames [0, ready) are final. A missing frame becomes final when the next detection arrives
-    (linear interpolation, confidence 0) or at the end of the video (last detection held).
+    (linear interpolation) or at the end of the video (last detection held). A frame the detector
+    did not see (a stride's `skipped` frame) between two detections keeps the lower of their
+    confidences; a frame in which the detector found no person gets confidence 0.
     """
 
     def __init__(self):
         self.frames: list[np.ndarray | None] = []
         self.ready = 0
         self.last_detected = -1
+        self.missed = False  # a frame since the last detection had no person (not only skipped)
 
-    def add(self, kp: np.ndarray | None) -> None:
+    def add(self, kp: np.ndarray | None, skipped: bool = False) -> None:
         i = len(self.frames)
         self.frames.append(kp)
         if kp is None:
+            self.missed |= not skipped
             return
         prev = self.last_detected
         if prev < 0:
             for j in range(i):  # leading frames without a person: hold the first detection
                 self.frames[j] = _no_conf(kp)
         else:
+            conf = np.minimum(self.frames[prev][:, 2], kp[:, 2])
             for j in range(prev + 1, i):
                 a = (j - prev) / (i - prev)
-                self.frames[j] = _no_conf((1 - a) * self.frames[prev] + a * kp)
+                f = (1 - a) * self.frames[prev] + a * kp
+                f[:, 2] = 0.0 if self.missed else conf
+                self.frames[j] = f
         self.last_detected = i
+        self.missed = False
         self.ready = i + 1
 
     def finish(self, hold: np.ndarray | None = None) -> None:
-        """The end of the shot: frames after the last detection hold it (confidence 0); with no
-        detection at all they hold `hold` (the previous shot's last frame), if given."""
+        """The end of the shot: frames after the last detection hold it (confidence 0, unless they
+        were only skipped); with no detection at all they hold `hold` (the previous shot's last
+        frame), if given."""
         if self.last_detected < 0:
             if hold is None:
                 return
             self.frames = [_no_conf(hold) for _ in self.frames]
         else:
+            last = self.frames[self.last_detected]
             for j in range(self.last_detected + 1, len(self.frames)):
-                self.frames[j] = _no_conf(self.frames[self.last_detected])
+                self.frames[j] = last.copy() if not self.missed else _no_conf(last)
         self.ready = len(self.frames)
 
 
@@ -193,11 +204,11 @@ def detect_records(video_path: Path, info, options: PipelineOptions,
             from ml.detect_pool import get_pool
 
             return get_pool(processes).records(video_path, options.detector, options.complexity, info.fps,
-                                               should_stop=should_stop)
+                                               should_stop=should_stop, stride=options.detect_stride)
         pair = detector_pair(options.detector, options.complexity)
     except ValueError as exc:
         raise PipelineError(str(exc)) from None
-    return detect_segments(video_path, lambda k: True, pair, info.fps)
+    return detect_segments(video_path, lambda k: True, pair, info.fps, stride=options.detect_stride)
 
 
 _DETECTORS: dict = {}  # (name, complexity) -> two detectors, kept warm in this process
@@ -317,7 +328,8 @@ def run_pipeline(
 
     try:
         t0 = time.perf_counter()
-        for i, t_s, kp, cut in source:
+        seen_person = False  # the last frame the detector saw had a person (a skipped frame inherits it)
+        for i, t_s, kp, cut, skipped in source:
             if i % options.progress_every == 0 and should_stop():
                 raise Cancelled()
             if options.max_seconds and t_s > options.max_seconds:
@@ -335,8 +347,9 @@ def run_pipeline(
                 closed.append(shot)
                 cuts.append(i)
                 shot = _Shot(i, lifter, info, lift_fps, options.flip)
-            shot.filler.add(kp)
-            detected.append(kp is not None)
+            shot.filler.add(kp, skipped)
+            seen_person = seen_person if skipped else kp is not None
+            detected.append(seen_person)
             times.append(t_s)
             if (i + 1) % options.progress_every == 0:
                 on_progress("detect", i + 1, max(total_hint, i + 1))
@@ -388,7 +401,7 @@ def run_pipeline(
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),
                "smoothing": options.smoothing},
-        detector=detector_label(options.detector, options.complexity),
+        detector=detector_label(options.detector, options.complexity, options.detect_stride),
         timings={"detect_s": round(t_detect, 3), "lift_s": round(t_lift[0], 3), "total_s": round(total, 3),
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},
         quality=quality(np.concatenate(aligner.raw), kp3d, info.fps),

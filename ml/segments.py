@@ -11,7 +11,10 @@ the same whoever detects it and in whatever order, and the lifting after it is e
 
     for rec in detect_segments(video, owned=lambda k: k % 2 == 0): ...   # segments 0, 2, 4, ...
 
-A record is (frame index, timestamp s, H36M-17 keypoints (17, 3) or None, starts a new shot).
+A record is (frame index, timestamp s, H36M-17 keypoints (17, 3) or None, starts a new shot,
+skipped). With a detection stride s > 1 the detector sees every s-th frame of its run (counted from
+the run's first frame, and again from every cut) and the others are `skipped` records, which the
+pipeline fills from their neighbours: MediaPipe's cost is per frame it sees.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ class Record(NamedTuple):
     t_s: float
     keypoints: np.ndarray | None  # (17, 3) H36M-17 pixels + confidence; None: no person found
     cut: bool                      # this frame starts a new shot
+    skipped: bool = False          # not shown to the detector (stride): keypoints None, to be interpolated
 
 
 class Plan(NamedTuple):
@@ -60,24 +64,29 @@ class Plan(NamedTuple):
 class _SegmentRun:
     """The detector and shot detector of one segment, fresh at the segment's window start."""
 
-    def __init__(self, k: int, detector, fps: float | None):
+    def __init__(self, k: int, detector, fps: float | None, first: int, stride: int = 1):
         self.k = k
         self.detector = detector
+        self.phase, self.stride = first, max(1, int(stride))
         detector.reset()
         self.shots = ShotDetector(fps)
         if k > 0:  # a fresh shot detector holds back cuts near its start; the video's start is not one
             self.shots.last_cut = -self.shots.min_gap
 
     def __call__(self, index: int, prepared, hist: np.ndarray, t_s: float) -> Record:
-        cut = self.shots.observe(hist)
+        cut = self.shots.observe(hist) and index > 0
+        if cut:
+            self.phase = index  # a new shot is always detected at its first frame
+        if (index - self.phase) % self.stride:
+            return Record(index, t_s, None, cut, skipped=True)
         det = self.detector.detect(prepared)
         kp = to_h36m(det.keypoints[None], self.detector.layout)[0] if det is not None else None
-        return Record(index, t_s, kp, cut and index > 0)
+        return Record(index, t_s, kp, cut)
 
 
 def detect_segments(video_path: Path, owned: Callable[[int], bool], detectors, fps: float | None,
                     first: int = 0, last: int | None = None,
-                    should_stop: Callable[[], bool] | None = None) -> Iterator[Record]:
+                    should_stop: Callable[[], bool] | None = None, stride: int = 1) -> Iterator[Record]:
     """Records of every frame of the segments k in [first, last] (last None: to the end) for which
     owned(k), in frame order. `detectors` is a pair of detectors with reset(): one for the segment
     being output and one warming up for the next (their windows overlap by the warm-up).
@@ -112,7 +121,7 @@ def detect_segments(video_path: Path, owned: Callable[[int], bool], detectors, f
             if seg in runs or not owned(seg) or seg < first or (last is not None and seg > last):
                 continue
             if i == max(window_start(seg), start):
-                runs[seg] = _SegmentRun(seg, detectors[seg % 2], fps)
+                runs[seg] = _SegmentRun(seg, detectors[seg % 2], fps, i, stride)
         if k + 1 in runs and i < (k + 1) * plan.frames:
             runs[k + 1](i, prepared, hist, t_s)  # warm-up: seen, thrown away
         if k in runs:
@@ -129,10 +138,12 @@ def records_to_arrays(records: list[Record]) -> dict[str, np.ndarray]:
             kp[j] = r.keypoints
     return {"index": np.array([r.index for r in records], np.int64),
             "t_s": np.array([r.t_s for r in records], np.float64),
-            "keypoints": kp, "cut": np.array([r.cut for r in records], bool)}
+            "keypoints": kp, "cut": np.array([r.cut for r in records], bool),
+            "skipped": np.array([r.skipped for r in records], bool)}
 
 
 def arrays_to_records(arrays) -> list[Record]:
     kp = arrays["keypoints"]
-    return [Record(int(i), float(t), None if np.isnan(kp[j, 0, 0]) else kp[j], bool(c))
-            for j, (i, t, c) in enumerate(zip(arrays["index"], arrays["t_s"], arrays["cut"]))]
+    skipped = arrays["skipped"] if "skipped" in arrays else np.zeros(len(kp), bool)  # parts written before strides
+    return [Record(int(i), float(t), None if np.isnan(kp[j, 0, 0]) else kp[j], bool(c), bool(sk))
+            for j, (i, t, c, sk) in enumerate(zip(arrays["index"], arrays["t_s"], arrays["cut"], skipped))]

@@ -120,7 +120,8 @@ def detect_part(video: Path, fps: float, parts: Parts, k: int, pair, should_stop
     from ml.segments import detect_segments
 
     last = None if k == parts.count - 1 else k
-    return detect_segments(video, lambda s: True, pair, fps, first=k, last=last, should_stop=should_stop)
+    return detect_segments(video, lambda s: True, pair, fps, first=k, last=last, should_stop=should_stop,
+                           stride=settings.POSENET_DETECT_STRIDE)
 
 
 def detector_pair(name: str, complexity: int):

@@ -190,6 +190,7 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
     options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
                               detect_processes=settings.POSENET_DETECT_PROCESSES,
+                              detect_stride=settings.POSENET_DETECT_STRIDE,
                               device=settings.POSENET_LIFTER_DEVICE)
     overlay = None
     try:

@@ -220,6 +220,14 @@ POSENET_WARMUP = env_bool("POSENET_WARMUP", True)
 # Speed (docs/deploy.md "Speed"): 2D detector processes per pose job (0: one per two cores the worker
 # may use, at most 4), and splitting long videos across workers (poseapp/segments.py).
 POSENET_DETECT_PROCESSES = env_int("POSENET_DETECT_PROCESSES", 0)
+# Show the 2D detector every n-th frame (1 to 4) and interpolate the others: n times less detection work,
+# at a cost in accuracy (skater clip, 2: the 3D moves a median 20 mm; ml/RESULTS.md). Every worker of a
+# deployment must use the same value (a split video's parts are detected by several).
+POSENET_DETECT_STRIDE = env_int("POSENET_DETECT_STRIDE", 1)
+if not 1 <= POSENET_DETECT_STRIDE <= 4:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"POSENET_DETECT_STRIDE must be 1 to 4, got {POSENET_DETECT_STRIDE}")
 POSENET_LIFTER_DEVICE = env_str("POSENET_LIFTER_DEVICE", "auto")  # auto (CUDA when present) | cpu | cuda
 if POSENET_LIFTER_DEVICE not in ("auto", "cpu", "cuda"):
     from django.core.exceptions import ImproperlyConfigured

@@ -64,6 +64,8 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     p.add_argument("--video", type=Path, required=True)
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--processes", default="1,2", help="detector processes for the end-to-end runs, comma-separated")
+    p.add_argument("--strides", default="1", help="detection strides for the end-to-end runs (every n-th frame "
+                   "shown to the detector, the others interpolated), comma-separated, e.g. 1,2")
     p.add_argument("--device", default="cpu", help="the lifter's device: cpu | cuda | auto")
     p.add_argument("--minutes", type=float, default=0,
                    help="loop the video to this length first (several detection segments: ml/segments.py)")
@@ -85,6 +87,7 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     info = probe(args.video)
     lifter = load_lifter(args.checkpoint, args.device)
     processes = [int(x) for x in args.processes.split(",")]
+    strides = [int(x) for x in args.strides.split(",")]
     torch.set_num_threads(PipelineOptions().torch_threads)  # as the pipeline runs it
     rng = np.random.default_rng(0)
     F = lifter.window_frames(info.known_fps)
@@ -97,14 +100,16 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     t_lift = _lift_only(lifter, kp, info.width, info.height, info.fps, info.known_fps)
     e2e = {}
     for P in processes:
-        options = PipelineOptions(checkpoint=args.checkpoint, detect_processes=P, device=args.device)
         if P > 1:
             from ml.detect_pool import get_pool
 
             list(get_pool(P).records(args.video, "mediapipe", 1, info.fps))  # start and warm the pool
-        t0 = time.perf_counter()
-        result = run_pipeline(args.video, options, lifter=lifter)
-        e2e[P] = result.frame_count / (time.perf_counter() - t0)
+        for s in strides:
+            options = PipelineOptions(checkpoint=args.checkpoint, detect_processes=P, device=args.device,
+                                      detect_stride=s)
+            t0 = time.perf_counter()
+            result = run_pipeline(args.video, options, lifter=lifter)
+            e2e[(P, s)] = result.frame_count / (time.perf_counter() - t0)
 
     figures = {
         "video": str(args.video), "frames": n, "size": [info.width, info.height], "video_fps": info.fps,
@@ -118,10 +123,12 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     print(f"decode only      {figures['decode_fps']:8.1f} frames/s")
     print(f"2D (decode+det)  {figures['detect_2d_fps']:8.1f} frames/s   (one process)")
     print(f"lifting + align  {figures['lift_fps']:8.1f} frames/s")
-    for P, fps in e2e.items():
-        figures[f"end_to_end_fps_{P}proc"] = fps
-        figures[f"end_to_end_over_decode_{P}proc"] = fps / figures["decode_fps"]
-        print(f"end to end       {fps:8.1f} frames/s   {P} detector process{'es' if P > 1 else ''}: "
+    for (P, s), fps in e2e.items():
+        tag = f"{P}proc" + (f"_stride{s}" if s > 1 else "")
+        figures[f"end_to_end_fps_{tag}"] = fps
+        figures[f"end_to_end_over_decode_{tag}"] = fps / figures["decode_fps"]
+        print(f"end to end       {fps:8.1f} frames/s   {P} detector process{'es' if P > 1 else ''}"
+              f"{f', detector on every {s}th frame' if s > 1 else ''}: "
               f"{fps / figures['decode_fps']:.3f} x decode-only, {fps / info.fps:.2f} x real time")
     if args.json:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))

@@ -97,6 +97,8 @@ def main(argv=None) -> int:
     p.add_argument("--smoothing", default="light", choices=["none", "light", "strong"])
     p.add_argument("--no-foot-lock", action="store_true", help="the lower ankle on the floor in every frame "
                    "(no contacts, no locking: the earlier behaviour)")
+    p.add_argument("--detect-stride", type=int, default=1,
+                   help="show the 2D detector every n-th frame, interpolate the others (the pipeline's option)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -109,7 +111,8 @@ def main(argv=None) -> int:
 
         result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m,
                                                              smoothing=args.smoothing,
-                                                             foot_lock=not args.no_foot_lock))
+                                                             foot_lock=not args.no_foot_lock,
+                                                             detect_stride=args.detect_stride))
     mp_world, mp_found = mediapipe_world(args.video)
     f = measure(result, mp_world, mp_found)
     f["video"] = str(args.video)

@@ -65,6 +65,34 @@ def test_gap_filler_interpolates_and_holds():
     assert [fr[0, 2] for fr in f.frames] == [0, 1, 0, 0, 0, 1, 0]  # filled frames carry confidence 0
 
 
+def test_a_detection_stride_fills_the_frames_between(people_clip, tiny_checkpoint, streamed):
+    full = streamed[0]
+    half = run(people_clip, tiny_checkpoint, detect_stride=2, detect_processes=1)
+    assert half.frame_count == full.frame_count and np.isfinite(half.keypoints_3d).all()
+    assert "every 2 frames" in half.detector and "every" not in full.detector
+    # skipped frames between sightings stay visible: about as many as when every frame is detected
+    assert half.visible.mean() > 0.8 * full.visible.mean()
+    assert abs(half.detected.mean() - full.detected.mean()) < 0.2
+
+
+def test_gap_filler_keeps_the_confidence_of_frames_only_skipped():
+    """A stride's skipped frames between two detections are a guess between two sightings (the lower
+    confidence of the two); a frame where the detector saw no person still makes the gap unseen."""
+    f = _GapFiller()
+    a, b, c = np.zeros((17, 3)) + [0, 0, 0.9], np.ones((17, 3)) * [2, 2, 0.6], np.ones((17, 3)) * [6, 6, 1]
+    f.add(a)
+    f.add(None, skipped=True)
+    f.add(b)
+    f.add(None, skipped=True)
+    f.add(None)                 # no person in a frame the detector saw
+    f.add(None, skipped=True)
+    f.add(c)
+    f.add(None, skipped=True)   # the clip ends on a skipped frame
+    f.finish()
+    assert [fr[0, 0] for fr in f.frames] == [0, 1, 2, 3, 4, 5, 6, 6]
+    assert [round(float(fr[0, 2]), 2) for fr in f.frames] == [0.9, 0.6, 0.6, 0, 0, 0, 1, 1]
+
+
 def test_not_a_video(not_a_video, tiny_checkpoint):
     with pytest.raises(VideoError, match="not a video"):
         run(not_a_video, tiny_checkpoint)

@@ -107,5 +107,28 @@ def test_records_round_trip_through_arrays(whole):
     _same(back, whole)
 
 
+@pytest.fixture(scope="module")
+def strided(clip, pair):
+    return list(segments.detect_segments(clip, lambda k: True, pair, 10.0, stride=2))
+
+
+def test_a_stride_shows_the_detector_every_nth_frame_of_each_run(strided):
+    """Counted from each detector run's first frame: segment 0's from frame 0, segment 1's from its
+    warm-up start (190), so both segments see frames 0, 2, ... and 200, 202, ..."""
+    assert [r.index for r in strided] == list(range(240))
+    assert [r.skipped for r in strided[:4]] == [False, True, False, True]
+    assert all(r.skipped == (r.index % 2 == 1) for r in strided if not r.cut)
+    assert all(r.keypoints is None for r in strided if r.skipped)
+    assert sum(r.keypoints is not None for r in strided) > 40
+
+
+def test_strided_segments_still_equal_one_pass(clip, pair, strided):
+    even = list(segments.detect_segments(clip, lambda k: k % 2 == 0, pair, 10.0, stride=2))
+    odd = list(segments.detect_segments(clip, lambda k: k % 2 == 1, pair, 10.0, stride=2))
+    _same(even + odd, strided)
+    back = segments.arrays_to_records(segments.records_to_arrays(strided))
+    assert [r.skipped for r in back] == [r.skipped for r in strided]
+
+
 def test_a_seek_past_the_end_gives_nothing(people_clip):
     assert list(iter_frames_from(people_clip, 500)) == []
