@@ -163,6 +163,9 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
+    if device.type == "cuda":  # TF32 matrix products and convolutions: several times faster, ample precision
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     out = Path(cfg.out or f"runs/{cfg.name}")
     out.mkdir(parents=True, exist_ok=True)
 
