@@ -128,7 +128,7 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
         figures[f"end_to_end_fps_{tag}"] = fps
         figures[f"end_to_end_over_decode_{tag}"] = fps / figures["decode_fps"]
         print(f"end to end       {fps:8.1f} frames/s   {P} detector process{'es' if P > 1 else ''}"
-              f"{f', detector on every {s}th frame' if s > 1 else ''}: "
+              f"{f', detector on every {s} frames' if s > 1 else ''}: "
               f"{fps / figures['decode_fps']:.3f} x decode-only, {fps / info.fps:.2f} x real time")
     if args.json:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
