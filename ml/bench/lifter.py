@@ -4,7 +4,7 @@ present), parameter counts and FLOPs per frame.
     python -m ml.bench lifter [--checkpoints a.pt b.pt] [--batch-sizes 1 16 64] [--threads 1] [--json]
 
 Without --checkpoints it benchmarks the default checkpoint plus freshly initialised default
-LSTM_PoseNet and TransformerLifter (81 frames). One "frame" is one output 3D pose: a batch of
+LSTM_PoseNet, TransformerLifter and TCNLifter (81 frames). One "frame" is one output 3D pose: a batch of
 B windows of F frames counts B*F frames (sequence-to-sequence models predict the whole window).
 """
 from __future__ import annotations
@@ -72,7 +72,8 @@ def main(argv=None):
         models.append((lf.name, lf.model))
     if not a.checkpoints:
         models += [("LSTM_PoseNet 81f (untrained)", build_model("lstm", {})),
-                   ("TransformerLifter 81f (untrained)", build_model("transformer", {}))]
+                   ("TransformerLifter 81f (untrained)", build_model("transformer", {})),
+                   ("TCNLifter 81f (untrained)", build_model("tcn", {}))]
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     results = []
     for name, m in models:

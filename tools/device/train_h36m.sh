@@ -12,6 +12,8 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 CONFIGS=${CONFIGS:-"tcn243_sh_mix_vcam_gpu lstm_big_sh_mix_vcam_gpu"}
 PY=${PY:-python3}
 nvidia-smi -L || true
+# Issue 16's lifter-on-CUDA figures (the shipped model and untrained ones; CPU beside it), ~20 s
+$PY -m ml.bench lifter --seconds 1 > "$OUT/bench_lifter.txt" 2>&1 || true
 $PY tools/device/pack_h36m.py unpack --pack pack/h36m --out /tmp/h36m
 for c in $CONFIGS; do
   $PY -m ml.train --config ml/configs/$c.json --data-dir /tmp/h36m --out /tmp/runs/$c --no-progress \
