@@ -22,6 +22,7 @@ from ml.detect import detector_label
 from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
 from ml.segments import Record, detect_segments
 from ml.result import PoseResult
+from ml.result_people import PEOPLE_MODES
 from ml.skeleton import JOINT_NAMES, PARENTS
 
 ProgressFn = Callable[[str, int, int], None]  # stage, done, total
@@ -60,8 +61,6 @@ class PipelineOptions:
     people_input_size: int = 512  # "several": MoveNet's input long side (ml.detect_multi.INPUT_SIZES)
     people_threads: int = 1  # "several": onnxruntime threads of the detector (ml.bench pipeline --people several)
 
-
-PEOPLE_MODES = ("one", "several")
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once

@@ -17,6 +17,7 @@ import numpy as np
 from ml.result import FORMAT_NAME, PoseResult, read_result_dict
 
 PEOPLE_VERSION = 2
+PEOPLE_MODES = ("one", "several")  # "one": result version 1 (ml.result.PoseResult); "several": version 2
 SCENE_FRAME = (
     "metres; right-handed; +Y up, +X to the camera's right, +Z towards the camera; one frame for every "
     "person: ground plane y=0 (the plane of everyone's ankles), the camera above x=z=0 at camera.height_m; "
