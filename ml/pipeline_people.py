@@ -75,7 +75,7 @@ class _PeopleRun:
         self.every = max(1, options.people_detect_every)  # the tracker sees every k-th frame of a shot
         self.tracker = self._new_tracker()
         self.shot_start = 0  # global frame of the tracker's frame 0
-        self.by_track: dict[int, _Person] = {}  # id(track object) -> person
+        self.by_track: dict[int, _Person] = {}  # person id (unique over the video) -> person
         self.people: list[_Person] = []
         self.cuts: list[int] = []
         self.scene: tuple[np.ndarray, float] | None = None
@@ -132,7 +132,7 @@ class _PeopleRun:
         """Turn the track's new detections into final 2D frames and push them to the person's lifter."""
         from ml.lift import StreamingLifter
 
-        p = self.by_track.get(id(t))
+        p = self.by_track.get(t.id)
         if p is None:
             if ended and len(t.frames) < self.tracker.min_frames:
                 return
@@ -140,7 +140,7 @@ class _PeopleRun:
                         StreamingLifter(self.lifter, self.info.width, self.info.height, self.lift_fps,
                                         flip=self.options.flip),
                         BoneLengths(freeze_after_frames=self.settle_frames))
-            self.by_track[id(t)] = p
+            self.by_track[t.id] = p
             self.people.append(p)
         if p.ended:
             return
@@ -220,7 +220,7 @@ class _PeopleRun:
         """Frames before this are final for everybody."""
         bound = self.frame + 1
         for t in self.tracker.live:  # tracks that may still become people, or still gain frames
-            p = self.by_track.get(id(t))
+            p = self.by_track.get(t.id)
             bound = min(bound, self._g(t.frames[0]) if p is None else self._g(t.frames[-1]) + 1)
         for p in self.people:
             if not (p.ended and not p.held and not p.cam and p.n_placed == p.pushed):
