@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from ml.data import SHARED_DATA
 from ml.detect_multi import PersonDetection
 from ml.pipeline import PipelineError, PipelineOptions, load_lifter, run_pipeline
 from ml.pipeline_people import _PeopleRun
@@ -114,3 +115,56 @@ def test_a_video_without_people_says_so(tmp_path):
 def test_an_unknown_people_mode_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="Unknown people mode 'many'"):
         run_pipeline(tmp_path / "x.mp4", PipelineOptions(people="many"))
+
+
+@pytest.fixture(scope="module")
+def people_3s(tmp_path_factory):
+    """The first 3 s (30 frames) of the people fixture: several small pedestrians."""
+    from ml.video import iter_frames
+    from tests.conftest import FIXTURES, write_video
+
+    frames = [f for f, _ in iter_frames(FIXTURES / "people_768x576_10fps.mp4")][:30]
+    return write_video(tmp_path_factory.mktemp("people3s") / "people_3s.mp4", frames, fps=10.0)
+
+
+def test_cli_and_bench_run_several_people(people_3s, tmp_path, capsys):
+    import json
+
+    from ml.bench.__main__ import main as bench
+    from ml.infer import main as infer
+    from ml.result import load_result
+
+    assert infer([str(people_3s), "--out", str(tmp_path), "--people", "several", "--formats", "json,bvh",
+                  "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "people" in out and "tracked per frame" in out and "result_bvh.zip" in out
+    result = load_result(tmp_path / "result.json")
+    assert result.frame_count == 30 and len(result.people) >= 2 and result.timings["people_per_frame"] >= 2
+
+    assert bench(["pipeline", "--people", "several", str(people_3s), "--configs", "384:1:1:on,384:1:2:off",
+                  "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["frames"] == 30 and figures["decode_fps"] > 0
+    assert [(r["people_input_size"], r["people_detect_every"], r["people_overlap"]) for r in figures["runs"]] == [
+        (384, 1, True), (384, 2, False)]
+    assert all(r["fps"] > 0 and r["over_decode"] > 0 and r["people_per_frame"] >= 1 for r in figures["runs"])
+
+
+PEDESTRIANS = SHARED_DATA.parent / "video" / "pedestrians_768x576_10fps.mp4"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PEDESTRIANS.is_file(), reason="no real data (../shared/data)")
+def test_pedestrians_clip_end_to_end():
+    """The issue's target through the whole several-people pipeline: >= 5 people per frame on average,
+    standing on one ground plane at plausible sizes."""
+    result = run_pipeline(PEDESTRIANS, PipelineOptions(people="several"))
+    assert result.frame_count == 152 and result.timings["people_per_frame"] >= 5.0, result.timings
+    long = [p for p in result.people if p.end - p.start >= 80]
+    assert len(long) >= 6  # most people are followed for 8 s or more
+    statures = [p.skeleton["height_m"] for p in long]
+    assert sum(1.3 <= s <= 2.3 for s in statures) >= len(long) - 1, statures
+    feet = np.concatenate([np.minimum(p.keypoints_3d[p.detected, 3, 1], p.keypoints_3d[p.detected, 6, 1])
+                           for p in long])
+    assert abs(np.median(feet)) < 0.15, np.median(feet)  # everyone's ankles near the one ground plane y = 0
+    assert 1.0 < result.camera["height_m"] < 20.0 and 0 < result.camera["tilt_deg"] < 60
