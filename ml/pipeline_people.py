@@ -266,10 +266,24 @@ def _frames(p: _Person, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return k2[lo - first:hi - first], k3[lo - first:hi - first], vis[lo - first:hi - first]
 
 
+_DETECTORS: dict = {}  # (input size, threads) -> MoveNet session: a worker keeps one warm for every job
+
+
+def multi_detector(input_size: int, threads: int):
+    """This process's MoveNet MultiPose session for these settings, created once (0.7 s + a slow first
+    frame); it keeps no state between frames, so jobs share it."""
+    from ml.detect_multi import create_multi_detector
+
+    key = (input_size, threads)
+    if key not in _DETECTORS:
+        _DETECTORS.clear()  # one session in memory
+        _DETECTORS[key] = create_multi_detector(input_size=input_size, threads=threads)
+    return _DETECTORS[key]
+
+
 def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None,
                         on_frames: PeopleFramesFn | None = None, should_stop=None) -> PeopleResult:
     """The several-people run (see the module docstring). Raises video_io.VideoError / PipelineError."""
-    from ml.detect_multi import create_multi_detector
     from ml.pipeline import Cancelled, PipelineError, load_lifter
 
     on_progress = on_progress or (lambda *a: None)
@@ -284,7 +298,7 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
 
         torch.set_num_threads(options.torch_threads)
     try:
-        detector = create_multi_detector(input_size=options.people_input_size, threads=options.people_threads)
+        detector = multi_detector(options.people_input_size, options.people_threads)
     except ValueError as exc:
         raise PipelineError(str(exc)) from None
     on_progress("decode", 1, 1)
@@ -321,8 +335,7 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
         on_progress("detect", n, n)
         run.finish()
     finally:
-        source.close()
-        detector.close()
+        source.close()  # stops decoding and detection (the detector stays warm for the next job)
     people = run.result_people()
     if not people:
         raise PipelineError("No person was found in this video (nobody stayed in view for half a second). Please "
