@@ -31,8 +31,8 @@ import numpy as np
 
 from ml import video as video_io
 from ml.lift_people import PersonPose, _drops, person_scale, scene_camera, to_world
-from ml.postprocess import (DEFAULT_STATURE_M, BoneLengths, root_translation, visible_joints,
-                            with_bone_lengths)
+from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, BoneLengths, OneEuro, root_translation,
+                            visible_joints, with_bone_lengths)
 from ml.result_people import PeopleResult, Person
 from ml.shots import ShotDetector, frame_histogram
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
@@ -61,6 +61,7 @@ class _Person:
     n_placed: int = 0
     ended: bool = False
     feet_seen: bool = False
+    smoother: OneEuro | None = None  # the root trajectory's filter (the job's smoothing level)
 
     @property
     def placed_until(self) -> int:
@@ -140,6 +141,8 @@ class _PeopleRun:
                         StreamingLifter(self.lifter, self.info.width, self.info.height, self.lift_fps,
                                         flip=self.options.flip),
                         BoneLengths(freeze_after_frames=self.settle_frames))
+            params = SMOOTHING.get(self.options.smoothing)
+            p.smoother = OneEuro(self.fps, *params[2]) if params else None
             self.by_track[t.id] = p
             self.people.append(p)
         if p.ended:
@@ -211,7 +214,11 @@ class _PeopleRun:
                     p.scale = person_scale(pose, R, height)
                     p.feet_seen = len(_drops(pose, R)) > 0
                 for kp2d, pos, seen in p.cam:
-                    p.placed.append((p.placed_until, kp2d, to_world(pos, R, height, p.scale), seen))
+                    world = to_world(pos, R, height, p.scale)
+                    if p.smoother is not None:  # causal: no frame waits for it
+                        root = world[:, 0].copy()
+                        world += (np.stack([p.smoother(r) for r in root]) - root)[:, None]
+                    p.placed.append((p.placed_until, kp2d, world, seen))
                     p.n_placed += len(kp2d)
                 p.cam = []
         self._emit(final)
@@ -348,7 +355,7 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
         camera=_camera(*run.scene),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(info.known_fps),
-               "smoothing": "none"},
+               "smoothing": options.smoothing, "smoothing_applies_to": "root"},
         detector=detector.name, source_name=Path(video_path).name)
     per_frame = result.people_per_frame()
     result.timings = {"detect_s": round(t_detect, 3), "lift_s": round(run.t_lift, 3), "total_s": round(total, 3),
