@@ -62,6 +62,7 @@ class PipelineOptions:
     people_threads: int = 1  # "several": onnxruntime threads of the detector (ml.bench pipeline --people several)
     people_overlap: bool = True  # "several": decode + detect in a thread of their own, ahead of tracking + lifting
     people_detect_every: int = 1  # "several": detect every k-th frame; the tracker interpolates the others
+    people_ground_rays: bool = True  # "several": place each person by the ray through their feet (lift_people.on_the_ground)
 
 
 

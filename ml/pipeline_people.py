@@ -14,7 +14,8 @@ any more, for anybody in it:
     frame of a person, streamed or in result.json, has the same bone lengths, as in the one-person path);
   * the scene (camera pitch and height above the ground plane, ml.lift_people.scene_camera) is fixed from
     everyone lifted in the first SCENE_SETTLE_S of video after the first person's skeleton is fixed.
-So the latency is at most the lost-track wait, or a new person's 0.5 s + settle time, plus half a
+Each person stands where the ray through their feet meets the ground (ml.lift_people.on_the_ground) and
+their root is smoothed at the job's level (One-Euro: causal). So the latency is at most the lost-track wait, or a new person's 0.5 s + settle time, plus half a
 window and a hop; the first frames wait once for the scene. `timings.latency_frames` gives the measured
 mean and maximum (frames between a frame's decoding and its sending). Tracks never span a scene cut
 (ml.shots): at a cut every track ends and ids continue counting. The result is a `PeopleResult`
@@ -30,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from ml import video as video_io
-from ml.lift_people import PersonPose, _drops, person_scale, scene_camera, to_world
+from ml.lift_people import PersonPose, _drops, on_the_ground, person_scale, scene_camera, to_world
 from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, BoneLengths, OneEuro, root_translation,
                             visible_joints, with_bone_lengths)
 from ml.result_people import PeopleResult, Person
@@ -62,6 +63,7 @@ class _Person:
     ended: bool = False
     feet_seen: bool = False
     smoother: OneEuro | None = None  # the root trajectory's filter (the job's smoothing level)
+    ground_shift: np.ndarray | None = None  # on_the_ground's last shift
 
     @property
     def placed_until(self) -> int:
@@ -215,6 +217,9 @@ class _PeopleRun:
                     p.feet_seen = len(_drops(pose, R)) > 0
                 for kp2d, pos, seen in p.cam:
                     world = to_world(pos, R, height, p.scale)
+                    if self.options.people_ground_rays:
+                        world, p.ground_shift = on_the_ground(world, kp2d, R, height, self.info.width,
+                                                              self.info.height, p.ground_shift)
                     if p.smoother is not None:  # causal: no frame waits for it
                         root = world[:, 0].copy()
                         world += (np.stack([p.smoother(r) for r in root]) - root)[:, None]
