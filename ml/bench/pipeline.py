@@ -68,6 +68,7 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
                    help="several: the several-people pipeline, once per --configs entry")
     p.add_argument("--configs", default=None, help="several people: size:threads:every:overlap,... "
                                                    "(default: ml.bench.pipeline_people.DEFAULT_CONFIGS)")
+    p.add_argument("--sheets", type=Path, default=None, help="several people: save identity sheets here")
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--processes", default="1,2", help="detector processes for the end-to-end runs, comma-separated")
     p.add_argument("--device", default="cpu", help="the lifter's device: cpu | cuda | auto")
@@ -83,7 +84,7 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
 
         return pipeline_people.run(args.video, pipeline_people.parse_configs(args.configs or
                                                                              pipeline_people.DEFAULT_CONFIGS),
-                                   args.checkpoint, args.device, args.json)
+                                   args.checkpoint, args.device, args.json, args.sheets)
 
     import torch
 
