@@ -37,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.height_m is not None and not 0.5 <= args.height_m <= 2.5:
         p.error("--height-m must be between 0.5 and 2.5 metres")
+    if args.height_m is not None and args.people == "several":
+        p.error("--height-m is one person's height; with --people several each person's size comes from the scene")
     args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     bad = [f for f in args.formats if f not in FORMATS]
     if bad or not args.formats:

@@ -7,6 +7,8 @@ from .models import LifterModel, PoseJob, TrainingJob
 
 HEIGHT_RANGE_M = (0.5, 2.5)
 HEIGHT_ERROR = "Height must be between 0.5 and 2.5 metres."
+HEIGHT_SEVERAL = ("A height is one person's: leave it blank for several people (each person's size comes from "
+                  "where they stand in the scene).")
 
 
 class UploadForm(forms.Form):
@@ -69,6 +71,8 @@ class UploadForm(forms.Form):
         return self.cleaned_data.get("smoothing") or "light"
 
     def clean(self):
+        if self.cleaned_data.get("people") == "several" and self.cleaned_data.get("height_m") is not None:
+            self.add_error("height_m", HEIGHT_SEVERAL)
         if self.too_large:
             self.errors.pop("video", None)
             self.add_error("video", f"This file is larger than the {settings.POSENET_MAX_UPLOAD_MB} MB limit. "

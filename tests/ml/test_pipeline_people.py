@@ -141,6 +141,10 @@ def test_cli_and_bench_run_several_people(people_3s, tmp_path, capsys):
     result = load_result(tmp_path / "result.json")
     assert result.frame_count == 30 and len(result.people) >= 2 and result.timings["people_per_frame"] >= 2
 
+    with pytest.raises(SystemExit):  # a height is one person's
+        infer([str(people_3s), "--out", str(tmp_path), "--people", "several", "--height-m", "1.8"])
+    assert "each person's size comes from the scene" in capsys.readouterr().err
+
     assert bench(["pipeline", "--people", "several", str(people_3s), "--configs", "384:1:1:on,384:1:2:off",
                   "--json"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -46,6 +46,15 @@ def test_an_unknown_people_mode_is_400_with_a_sentence(client, token, people_cli
     assert not PoseJob.objects.exists()
 
 
+def test_a_height_with_several_people_is_400_with_a_sentence(client, token, people_clip, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with open(people_clip, "rb") as f:
+        response = client.post(reverse("api-jobs"), {"video": f, "people": "several", "height_m": "1.8"},
+                               **auth(token))
+    assert response.status_code == 400
+    assert "leave it blank for several people" in response.json()["fields"]["height_m"][0]
+
+
 def test_the_upload_form_offers_the_choice(client, owner):
     client.force_login(owner)
     page = client.get(reverse("home")).content.decode()
