@@ -35,6 +35,9 @@ def test_several_people_stream_and_result(live_stack, client, owner, short_clip)
             if message["type"] == "status" and message["status"] in ("succeeded", "failed"):
                 break
     assert message["status"] == "succeeded", (message, live_stack.log_tail())
+    kinds = [m["type"] for m in messages]
+    # Frames arrived while detection was still going on: detect progress comes after the first of them.
+    assert any(m["type"] == "progress" and m["stage"] == "detect" for m in messages[kinds.index("frames"):]), kinds
     meta = next(m for m in messages if m["type"] == "meta")
     assert meta["people_mode"] == "several"
     chunks = {m["start"]: m for m in messages if m["type"] == "frames"}  # de-duplicated by first frame
