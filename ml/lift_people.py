@@ -93,8 +93,15 @@ def _feet(p: PersonPose) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (pos[:, L_ANKLE] + pos[:, R_ANKLE]), ok
 
 
-def place_in_scene(people: list[PersonPose]) -> Scene:
-    """All people in one world frame on one ground plane (see the module docstring)."""
+def _drops(p: PersonPose, R: np.ndarray) -> np.ndarray:
+    """How far below the camera (pitch R turned out) this person's usable feet are, at the prior's size."""
+    feet, ok = _feet(p)
+    drop = -(feet @ R.T)[:, 1]
+    return drop[ok & (drop > 0.05)]  # feet above the camera's horizon tell nothing
+
+
+def scene_camera(people: list[PersonPose]) -> tuple[np.ndarray, float]:
+    """The camera's pitch turned out (3, 3) and its height above the ankles' plane, from everyone."""
     up = np.zeros(3)
     for p in people:
         pos = p.position_cam * CAMERA_TO_WORLD_FLIP
@@ -103,17 +110,52 @@ def place_in_scene(people: list[PersonPose]) -> Scene:
         up += (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)).sum(0)
     R = upright_rotation(up)
     # Each usable frame's feet lie `drop` below the camera at the prior's size; the plane is at the median.
-    drops = {}
-    for p in people:
-        feet, ok = _feet(p)
-        drop = -(feet @ R.T)[:, 1]
-        drops[p.id] = drop[ok & (drop > 0.05)]  # feet above the camera's horizon tell nothing
-    every = np.concatenate(list(drops.values())) if drops else np.zeros(0)
-    height = float(np.median(every)) if len(every) else NO_FEET_CAMERA_HEIGHT_M
-    scale = {pid: float(np.median(height / d)) if len(d) else 1.0 for pid, d in drops.items()}
-    world = {}
-    for p in people:
-        w = (scale[p.id] * p.position_cam * CAMERA_TO_WORLD_FLIP) @ R.T
-        w[..., 1] += height
-        world[p.id] = w.astype(np.float32)
+    every = np.concatenate([_drops(p, R) for p in people]) if people else np.zeros(0)
+    return R, float(np.median(every)) if len(every) else NO_FEET_CAMERA_HEIGHT_M
+
+
+def person_scale(p: PersonPose, R: np.ndarray, height: float) -> float:
+    """The size (relative to the stature prior) that puts this person's feet on the plane."""
+    d = _drops(p, R)
+    return float(np.median(height / d)) if len(d) else 1.0
+
+
+def to_world(position_cam: np.ndarray, R: np.ndarray, height: float, scale: float) -> np.ndarray:
+    """(T, 17, 3) a person's joints in the camera frame (PersonPose.position_cam) -> the scene's world frame."""
+    w = (scale * position_cam * CAMERA_TO_WORLD_FLIP) @ R.T
+    w[..., 1] += height
+    return w.astype(np.float32)
+
+
+def place_in_scene(people: list[PersonPose]) -> Scene:
+    """All people in one world frame on one ground plane (see the module docstring)."""
+    R, height = scene_camera(people)
+    scale = {p.id: person_scale(p, R, height) for p in people}
+    world = {p.id: to_world(p.position_cam, R, height, scale[p.id]) for p in people}
     return Scene(R, height, scale, world)
+
+
+def on_the_ground(world: np.ndarray, kp2d: np.ndarray, R: np.ndarray, height: float, width: int, height_px: int,
+                  last_shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Move a person (world (T, 17, 3), their 2D kp2d (T, 17, 3)) sideways and in depth so that, in every
+    frame whose ankles are seen, their mid-ankle lies where the camera ray through the mid-ankle pixel meets
+    the ground plane. The depth from the 2D size alone wobbles by a few per cent of the distance from frame
+    to frame (tens of centimetres for far people); the ray through the feet is steadier. Frames without
+    usable ankles keep the previous frame's shift (`last_shift`, carried over between calls). Returns the
+    moved joints and the last shift."""
+    f = float(max(width, height_px))
+    T = len(world)
+    feet_px = 0.5 * (kp2d[:, L_ANKLE, :2] + kp2d[:, R_ANKLE, :2])
+    ray = np.stack([(feet_px[:, 0] - width / 2) / f, (feet_px[:, 1] - height_px / 2) / f, np.ones(T)], 1)
+    ray = (ray * CAMERA_TO_WORLD_FLIP) @ R.T
+    ok = (kp2d[:, [L_ANKLE, R_ANKLE], 2] >= FOOT_MIN_CONF).all(1) & (ray[:, 1] < -1e-3)
+    hit = ray * (height / np.where(ok, -ray[:, 1], 1.0))[:, None]  # camera at (0, height, 0): hit y = 0
+    shift = hit - 0.5 * (world[:, L_ANKLE] + world[:, R_ANKLE])
+    shift[:, 1] = 0.0  # the height stays the person's own (their size puts their feet on the plane)
+    out = world.copy()
+    for t in range(T):
+        if ok[t]:
+            last_shift = shift[t]
+        if last_shift is not None:
+            out[t] += last_shift
+    return out.astype(np.float32), last_shift

@@ -7,6 +7,8 @@ from .models import LifterModel, PoseJob, TrainingJob
 
 HEIGHT_RANGE_M = (0.5, 2.5)
 HEIGHT_ERROR = "Height must be between 0.5 and 2.5 metres."
+HEIGHT_SEVERAL = ("A height is one person's: leave it blank for several people (each person's size comes from "
+                  "where they stand in the scene).")
 
 
 class UploadForm(forms.Form):
@@ -23,6 +25,9 @@ class UploadForm(forms.Form):
     complexity = forms.TypedChoiceField(choices=PoseJob._meta.get_field("complexity").choices, coerce=int,
                                         initial=1, required=False, label="2D detector",
                                         help_text="Lite is faster, heavy is more accurate.")
+    people = forms.ChoiceField(choices=PoseJob._meta.get_field("people_mode").choices, initial="one", required=False,
+                               label="People", help_text="Several people: everyone in the video, each with an id "
+                                                         "(MoveNet MultiPose; no height option).")
     height_m = forms.FloatField(
         required=False, label="Person's height (m), optional",
         help_text="Sets the skeleton's size. Leave blank for a typical adult.",
@@ -59,10 +64,15 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(HEIGHT_ERROR)
         return value
 
+    def clean_people(self):
+        return self.cleaned_data.get("people") or "one"
+
     def clean_smoothing(self):
         return self.cleaned_data.get("smoothing") or "light"
 
     def clean(self):
+        if self.cleaned_data.get("people") == "several" and self.cleaned_data.get("height_m") is not None:
+            self.add_error("height_m", HEIGHT_SEVERAL)
         if self.too_large:
             self.errors.pop("video", None)
             self.add_error("video", f"This file is larger than the {settings.POSENET_MAX_UPLOAD_MB} MB limit. "

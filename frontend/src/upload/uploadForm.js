@@ -6,7 +6,7 @@
 import { ChunkedUploader, UploadCancelled, progressText } from './chunkedUpload.js';
 import { xhrTransport } from './xhrTransport.js';
 
-const OPTION_FIELDS = ['lifter', 'smoothing', 'complexity', 'height_m'];
+const OPTION_FIELDS = ['lifter', 'smoothing', 'complexity', 'height_m', 'people'];
 
 function errorBox(form) {
   let box = form.querySelector('#upload-error');
