@@ -5,6 +5,7 @@ import { JobModel } from '../src/model/job.js';
 import { People, personColor } from '../src/model/people.js';
 import { PERSON_COLORS } from '../src/model/personPalette.js';
 import { resultToMessages } from '../src/net/result.js';
+import { toggleState } from '../src/view3d/mannequin.js';
 
 // a person's run of m frames from frame `start`, with recognisable values (x = id, y = frame)
 function run(id, start, m, invisibleJoint = -1) {
@@ -123,6 +124,12 @@ describe('several-people job model', () => {
     expect(personColor(2)).not.toBe(personColor(1));
     expect(personColor(n + 1)).toBe(PERSON_COLORS[0]);
     expect(personColor(0)).toBe(PERSON_COLORS[n - 1]);
+  });
+
+  it('the mannequin (one GLB figure) is offered for one person only', () => {
+    expect(toggleState({ status: 'succeeded', glbUrl: '/g', several: true })).toEqual({
+      enabled: false, title: 'The mannequin shows one person; this job has several.' });
+    expect(toggleState({ status: 'succeeded', glbUrl: '/g' }).enabled).toBe(true);
   });
 
   it('a new People starts with nobody focused or hidden', () => {

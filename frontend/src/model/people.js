@@ -12,6 +12,21 @@ export function personColor(id, palette = PERSON_COLORS) {
   return palette[((k % n) + n) % n];
 }
 
+/** The colour moved towards white (t > 0) or black (t < 0). */
+export function shade(hex, t) {
+  const ch = (s) => {
+    const v = (hex >> s) & 255;
+    return Math.round(t >= 0 ? v + (255 - v) * t : v * (1 + t));
+  };
+  return (ch(16) << 16) | (ch(8) << 8) | ch(0);
+}
+
+/** A person's skeleton colours by side: their colour, lighter on the left, darker on the right. */
+export function personSides(id) {
+  const c = personColor(id);
+  return { left: shade(c, 0.35), right: shade(c, -0.3), center: c };
+}
+
 export class People {
   constructor() {
     this.clear();

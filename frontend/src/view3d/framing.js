@@ -1,5 +1,7 @@
 // Where the 3D camera looks: the whole path walked, or the person when following the root; glides
-// when the path outgrows the view (unless the user has taken the camera); camera presets.
+// when the path outgrows the view (unless the user has taken the camera); camera presets. Several
+// people: the person focused is framed and followed like the one person; nobody focused, everyone
+// shown is framed (the whole scene).
 import { poseBounds, unionBounds, estimateFloor } from './coords.js';
 import { ROOT_JOINT } from '../model/skeleton.js';
 
@@ -32,30 +34,42 @@ export class CameraFraming {
    * that still holds every pose), and the floor height they imply.
    */
   _allBounds() {
-    const buf = this.job.buffer;
-    const idx = buf.receivedIndices();
     let b = null, person = null;
     const poses = [];
-    const step = Math.max(1, Math.floor(idx.length / 200));
-    for (let k = 0; k < idx.length; k += step) {
-      const p = buf.kp3d(idx[k]);
-      poses.push(p);
-      const pb = poseBounds(p);
-      if (!pb) continue;
-      b = unionBounds(b, pb);
-      const r = rootXZ(p);
-      person = unionBounds(person, {
-        min: [pb.min[0] - r[0], pb.min[1], pb.min[2] - r[1]],
-        max: [pb.max[0] - r[0], pb.max[1], pb.max[2] - r[1]],
-      });
+    for (const buf of this._tracks()) {
+      const idx = buf.receivedIndices();
+      const step = Math.max(1, Math.floor(idx.length / 200));
+      for (let k = 0; k < idx.length; k += step) {
+        const p = buf.kp3d(idx[k]);
+        poses.push(p);
+        const pb = poseBounds(p);
+        if (!pb) continue;
+        b = unionBounds(b, pb);
+        const r = rootXZ(p);
+        person = unionBounds(person, {
+          min: [pb.min[0] - r[0], pb.min[1], pb.min[2] - r[1]],
+          max: [pb.max[0] - r[0], pb.max[1], pb.max[2] - r[1]],
+        });
+      }
     }
     return { bounds: b, person, floor: estimateFloor(poses) };
   }
 
-  /** The person-sized box placed at the current frame's root. */
+  /** The frame buffers to frame: the one person's, or the people's (people.js framingTracks). */
+  _tracks() {
+    return this.job.several ? this.job.people.framingTracks() : [this.job.buffer];
+  }
+
+  /** The camera follows a person: the one person, or the person focused among several. */
+  _following() {
+    return this.scene.followRoot && (!this.job.several || this.job.people.focused != null);
+  }
+
+  /** The person-sized box placed at the current frame's root (of the person followed). */
   _personBoundsNow(person) {
     if (!person) return null;
-    const buf = this.job.buffer;
+    const buf = this._tracks()[0];
+    if (!buf) return null;
     const r = rootXZ(buf.kp3d(buf.nearest(this.currentFrame())));
     return { min: [person.min[0] + r[0], person.min[1], person.min[2] + r[1]], max: [person.max[0] + r[0], person.max[1], person.max[2] + r[1]] };
   }
@@ -63,7 +77,7 @@ export class CameraFraming {
   /** What the camera should frame: the person when following the root, else the whole path. */
   _target() {
     const all = this._allBounds();
-    return { ...all, target: this.scene.followRoot ? this._personBoundsNow(all.person) : all.bounds };
+    return { ...all, target: this._following() ? this._personBoundsNow(all.person) : all.bounds };
   }
 
   /**
@@ -86,7 +100,7 @@ export class CameraFraming {
       this.autoFrame(true);
       return;
     }
-    if (this.userMovedCamera || this.scene.followRoot || !this._framedBounds) return;
+    if (this.userMovedCamera || this._following() || !this._framedBounds) return;
     const { bounds } = this._allBounds();
     if (!bounds) return;
     const fb = this._framedBounds;
@@ -95,16 +109,26 @@ export class CameraFraming {
   }
 
   jobFinished() {
-    if (!this.userMovedCamera && !this.scene.followRoot) this.autoFrame(false);
+    if (!this.userMovedCamera && !this._following()) this.autoFrame(false);
+  }
+
+  /**
+   * Several people: the focus changed (or who is shown): glide to the person now followed, or to
+   * everyone shown. The user asked for it, so it also takes the camera back from them.
+   */
+  focusChanged() {
+    this.userMovedCamera = false;
+    if (this.job.buffer.size) this.autoFrame(false);
   }
 
   /** A camera preset; returns the name the view select should show ('free' for none). */
   setView(name) {
     const dir = PRESETS[name];
     if (!dir) return 'free';
-    const { person } = this._allBounds();
+    const all = this._allBounds();
+    const target = this.job.several && !this._following() ? all.bounds : this._personBoundsNow(all.person);
     // a preset is asked for: glide, but be there well within half a second (PRESET_GLIDE_MS)
-    this.scene.frame(this._personBoundsNow(person), { animate: true, direction: dir, duration: PRESET_GLIDE_MS });
+    this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS });
     this.userMovedCamera = true; // keep this view while frames arrive
     return name;
   }
