@@ -1,4 +1,4 @@
-"""`python -m ml.infer VIDEO --out DIR [--formats json,csv,npz,bvh,glb,mp4] [--checkpoint PATH] [--smooth light]`
+"""`python -m ml.infer VIDEO --out DIR [--formats json,csv,npz,bvh,glb,mp4] [--people one|several] [--checkpoint PATH]`
 
 Turns a video into 3D and writes the chosen formats. Exit code 0 on success; on failure a one-line
 reason on stderr and exit code 1 (bad input) or 2 (bad arguments).
@@ -30,6 +30,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="2D detector processes (0: one per two cores, at most 4; the result is the same)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="the lifter's device (auto: CUDA when torch sees a GPU)")
+    p.add_argument("--people", default="one", choices=["one", "several"],
+                   help="one: the main person (MediaPipe, result version 1); several: everyone (MoveNet "
+                        "MultiPose + tracking, result version 2, docs/result-format.md)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.height_m is not None and not 0.5 <= args.height_m <= 2.5:
@@ -64,7 +67,7 @@ def main(argv=None) -> int:
     options = PipelineOptions(checkpoint=args.checkpoint, smoothing=args.smooth, flip=not args.no_flip,
                               detect_processes=args.processes, device=args.device,
                               complexity=args.complexity, height_m=args.height_m,
-                              foot_lock=not args.no_foot_lock)
+                              foot_lock=not args.no_foot_lock, people=args.people)
     try:
         result = run_pipeline(args.video, options, on_progress=on_progress)
     except (VideoError, PipelineError) as exc:
@@ -77,6 +80,13 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     written = export_all(result, args.out, args.formats, video_path=args.video)
     t = result.timings
+    if args.people == "several":
+        print(f"{result.frame_count} frames, {t['fps']} frames/s end to end "
+              f"({result.frame_count / result.fps:.1f} s of video in {t['total_s']} s); {len(result.people)} people, "
+              f"{t['people_per_frame']:.2f} tracked per frame; model: {result.model['name']}")
+        for fmt, path in written.items():
+            print(f"  {fmt:4s} {path}")
+        return 0
     print(f"{result.frame_count} frames, {t['fps']} frames/s end to end "
           f"({result.frame_count / result.fps:.1f} s of video in {t['total_s']} s); model: {result.model['name']}")
     q = result.quality

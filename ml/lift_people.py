@@ -93,8 +93,15 @@ def _feet(p: PersonPose) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (pos[:, L_ANKLE] + pos[:, R_ANKLE]), ok
 
 
-def place_in_scene(people: list[PersonPose]) -> Scene:
-    """All people in one world frame on one ground plane (see the module docstring)."""
+def _drops(p: PersonPose, R: np.ndarray) -> np.ndarray:
+    """How far below the camera (pitch R turned out) this person's usable feet are, at the prior's size."""
+    feet, ok = _feet(p)
+    drop = -(feet @ R.T)[:, 1]
+    return drop[ok & (drop > 0.05)]  # feet above the camera's horizon tell nothing
+
+
+def scene_camera(people: list[PersonPose]) -> tuple[np.ndarray, float]:
+    """The camera's pitch turned out (3, 3) and its height above the ankles' plane, from everyone."""
     up = np.zeros(3)
     for p in people:
         pos = p.position_cam * CAMERA_TO_WORLD_FLIP
@@ -103,17 +110,26 @@ def place_in_scene(people: list[PersonPose]) -> Scene:
         up += (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)).sum(0)
     R = upright_rotation(up)
     # Each usable frame's feet lie `drop` below the camera at the prior's size; the plane is at the median.
-    drops = {}
-    for p in people:
-        feet, ok = _feet(p)
-        drop = -(feet @ R.T)[:, 1]
-        drops[p.id] = drop[ok & (drop > 0.05)]  # feet above the camera's horizon tell nothing
-    every = np.concatenate(list(drops.values())) if drops else np.zeros(0)
-    height = float(np.median(every)) if len(every) else NO_FEET_CAMERA_HEIGHT_M
-    scale = {pid: float(np.median(height / d)) if len(d) else 1.0 for pid, d in drops.items()}
-    world = {}
-    for p in people:
-        w = (scale[p.id] * p.position_cam * CAMERA_TO_WORLD_FLIP) @ R.T
-        w[..., 1] += height
-        world[p.id] = w.astype(np.float32)
+    every = np.concatenate([_drops(p, R) for p in people]) if people else np.zeros(0)
+    return R, float(np.median(every)) if len(every) else NO_FEET_CAMERA_HEIGHT_M
+
+
+def person_scale(p: PersonPose, R: np.ndarray, height: float) -> float:
+    """The size (relative to the stature prior) that puts this person's feet on the plane."""
+    d = _drops(p, R)
+    return float(np.median(height / d)) if len(d) else 1.0
+
+
+def to_world(position_cam: np.ndarray, R: np.ndarray, height: float, scale: float) -> np.ndarray:
+    """(T, 17, 3) a person's joints in the camera frame (PersonPose.position_cam) -> the scene's world frame."""
+    w = (scale * position_cam * CAMERA_TO_WORLD_FLIP) @ R.T
+    w[..., 1] += height
+    return w.astype(np.float32)
+
+
+def place_in_scene(people: list[PersonPose]) -> Scene:
+    """All people in one world frame on one ground plane (see the module docstring)."""
+    R, height = scene_camera(people)
+    scale = {p.id: person_scale(p, R, height) for p in people}
+    world = {p.id: to_world(p.position_cam, R, height, scale[p.id]) for p in people}
     return Scene(R, height, scale, world)

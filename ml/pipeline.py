@@ -22,6 +22,7 @@ from ml.detect import detector_label
 from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
 from ml.segments import Record, detect_segments
 from ml.result import PoseResult
+from ml.result_people import PEOPLE_MODES
 from ml.skeleton import JOINT_NAMES, PARENTS
 
 ProgressFn = Callable[[str, int, int], None]  # stage, done, total
@@ -56,6 +57,10 @@ class PipelineOptions:
     detect_processes: int = 0  # 2D detector processes (ml.detect_pool); 0: one per two cores, at most
                                # MAX_DETECT_PROCESSES; 1: in this process. The result is the same.
     device: str = "cpu"  # the lifter's device: "cpu" | "cuda" | "auto" (CUDA when present)
+    people: str = "one"  # "one": MediaPipe, one person, result version 1; "several": ml.pipeline_people (v2)
+    people_input_size: int = 512  # "several": MoveNet's input long side (ml.detect_multi.INPUT_SIZES)
+    people_threads: int = 1  # "several": onnxruntime threads of the detector (ml.bench pipeline --people several)
+
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once
@@ -232,6 +237,12 @@ def run_pipeline(
     """
 
     options = options or PipelineOptions()
+    if options.people not in PEOPLE_MODES:
+        raise PipelineError(f"Unknown people mode {options.people!r}; choose one of {', '.join(PEOPLE_MODES)}.")
+    if options.people == "several":  # on_frames then gets several people per chunk (ml.pipeline_people)
+        from ml.pipeline_people import run_people_pipeline
+
+        return run_people_pipeline(video_path, options, lifter, on_progress, on_frames, should_stop)
     if options.smoothing not in SMOOTHING:
         raise PipelineError(f"Unknown smoothing {options.smoothing!r}; choose one of {', '.join(SMOOTHING)}.")
     on_progress = on_progress or (lambda *a: None)

@@ -1,6 +1,9 @@
 """The in-memory result of a video → 3D run, and its versioned JSON form (docs/result-format.md).
 
-All export formats are written from one `PoseResult`.
+Version 1 (`PoseResult`): one person, the MediaPipe path. Version 2 (`PeopleResult`, ml.result_people):
+several people in one scene. `load_result(path)` reads either; `PoseResult.load_json` reads version 1
+only and says so clearly when given a version-2 file (it never misreads one). All export formats are
+written from one of the two.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 RESULT_VERSION = 1
+FORMAT_NAME = "3dposenet-result"
 WORLD_FRAME = (
     "metres; right-handed; +Y up, +X to the camera's right, +Z towards the camera; "
     "ground at y=0 under the soles (estimated from the foot contacts); horizontal root trajectory "
@@ -75,7 +79,7 @@ class PoseResult:
 
     def to_dict(self) -> dict:
         return {
-            "format": "3dposenet-result",
+            "format": FORMAT_NAME,
             "version": RESULT_VERSION,
             "source": self.source_name,
             "fps": self.fps,
@@ -110,9 +114,7 @@ class PoseResult:
 
     @classmethod
     def load_json(cls, path: Path) -> "PoseResult":
-        d = json.loads(Path(path).read_text())
-        if d.get("format") != "3dposenet-result" or d.get("version") != RESULT_VERSION:
-            raise ValueError(f"{path} is not a version-{RESULT_VERSION} 3DPoseNet result file")
+        d = read_result_dict(path, versions=(RESULT_VERSION,))
         return cls(
             fps=d["fps"], width=d["video_size"][0], height=d["video_size"][1],
             joint_names=d["joint_names"], parents=d["parents"],
@@ -125,3 +127,31 @@ class PoseResult:
             model=d["model"], detector=d["detector"],
             timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),
         )
+
+
+def read_result_dict(path: Path, versions: tuple = (1, 2)) -> dict:
+    """The JSON object of a result file, checked to be a 3DPoseNet result of one of `versions`; a
+    ValueError that names the file's version otherwise (a v1-only reader given a v2 file says so)."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{Path(path).name} is not a readable 3DPoseNet result file ({exc}).") from None
+    if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
+        raise ValueError(f"{Path(path).name} is not a 3DPoseNet result file.")
+    version = d.get("version")
+    if version not in versions:
+        what = {1: "one person", 2: "several people"}.get(version, "unknown")
+        wanted = " or ".join(str(v) for v in versions)
+        raise ValueError(f"{Path(path).name} is a version-{version} 3DPoseNet result ({what}); this reader "
+                         f"understands version {wanted} only.")
+    return d
+
+
+def load_result(path: Path):
+    """A result file of either version: PoseResult (1, one person) or PeopleResult (2, several)."""
+    d = read_result_dict(path)
+    if d["version"] == RESULT_VERSION:
+        return PoseResult.load_json(path)
+    from ml.result_people import PeopleResult
+
+    return PeopleResult.from_dict(d)

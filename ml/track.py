@@ -217,6 +217,12 @@ class Tracker:
         self.live = still
         return {j: t.id for j, t in matched.items() if t.id is not None}
 
+    def pop_ended(self) -> list[_Track]:
+        """The confirmed tracks that ended (lost for longer than keep_lost_s) since the last call, for
+        an online caller (ml.pipeline_people); `finish` then returns only the tracks not popped."""
+        out, self.ended = self.ended, []
+        return out
+
     def update_people(self, people: list, features: np.ndarray | None = None) -> dict[int, int]:
         """`update` with ml.detect_multi's PersonDetection list (and their `appearance` signatures)."""
         if not people:

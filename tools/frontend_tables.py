@@ -7,7 +7,7 @@ The module is committed, so a fresh clone builds the viewer without running Pyth
 tests/web/test_frontend_tables.py fails when it no longer matches its sources:
   * joints: ml/skeleton.py (names, parents, sides, root) and their roles: the head, the feet,
     the joints the detector's layout derives from several keypoints (ml.skeleton.LAYOUT_TABLES);
-  * colours: ml/palette.py;
+  * colours: ml/palette.py (the skeleton's sides; one colour per person for several people);
   * smoothing choices: ml.postprocess.SMOOTHING;
   * export formats and file names: ml.export.FORMATS / FILE_NAMES; download labels: poseapp/jobs.py;
   * the websocket protocol: poseapp/stream.py (message types, stages, statuses).
@@ -52,7 +52,8 @@ def tables() -> dict:
     import numpy as np
 
     from ml import palette, skeleton
-    from ml.export import FILE_NAMES, FORMATS
+    from ml.export import FILE_NAMES, FORMATS, PEOPLE_FILE_NAMES
+    from ml.result_people import PEOPLE_MODES
     from ml.postprocess import SMOOTHING
 
     names = list(skeleton.JOINT_NAMES)
@@ -68,9 +69,12 @@ def tables() -> dict:
         "FOOT_JOINTS": [names.index("r_ankle"), names.index("l_ankle")],
         "DERIVED_JOINTS": [j for j in range(len(names)) if int((np.abs(weights[j]) > 0).sum()) > 1],
         "PALETTE": {k: int(v) for k, v in palette.PALETTE.items()},
+        "PEOPLE_COLOURS": [int(v) for v in palette.PEOPLE],
+        "PEOPLE_MODES": list(PEOPLE_MODES),
         "SMOOTHING": list(SMOOTHING),
         "FORMATS": list(FORMATS),
         "FILE_NAMES": dict(FILE_NAMES),
+        "PEOPLE_FILE_NAMES": dict(PEOPLE_FILE_NAMES),
         "DOWNLOAD_LABELS": _download_labels(),
         **protocol,
     }
@@ -88,6 +92,8 @@ def render() -> str:
         text = json.dumps(value, separators=(", ", ": "))
         if name == "PALETTE":  # colours read best as hex
             text = "{ " + ", ".join(f"{k}: 0x{v:06x}" for k, v in value.items()) + " }"
+        if name == "PEOPLE_COLOURS":
+            text = "[" + ", ".join(f"0x{v:06x}" for v in value) + "]"
         lines.append(f"export const {name} = Object.freeze({text});" if isinstance(value, (list, dict))
                      else f"export const {name} = {text};")
     return "\n".join(lines) + "\n"

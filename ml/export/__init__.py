@@ -12,6 +12,9 @@
 | glb  | `ml.export.glb`     | glTF 2.0: the same rig and animation, with a skinned mannequin |
 | mp4  | `ml.export.overlay` | H.264 video: 2D skeleton drawn over the source frames (+ a small 3D view) |
 
+A several-people result (ml.result_people.PeopleResult, version 2) is written by ml.export.people
+under PEOPLE_FILE_NAMES: its BVH and GLB are zips with one file per person.
+
 Every write is atomic (temporary name in the same folder, then os.replace): a failure never leaves
 half a file. Heavy imports (OpenCV) happen only when that format is asked for.
 """
@@ -26,6 +29,16 @@ FORMATS = ("json", "csv", "npz", "bvh", "glb", "mp4")
 # File names used by export_all (one folder per run / job).
 FILE_NAMES = {"json": "result.json", "csv": "result.csv", "npz": "result.npz", "bvh": "result.bvh",
               "glb": "result.glb", "mp4": "overlay.mp4"}
+PEOPLE_FILE_NAMES = {**FILE_NAMES, "bvh": "result_bvh.zip", "glb": "result_glb.zip"}  # people_mode "several"
+
+
+def file_names(people_mode: str = "one") -> dict:
+    """The file name of each format for a job or run of this people mode ("one" | "several")."""
+    return PEOPLE_FILE_NAMES if people_mode == "several" else FILE_NAMES
+
+
+def _is_people(result) -> bool:
+    return getattr(result, "people_mode", "one") == "several"
 
 
 def export(result, fmt: str, path: str | os.PathLike, video_path: str | os.PathLike | None = None) -> Path:
@@ -38,6 +51,8 @@ def export(result, fmt: str, path: str | os.PathLike, video_path: str | os.PathL
     if fmt == "json":
         with atomic_path(path) as tmp:
             result.save_json(tmp)
+    elif _is_people(result):
+        _export_people(result, fmt, path, video_path)
     elif fmt == "csv":
         from ml.export.table import write_csv
         write_csv(result, path)
@@ -56,6 +71,20 @@ def export(result, fmt: str, path: str | os.PathLike, video_path: str | os.PathL
     return path
 
 
+def _export_people(result, fmt: str, path: Path, video_path) -> None:
+    from ml.export import people
+
+    if fmt == "csv":
+        people.write_csv_people(result, path)
+    elif fmt == "npz":
+        people.write_npz_people(result, path)
+    elif fmt in ("bvh", "glb"):
+        people.write_zip_per_person(result, path, fmt)
+    else:
+        from ml.export.overlay import write_overlay_people
+        write_overlay_people(result, video_path, path)
+
+
 def export_all(result, out_dir: str | os.PathLike, formats, video_path: str | os.PathLike | None = None
                ) -> dict[str, Path]:
     """Write each of `formats` into `out_dir` under FILE_NAMES; returns {format: path} in the order
@@ -68,4 +97,5 @@ def export_all(result, out_dir: str | os.PathLike, formats, video_path: str | os
         raise ValueError("the overlay MP4 needs the source video: pass video_path")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return {f: export(result, f, out_dir / FILE_NAMES[f], video_path=video_path) for f in dict.fromkeys(formats)}
+    names = file_names("several" if _is_people(result) else "one")
+    return {f: export(result, f, out_dir / names[f], video_path=video_path) for f in dict.fromkeys(formats)}

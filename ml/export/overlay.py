@@ -12,6 +12,9 @@ centre line in light grey; a bone takes its child joint's colour. Joints (and bo
 with confidence below `min_conf` are drawn faded (blended 35 % over the video), as are all joints of
 frames where no person was detected (their 2D is interpolated).
 
+Several people (result version 2, `add_people` / `write_overlay_people`): every person is drawn in their
+own colour (ml.palette.person_colour, the viewer's table) with their id above the head; no 3D panel.
+
 The 3D panel (square, as tall as the video) is an orthographic view of keypoints_3d from the front,
 turned 30° about +Y and tilted 15° down, centred on the pelvis, with a floor line at y = 0.
 """
@@ -195,18 +198,50 @@ class OverlayWriter:
         k2[..., :2] *= self.scale
         try:
             for t in range(len(k2)):
-                if self.frames > 0:
-                    ok, nxt = self.cap.read()
-                    self.frame = nxt if ok else self.frame
+                self._next_frame()
                 self.canvas[:self.H, :self.W] = draw_skeleton_2d(self.frame.copy(), k2[t], self.parents, self.colours,
                                                                  self.min_conf, bool(detected[t]))
                 if self.panel is not None:
                     self.canvas[:, self.cw - self.pw:] = self.panel.draw(np.asarray(kp3d[t], np.float64),
                                                                          self.parents, self.colours)
-                self.proc.stdin.write(self.canvas.tobytes())
-                self.frames += 1
+                self._write()
         except BrokenPipeError:  # ffmpeg quit early; finish() reports its log
             pass
+
+    def add_people(self, frames: list) -> None:
+        """Several people: the next len(frames) frames, each a list of (person id, kp2d (J, 3) pixels +
+        confidence, detected) for everyone in that frame, drawn in the person's colour with their id."""
+        import cv2
+
+        try:
+            for people in frames:
+                self._next_frame()
+                img = self.frame.copy()
+                for pid, kp, detected in people:
+                    k = np.asarray(kp, np.float64).copy()
+                    k[:, :2] *= self.scale
+                    colour = palette.bgr(palette.person_colour(pid))
+                    draw_skeleton_2d(img, k, self.parents, [colour] * len(k), self.min_conf, bool(detected))
+                    ok = np.isfinite(k[:, :2]).all(1)
+                    if ok.any():
+                        x, y = k[ok, 0].mean(), k[ok, 1].min()  # above the highest joint
+                        size = max(0.4, self.H / 1200)
+                        org = (int(x) - 6, max(12, int(y) - 8))
+                        cv2.putText(img, str(pid), org, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 4, cv2.LINE_AA)
+                        cv2.putText(img, str(pid), org, cv2.FONT_HERSHEY_SIMPLEX, size, colour, 1, cv2.LINE_AA)
+                self.canvas[:self.H, :self.W] = img
+                self._write()
+        except BrokenPipeError:  # ffmpeg quit early; finish() reports its log
+            pass
+
+    def _next_frame(self) -> None:
+        if self.frames > 0:
+            ok, nxt = self.cap.read()
+            self.frame = nxt if ok else self.frame  # the video ran out: hold its last frame
+
+    def _write(self) -> None:
+        self.proc.stdin.write(self.canvas.tobytes())
+        self.frames += 1
 
     def finish(self) -> Path:
         if self.frames == 0:
@@ -256,6 +291,32 @@ def write_overlay(result, video_path, path: str | os.PathLike, *, panel: bool = 
     return writer.finish()
 
 
+def people_frames(result, start: int = 0, end: int | None = None) -> list:
+    """A several-people result's frames [start, end) as OverlayWriter.add_people wants them."""
+    end = result.frame_count if end is None else end
+    frames = [[] for _ in range(start, end)]
+    for p in result.people:
+        for f in range(max(start, p.start), min(end, p.end)):
+            frames[f - start].append((p.id, p.keypoints_2d[f - p.start], bool(p.detected[f - p.start])))
+    return frames
+
+
+def write_overlay_people(result, video_path, path: str | os.PathLike, *, min_conf: float = 0.5, crf: int = 23,
+                         preset: str = "superfast") -> Path:
+    """The overlay MP4 of a several-people result: everyone in their colour with their id."""
+    if result.frame_count == 0:
+        raise ValueError("cannot write an overlay MP4 with zero frames")
+    writer = OverlayWriter(video_path, path, width=result.width, height=result.height, fps=result.fps,
+                           joint_names=result.joint_names, parents=result.parents, panel=False,
+                           min_conf=min_conf, crf=crf, preset=preset)
+    try:
+        writer.add_people(people_frames(result))
+    except BaseException:
+        writer.close()
+        raise
+    return writer.finish()
+
+
 _FINISH, _ABANDON = object(), object()  # BackgroundOverlay's queue: end of the frames; drop the file
 
 
@@ -278,6 +339,15 @@ class BackgroundOverlay:
     def push(self, kp2d: np.ndarray, kp3d: np.ndarray) -> None:
         self._queue.put((np.array(kp2d), np.array(kp3d)))
 
+    def push_people(self, start: int, count: int, people: list) -> None:
+        """Several people: one `frames` chunk, frames [start, start + count) (ml.pipeline_people's on_frames:
+        dicts with id, start, kp2d); a person's frames with no confidence at all were filled by the tracker."""
+        frames = [[] for _ in range(count)]
+        for q in people:
+            for k, kp in enumerate(np.array(q["kp2d"])):
+                frames[q["start"] - start + k].append((q["id"], kp, bool(kp[:, 2].max() > 0)))
+        self._queue.put(("people", frames))
+
     def _run(self) -> None:
         writer = None
         try:
@@ -287,6 +357,9 @@ class BackgroundOverlay:
                 if item is _ABANDON:
                     writer.close()
                     return
+                if isinstance(item[0], str):  # ("people", frames)
+                    writer.add_people(item[1])
+                    continue
                 kp2d, kp3d = item
                 writer.add(kp2d, kp3d, kp2d[..., 2].max(axis=-1) > 0)
             writer.finish()

@@ -1,0 +1,345 @@
+"""Several people: video → MoveNet MultiPose → online tracking → per-person lifting → one scene, streaming.
+
+    result = run_people_pipeline(video, PipelineOptions(people="several"), on_frames=...)
+
+Every stage is online, frame by frame, and a frame leaves (`on_frames`) as soon as nothing can change it
+any more, for anybody in it:
+  * tracking (ml.track.Tracker): a person's 2D at frame f is final once their track has a detection at
+    or after f (a gap is filled by interpolation when the person is found again) or the track has ended
+    (lost for `keep_lost_s`, 1.5 s); a new track becomes a person only after `min_track_s` (0.5 s) of
+    detections (short false tracks are dropped), so its frames wait that long;
+  * lifting (ml.lift.StreamingLifter, one per person): half a lifter window plus one hop (at 10 fps: 8 + 5
+    frames);
+  * each person's skeleton and size are fixed from their first PERSON_SETTLE_S of lifted frames (every
+    frame of a person, streamed or in result.json, has the same bone lengths, as in the one-person path);
+  * the scene (camera pitch and height above the ground plane, ml.lift_people.scene_camera) is fixed from
+    everyone lifted in the first SCENE_SETTLE_S of video after the first person's skeleton is fixed.
+So the latency is at most the lost-track wait, or a new person's 0.5 s + settle time, plus half a
+window and a hop; the first frames wait once for the scene. `timings.latency_frames` gives the measured
+mean and maximum (frames between a frame's decoding and its sending). Tracks never span a scene cut
+(ml.shots): at a cut every track ends and ids continue counting. The result is a `PeopleResult`
+(version 2), made of exactly the frames that were streamed.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ml import video as video_io
+from ml.lift_people import PersonPose, _drops, person_scale, scene_camera, to_world
+from ml.postprocess import (DEFAULT_STATURE_M, BoneLengths, root_translation, visible_joints,
+                            with_bone_lengths)
+from ml.result_people import PeopleResult, Person
+from ml.shots import ShotDetector, frame_histogram
+from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
+
+PERSON_SETTLE_S = 1.0  # a person's bone lengths and size are measured on this much of their lifted video
+SCENE_SETTLE_S = 2.0   # the scene's camera from everyone lifted this long after the first person settled
+EMIT_EVERY = 5         # frames per `frames` message at least (fewer at the end)
+# on_frames(start, count, people=[{"id", "start", "kp2d" (m,17,3), "kp3d" (m,17,3), "visible" (m,17)}], cuts=[...])
+PeopleFramesFn = Callable[..., None]
+
+
+@dataclass
+class _Person:
+    """One person (a qualified track of one shot) on their way through lifting and placing."""
+    id: int
+    start: int          # global frame of their first detection
+    stream: object      # ml.lift.StreamingLifter
+    bones: BoneLengths
+    used: int = 0       # detections of the track already turned into final 2D
+    pushed: int = 0     # final 2D frames pushed to the lifter (from `start`)
+    detected: list = field(default_factory=list)  # per pushed frame
+    held: list = field(default_factory=list)      # lifted chunks waiting for the skeleton to settle
+    cam: list = field(default_factory=list)       # (kp2d, position_cam, seen) released, not yet placed
+    scale: float | None = None
+    placed: list = field(default_factory=list)    # (first global frame, kp2d, world, seen) chunks in order
+    n_placed: int = 0
+    ended: bool = False
+    feet_seen: bool = False
+
+    @property
+    def placed_until(self) -> int:
+        return self.start + self.n_placed
+
+
+class _PeopleRun:
+    def __init__(self, lifter, info, options, on_frames: PeopleFramesFn):
+        from ml.track import Tracker
+
+        self.lifter, self.info, self.options, self.on_frames = lifter, info, options, on_frames
+        self.fps = info.fps
+        self.lift_fps = info.known_fps
+        self.tracker = Tracker(self.fps)
+        self.shot_start = 0  # global frame of the tracker's frame 0
+        self.by_track: dict[int, _Person] = {}  # id(track object) -> person
+        self.people: list[_Person] = []
+        self.cuts: list[int] = []
+        self.scene: tuple[np.ndarray, float] | None = None
+        self.first_settled: int | None = None  # global frame at which the first person's skeleton was fixed
+        self.emitted = 0
+        self.frame = -1  # the last frame fed
+        self.latency: list[int] = []
+        self.t_lift = 0.0
+        self.settle_frames = max(1, round(PERSON_SETTLE_S * self.fps))
+        self.scene_frames = max(1, round(SCENE_SETTLE_S * self.fps))
+
+    # -- tracking ---------------------------------------------------------------------------------
+    def feed(self, i: int, people: list, features: np.ndarray | None, cut: bool) -> None:
+        if cut and i > 0:
+            self._end_shot()
+            self.cuts.append(i)
+            from ml.track import Tracker
+
+            next_id = self.tracker.next_id
+            self.tracker = Tracker(self.fps)
+            self.tracker.next_id = next_id  # ids stay unique over the whole video
+            self.shot_start = i
+        self.frame = i
+        self.tracker.update_people(people, features)
+        for t in self.tracker.pop_ended():
+            self._sync(t, ended=True)
+        for t in self.tracker.live:
+            if t.id is not None and len(t.frames) >= self.tracker.min_frames:
+                self._sync(t, ended=False)
+        self._advance(final=False)
+
+    def _end_shot(self) -> None:
+        for t in self.tracker.pop_ended() + [t for t in self.tracker.live if t.id is not None]:
+            if len(t.frames) >= self.tracker.min_frames:
+                self._sync(t, ended=True)
+        self.tracker.live = []
+
+    def finish(self) -> None:
+        self._end_shot()
+        self._advance(final=True)
+
+    def _sync(self, t, ended: bool) -> None:
+        """Turn the track's new detections into final 2D frames and push them to the person's lifter."""
+        from ml.lift import StreamingLifter
+
+        p = self.by_track.get(id(t))
+        if p is None:
+            if ended and len(t.frames) < self.tracker.min_frames:
+                return
+            p = _Person(t.id, self.shot_start + t.frames[0],
+                        StreamingLifter(self.lifter, self.info.width, self.info.height, self.lift_fps,
+                                        flip=self.options.flip),
+                        BoneLengths(freeze_after_frames=self.settle_frames))
+            self.by_track[id(t)] = p
+            self.people.append(p)
+        if p.ended:
+            return
+        frames = []
+        while p.used < len(t.frames):
+            j = p.used
+            kp = to_h36m(np.asarray(t.kps[j], np.float32)[None], "coco17")[0]
+            if j > 0:  # the frames since the previous detection: interpolated, confidence 0
+                prev = to_h36m(np.asarray(t.kps[j - 1], np.float32)[None], "coco17")[0]
+                gap = t.frames[j] - t.frames[j - 1]
+                for k in range(1, gap):
+                    a = k / gap
+                    f = (1 - a) * prev + a * kp
+                    f[:, 2] = 0.0
+                    frames.append(f)
+                    p.detected.append(False)
+            frames.append(kp)
+            p.detected.append(True)
+            p.used += 1
+        t0 = time.perf_counter()
+        chunks = p.stream.push(np.stack(frames)) if frames else []
+        p.pushed += len(frames)
+        if ended:
+            chunks += p.stream.finish()
+            p.ended = True
+        for ch in chunks:
+            if p.bones.frozen is None:
+                p.bones.update(ch.window, visible_joints(ch.window_kp2d, self.info.width, self.info.height),
+                               new_frames=len(ch.cam))
+            p.held.append(ch)
+        if p.ended:
+            p.bones.freeze()
+        if p.bones.frozen is not None:
+            if self.first_settled is None:
+                self.first_settled = self.frame
+            for ch in p.held:
+                pose = with_bone_lengths(ch.cam, p.bones.frozen)
+                root = root_translation(pose, ch.kp2d[..., :2], ch.kp2d[..., 2], self.info.width, self.info.height)
+                p.cam.append((ch.kp2d, (pose + root[:, None]).astype(np.float32),
+                              visible_joints(ch.kp2d, self.info.width, self.info.height)))
+            p.held = []
+        self.t_lift += time.perf_counter() - t0
+
+    # -- placing and sending ----------------------------------------------------------------------
+    def _pose(self, p: _Person) -> PersonPose:
+        """What the person has released so far, as ml.lift_people's PersonPose (for the scene)."""
+        kp2d = np.concatenate([c[0] for c in p.cam]) if p.cam else np.zeros((0, 17, 3), np.float32)
+        pos = np.concatenate([c[1] for c in p.cam]) if p.cam else np.zeros((0, 17, 3), np.float32)
+        seen = np.concatenate([c[2] for c in p.cam]) if p.cam else np.zeros((0, 17), bool)
+        n = len(kp2d)
+        det = np.asarray(p.detected[p.n_placed:p.n_placed + n], bool)
+        return PersonPose(p.id, p.start + p.n_placed, kp2d, pos, np.zeros((n, 3), np.float32),
+                          p.bones.lengths, seen, det)
+
+    def _advance(self, final: bool) -> None:
+        if self.scene is None:
+            due = self.first_settled is not None and self.frame - self.first_settled >= self.scene_frames
+            if due or final:
+                poses = [self._pose(p) for p in self.people if p.cam]
+                self.scene = scene_camera(poses)
+        if self.scene is not None:
+            R, height = self.scene
+            for p in self.people:
+                if not p.cam:
+                    continue
+                if p.scale is None:
+                    pose = self._pose(p)
+                    p.scale = person_scale(pose, R, height)
+                    p.feet_seen = len(_drops(pose, R)) > 0
+                for kp2d, pos, seen in p.cam:
+                    p.placed.append((p.placed_until, kp2d, to_world(pos, R, height, p.scale), seen))
+                    p.n_placed += len(kp2d)
+                p.cam = []
+        self._emit(final)
+
+    def _bound(self) -> int:
+        """Frames before this are final for everybody."""
+        bound = self.frame + 1
+        for t in self.tracker.live:  # tracks that may still become people, or still gain frames
+            p = self.by_track.get(id(t))
+            bound = min(bound, self.shot_start + (t.frames[0] if p is None else t.frames[-1] + 1))
+        for p in self.people:
+            if not (p.ended and not p.held and not p.cam and p.n_placed == p.pushed):
+                bound = min(bound, p.placed_until)
+        return bound
+
+    def _emit(self, final: bool) -> None:
+        bound = self.frame + 1 if final else self._bound()
+        if bound - self.emitted < (1 if final else EMIT_EVERY):
+            return
+        s, n = self.emitted, bound - self.emitted
+        out = []
+        for p in self.people:
+            lo, hi = max(s, p.start), min(bound, p.placed_until)
+            if lo >= hi:
+                continue
+            k2, k3, vis = _frames(p, lo, hi)
+            out.append({"id": p.id, "start": lo, "kp2d": k2, "kp3d": k3, "visible": vis})
+        self.latency.append(self.frame - s)
+        self.emitted = bound
+        self.on_frames(s, n, people=out, cuts=[c for c in self.cuts if s <= c < bound])
+
+    def result_people(self) -> list[Person]:
+        out = []
+        for p in self.people:
+            if p.n_placed == 0:
+                continue
+            k2, k3, vis = _frames(p, p.start, p.placed_until)
+            stature = DEFAULT_STATURE_M * p.scale
+            out.append(Person(p.id, p.start, np.asarray(p.detected[:len(k3)], bool), vis.astype(bool),
+                              k2.astype(np.float32), k3.astype(np.float32),
+                              {"height_m": round(float(stature), 3),
+                               "height_source": "ground" if p.feet_seen else "prior",
+                               "bone_lengths_m": [round(float(v * p.scale), 4) for v in p.bones.frozen]}))
+        return sorted(out, key=lambda q: q.id)
+
+
+def _frames(p: _Person, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The person's placed 2D, 3D and visibility of global frames [lo, hi)."""
+    parts = [c for c in p.placed if c[0] < hi and c[0] + len(c[1]) > lo]
+    first = parts[0][0]
+    k2, k3, vis = (np.concatenate([c[k] for c in parts]) for k in (1, 2, 3))
+    return k2[lo - first:hi - first], k3[lo - first:hi - first], vis[lo - first:hi - first]
+
+
+def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None,
+                        on_frames: PeopleFramesFn | None = None, should_stop=None) -> PeopleResult:
+    """The several-people run (see the module docstring). Raises video_io.VideoError / PipelineError."""
+    from ml.detect_multi import create_multi_detector
+    from ml.pipeline import Cancelled, PipelineError, load_lifter
+    from ml.track import appearance
+
+    on_progress = on_progress or (lambda *a: None)
+    on_frames = on_frames or (lambda *a, **k: None)
+    should_stop = should_stop or (lambda: False)
+    t_start = time.perf_counter()
+    on_progress("decode", 0, 1)
+    info = video_io.probe(video_path)
+    lifter = lifter or load_lifter(options.checkpoint, options.device)
+    if options.torch_threads:
+        import torch
+
+        torch.set_num_threads(options.torch_threads)
+    try:
+        detector = create_multi_detector(input_size=options.people_input_size, threads=options.people_threads)
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from None
+    on_progress("decode", 1, 1)
+    run = _PeopleRun(lifter, info, options, on_frames)
+    shots = ShotDetector(info.fps)
+    total_hint = info.frame_count_hint
+    times: list[float] = []
+    found: list[int] = []
+    t_detect = 0.0
+    frames = video_io.prefetch(((f, t, frame_histogram(f)) for f, t in video_io.iter_frames(video_path)), size=4)
+    try:
+        for i, (frame, t_s, hist) in enumerate(frames):
+            if i % options.progress_every == 0 and should_stop():
+                raise Cancelled()
+            if options.max_seconds and t_s > options.max_seconds:
+                raise PipelineError(
+                    f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again.")
+            if options.max_frames and i >= options.max_frames:
+                raise PipelineError(
+                    f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
+                    "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
+            t0 = time.perf_counter()
+            people = detector(frame)
+            features = np.array([appearance(frame, q.box) for q in people]) if people else None
+            t_detect += time.perf_counter() - t0
+            run.feed(i, people, features, shots.observe(hist) and i > 0)
+            times.append(t_s)
+            found.append(len(people))
+            if (i + 1) % options.progress_every == 0:
+                on_progress("detect", i + 1, max(total_hint, i + 1))
+                on_progress("lift", run.emitted, max(total_hint, i + 1))
+        n = len(times)
+        if n == 0:
+            raise PipelineError("No frames could be decoded from this video. The file may be damaged or empty.")
+        on_progress("detect", n, n)
+        run.finish()
+    finally:
+        frames.close()
+        detector.close()
+    people = run.result_people()
+    if not people:
+        raise PipelineError("No person was found in this video (nobody stayed in view for half a second). Please "
+                            "upload a video in which people are visible (whole body, not too small).")
+    on_progress("lift", n, n)
+    total = time.perf_counter() - t_start
+    result = PeopleResult(
+        fps=info.fps, width=info.width, height=info.height, frame_count=n, joint_names=list(JOINT_NAMES),
+        parents=list(PARENTS), people=people, cuts=run.cuts, times=np.array(times, np.float64),
+        camera=_camera(*run.scene),
+        model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
+               "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(info.known_fps),
+               "smoothing": "none"},
+        detector=detector.name, source_name=Path(video_path).name)
+    per_frame = result.people_per_frame()
+    result.timings = {"detect_s": round(t_detect, 3), "lift_s": round(run.t_lift, 3), "total_s": round(total, 3),
+                      "frames": n, "fps": round(n / total, 2) if total > 0 else None,
+                      "people_per_frame": round(float(per_frame.mean()), 3),
+                      "people_found_per_frame": round(float(np.mean(found)), 3),
+                      "latency_frames": {"mean": round(float(np.mean(run.latency)), 1) if run.latency else 0,
+                                         "max": int(max(run.latency, default=0))}}
+    return result
+
+
+def _camera(R: np.ndarray, height: float) -> dict:
+    return {"world_from_camera": np.round(R, 6).tolist(),
+            "tilt_deg": round(float(np.degrees(np.arccos(np.clip(R[1, 1], -1, 1)))), 2),
+            "height_m": round(float(height), 3)}
