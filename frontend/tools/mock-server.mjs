@@ -27,7 +27,7 @@ let W = +(args.width || 1280), H = +(args.height || 720);
 // --result FILE: stream a real result.json (docs/result-format.md) instead of synthetic frames
 const REAL = args.result ? JSON.parse(fs.readFileSync(args.result, 'utf8')) : null;
 if (REAL) {
-  FRAMES = REAL.keypoints_3d.length;
+  FRAMES = REAL.frame_count ?? REAL.keypoints_3d.length;
   FPS = REAL.fps;
   [W, H] = REAL.video_size;
 }
@@ -80,6 +80,10 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'content-length': size });
     return fs.createReadStream(VIDEO).pipe(res);
   }
+  if (url.pathname === '/jobs/42/result.json' && REAL) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(REAL));
+  }
   if (url.pathname === '/jobs/42/result.json') {
     const kp2d = [], kp3d = [];
     for (let i = 0; i < FRAMES; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); }
@@ -124,7 +128,20 @@ function peopleChunk(start, n) {
   return { type: 'frames', start, count: n, cuts: CUTS.filter((c) => c >= start && c < start + n), people };
 }
 
+// a real several-people result (version 2): each person's run inside the chunk
+function realPeopleChunk(start, n) {
+  const people = [];
+  for (const p of REAL.people) {
+    const s = Math.max(p.start, start), e = Math.min(p.end, start + n);
+    if (e <= s) continue;
+    const cut = (a) => a.slice(s - p.start, e - p.start);
+    people.push({ id: p.id, start: s, kp2d: cut(p.keypoints_2d), kp3d: cut(p.keypoints_3d), visible: cut(p.visible) });
+  }
+  return { type: 'frames', start, count: n, cuts: CUTS.filter((c) => c >= start && c < start + n), people };
+}
+
 function chunk(start, n) {
+  if (REAL && REAL.people) return realPeopleChunk(start, n);
   if (PEOPLE) return peopleChunk(start, n);
   const kp2d = [], kp3d = [], visible = [];
   for (let i = start; i < start + n; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); visible.push(vis(i)); }
@@ -136,7 +153,7 @@ function serve(ws, done, fail) {
   const avail = () => (done ? FRAMES : computed());
   const meta = build('meta', { job_id: 42, fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS,
     status: avail() >= FRAMES ? 'succeeded' : 'running', video_ready: !!VIDEO });
-  send(PEOPLE ? { ...meta, people_mode: 'several' } : meta);
+  send(PEOPLE || (REAL && REAL.people) ? { ...meta, people_mode: 'several' } : meta);
   // replay what exists (in big chunks), overlapping one frame on purpose to exercise dedupe
   let sent = 0;
   const upto = avail();

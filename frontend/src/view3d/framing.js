@@ -10,6 +10,7 @@ import { ROOT_JOINT } from '../model/skeleton.js';
 const PRESETS = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
 
 export const PRESET_GLIDE_MS = 350;
+const GROUP_VIEW = [0.25, 0.55, 1]; // from in front of the group and above, a little to the side
 
 /** [x, z] of a pose's root joint (0, 0 when missing). */
 function rootXZ(pose) {
@@ -74,10 +75,23 @@ export class CameraFraming {
     return { min: [person.min[0] + r[0], person.min[1], person.min[2] + r[1]], max: [person.max[0] + r[0], person.max[1], person.max[2] + r[1]] };
   }
 
-  /** What the camera should frame: the person when following the root, else the whole path. */
+  /**
+   * What the camera should frame: the person when following the root, else the whole path; several
+   * people with nobody followed: everyone shown in the frame on screen (the paths of a crowd cover
+   * a whole street, where each person would be a few pixels tall).
+   */
   _target() {
     const all = this._allBounds();
-    return { ...all, target: this._following() ? this._personBoundsNow(all.person) : all.bounds };
+    if (this._following()) return { ...all, target: this._personBoundsNow(all.person) };
+    return { ...all, target: (this.job.several && this._everyoneNow()) || all.bounds };
+  }
+
+  /** Bounds of the people shown in the frame on screen (several people), or null. */
+  _everyoneNow() {
+    const k = this.job.buffer.nearest(this.currentFrame());
+    let b = null;
+    for (const p of this.job.people.shownAt(k)) b = unionBounds(b, poseBounds(p.kp3d));
+    return b;
   }
 
   /**
@@ -89,7 +103,9 @@ export class CameraFraming {
     if (!bounds) return;
     this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
     if (initial || !this.userMovedCamera) {
-      this.scene.frame(target, { animate: !initial });
+      // several people: first seen from the video camera's side, so that left and right match the video
+      const direction = initial && this.job.several && !this.scene.framedOnce ? GROUP_VIEW : null;
+      this.scene.frame(target, { animate: !initial, direction });
       this._framedBounds = bounds;
     }
   }
@@ -100,7 +116,8 @@ export class CameraFraming {
       this.autoFrame(true);
       return;
     }
-    if (this.userMovedCamera || this._following() || !this._framedBounds) return;
+    // several people, nobody followed: framed on the people of a frame (Everyone / Reset view re-frame)
+    if (this.userMovedCamera || this._following() || this.job.several || !this._framedBounds) return;
     const { bounds } = this._allBounds();
     if (!bounds) return;
     const fb = this._framedBounds;
@@ -126,7 +143,7 @@ export class CameraFraming {
     const dir = PRESETS[name];
     if (!dir) return 'free';
     const all = this._allBounds();
-    const target = this.job.several && !this._following() ? all.bounds : this._personBoundsNow(all.person);
+    const target = this.job.several && !this._following() ? this._everyoneNow() || all.bounds : this._personBoundsNow(all.person);
     // a preset is asked for: glide, but be there well within half a second (PRESET_GLIDE_MS)
     this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS });
     this.userMovedCamera = true; // keep this view while frames arrive

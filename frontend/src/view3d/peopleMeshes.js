@@ -6,6 +6,7 @@ import { personColor, personSides } from '../model/people.js';
 import { SkeletonMesh } from './skeletonMesh.js';
 
 const DIMMED = 0.4; // opacity factor of the others while one person is followed
+const THICKNESS = 1.8; // sticks a group is seen from further away than one person
 
 /** A label sprite: the id, white on the person's colour (readable from any side). */
 function labelSprite(id, color) {
@@ -25,8 +26,10 @@ function labelSprite(id, color) {
   g.fillText(String(id), 64, 35);
   const tex = new THREE.CanvasTexture(c);
   tex.colorSpace = THREE.SRGBColorSpace;
-  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthTest: false, transparent: true }));
-  sprite.scale.set(0.36, 0.18, 1);
+  // the same size on screen at any distance: readable in a view of the whole group too
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthTest: false, transparent: true, sizeAttenuation: false }));
+  sprite.scale.set(0.045, 0.0225, 1);
+  sprite.center.set(0.5, 0); // anchored at its bottom edge, over the head
   sprite.renderOrder = 10;
   return sprite;
 }
@@ -47,7 +50,7 @@ export class PeopleMeshes {
     let p = this._people.get(id);
     if (!p) {
       const c = personColor(id);
-      const mesh = new SkeletonMesh(personSides(id));
+      const mesh = new SkeletonMesh(personSides(id), THICKNESS);
       mesh.setParents(this.parents);
       const label = labelSprite(id, c);
       this.group.add(mesh.group, label);
@@ -71,7 +74,7 @@ export class PeopleMeshes {
       p.root = pts[ROOT_JOINT] || null;
       const head = pts[HEAD_JOINT] || p.root;
       p.label.visible = !!head;
-      if (head) p.label.position.set(head.x, head.y + 0.28, head.z);
+      if (head) p.label.position.set(head.x, head.y + 0.15, head.z);
       p.label.material.opacity = focused == null || focused === id ? 1 : 0.6;
     }
     for (const [id, p] of this._people) {

@@ -133,6 +133,9 @@ export class SkeletonScene {
       const spread = Math.max(...roots.map((r) => Math.hypot(r.x - mid.x, r.z - mid.z)));
       this._lastRoot = null;
       this.floor.follow(mid, []);
+      // the lit disc and the blob shadows are for the person followed
+      this.floor.stage.visible = false;
+      for (const b of this.floor.blobs) b.visible = false;
       this._shadowAt(mid, spread + 1.5);
     }
     this.requestRender();
@@ -150,6 +153,7 @@ export class SkeletonScene {
     }
     this._lastRoot = root;
     this.floor.follow(root, feet);
+    this.floor.stage.visible = true;
     this._shadowAt(root, 3);
   }
 

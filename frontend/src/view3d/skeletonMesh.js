@@ -18,9 +18,13 @@ function setOpacity(material, op) {
 }
 
 export class SkeletonMesh {
-  /** `colors`: {left, right, center} (0xRRGGBB); default the palette's sides. */
-  constructor(colors = null) {
+  /**
+   * `colors`: {left, right, center} (0xRRGGBB), default the palette's sides; `thickness`: a factor on
+   * the sticks' radius (a group of people is seen from further away than one person).
+   */
+  constructor(colors = null, thickness = 1) {
     this.colors = colors || { left: PALETTE.left, right: PALETTE.right, center: PALETTE.center };
+    this.thickness = thickness;
     this.group = new THREE.Group();
     this.parents = [];
     this.bones = [];
@@ -44,7 +48,7 @@ export class SkeletonMesh {
       const m = new THREE.Mesh(sphere, mat(jointSide(j)));
       m.castShadow = true;
       m.visible = false;
-      if (j === HEAD_JOINT) m.scale.setScalar(1.9);
+      m.scale.setScalar(this.thickness * (j === HEAD_JOINT ? 1.9 : 1));
       this.group.add(m);
       return m;
     });
@@ -78,7 +82,7 @@ export class SkeletonMesh {
       if (len < 1e-6) { m.visible = false; return; }
       m.visible = true;
       m.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, (a.z + b.z) / 2);
-      m.scale.set(1, len, 1);
+      m.scale.set(this.thickness, len, this.thickness);
       m.quaternion.setFromUnitVectors(UP, tmp.normalize());
       setOpacity(m.material, boneOpacity(opacity, c, p) * dim);
     });
