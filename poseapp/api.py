@@ -1,6 +1,6 @@
 """JSON API (docs/api.md): session or `Authorization: Token <key>` authentication.
 
-    POST /api/jobs/                     upload (multipart: video, optional smoothing, complexity, lifter, height_m) → 201 job
+    POST /api/jobs/                     upload (multipart: video, optional smoothing, complexity, lifter, height_m, people) → 201 job
     GET  /api/jobs/                     your jobs
     GET  /api/jobs/<id>/                one job's status
     GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | glb | mp4
@@ -72,7 +72,8 @@ def jobs_collection(request):
     try:
         job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
                                       form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
-                                      form.cleaned_data.get("height_m"), reject_unusable=True)
+                                      form.cleaned_data.get("height_m"), reject_unusable=True,
+                                      people_mode=form.cleaned_data["people"])
     except jobs.UnusableVideo as exc:
         return JsonResponse({"error": str(exc), "fields": {"video": [str(exc)]}}, status=400)
     except quotas.QuotaExceeded as exc:  # fair use (429: wait for your jobs; 413: too much): nothing kept

@@ -69,7 +69,7 @@ def check_quota(user, size_bytes: int) -> None:
 
 
 def create(user, data: dict) -> ChunkedUpload:
-    """Start an upload from {filename, size, smoothing?, complexity?, lifter?, height_m?}."""
+    """Start an upload from {filename, size, smoothing?, complexity?, lifter?, height_m?, people?}."""
     filename = str(data.get("filename") or "").strip()
     if not filename:
         raise UploadRefused(400, "Send the file's name as 'filename'.", {"filename": ["This field is required."]})
@@ -82,7 +82,7 @@ def create(user, data: dict) -> ChunkedUpload:
                             {"video": ["This file is empty (0 bytes). Please choose the video again."]})
     if size > max_upload_bytes():
         raise UploadRefused(413, too_large_sentence(), {"video": [too_large_sentence()]})
-    options = {k: data[k] for k in ("lifter", "smoothing", "complexity", "height_m") if data.get(k) not in (None, "")}
+    options = {k: data[k] for k in ("lifter", "smoothing", "complexity", "height_m", "people") if data.get(k) not in (None, "")}
     form = UploadOptionsForm(options)
     if not form.is_valid():
         raise UploadRefused(400, "The upload was rejected.", {k: list(v) for k, v in form.errors.items()})
@@ -91,7 +91,8 @@ def create(user, data: dict) -> ChunkedUpload:
     upload = ChunkedUpload.objects.create(
         owner=user, filename=filename[:255], size_bytes=size,
         options={"lifter": lifter.pk if lifter else None, "smoothing": form.cleaned_data["smoothing"],
-                 "complexity": form.cleaned_data["complexity"], "height_m": form.cleaned_data.get("height_m")})
+                 "complexity": form.cleaned_data["complexity"], "height_m": form.cleaned_data.get("height_m"),
+                 "people": form.cleaned_data["people"]})
     upload.part_path.parent.mkdir(parents=True, exist_ok=True)
     upload.part_path.touch()
     return upload
@@ -201,7 +202,7 @@ def finish(upload: ChunkedUpload) -> tuple[PoseJob, bool]:
         try:
             job = jobs.create_from_upload(upload.owner, assembled, lifter, options.get("smoothing", "light"),
                                           options.get("complexity", 1), options.get("height_m"),
-                                          reject_unusable=True)
+                                          reject_unusable=True, people_mode=options.get("people", "one"))
         except (jobs.UnusableVideo, QueueUnavailable):
             upload.delete()  # the bytes were refused, or kept in a failed job to retry: the upload is over
             raise

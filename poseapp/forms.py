@@ -23,6 +23,9 @@ class UploadForm(forms.Form):
     complexity = forms.TypedChoiceField(choices=PoseJob._meta.get_field("complexity").choices, coerce=int,
                                         initial=1, required=False, label="2D detector",
                                         help_text="Lite is faster, heavy is more accurate.")
+    people = forms.ChoiceField(choices=PoseJob._meta.get_field("people_mode").choices, initial="one", required=False,
+                               label="People", help_text="Several people: everyone in the video, each with an id "
+                                                         "(MoveNet MultiPose; no height option).")
     height_m = forms.FloatField(
         required=False, label="Person's height (m), optional",
         help_text="Sets the skeleton's size. Leave blank for a typical adult.",
@@ -58,6 +61,9 @@ class UploadForm(forms.Form):
         if not HEIGHT_RANGE_M[0] <= value <= HEIGHT_RANGE_M[1]:
             raise forms.ValidationError(HEIGHT_ERROR)
         return value
+
+    def clean_people(self):
+        return self.cleaned_data.get("people") or "one"
 
     def clean_smoothing(self):
         return self.cleaned_data.get("smoothing") or "light"

@@ -30,7 +30,8 @@ class UnusableVideo(Exception):
 
 
 def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothing: str = "light",
-                       complexity: int = 1, height_m: float | None = None, reject_unusable: bool = False) -> PoseJob:
+                       complexity: int = 1, height_m: float | None = None, reject_unusable: bool = False,
+                       people_mode: str = "one") -> PoseJob:
     """Store the upload, check that it is a usable video, and queue it. An unusable file's bytes are not
     kept; it gives a failed job with the reason (the form: the job page says why), or with
     `reject_unusable` (the API: 400) raises UnusableVideo and leaves no rows. Over a fair-use limit
@@ -39,7 +40,8 @@ def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothin
     with transaction.atomic():
         video = Video.objects.create(owner=user, file=upload, original_name=upload.name[:255], size_bytes=upload.size)
         job = PoseJob.objects.create(owner=user, video=video, lifter=lifter or LifterModel.active(),
-                                     smoothing=smoothing, complexity=complexity, height_m=height_m)
+                                     smoothing=smoothing, complexity=complexity, height_m=height_m,
+                                     people_mode=people_mode)
         problem = video_problem(video.file.path)
         if not problem:
             from ml.video import probe  # OpenCV, loaded on first use (as in uploads.video_problem)
@@ -82,7 +84,8 @@ def retry(job: PoseJob) -> PoseJob | None:
     quotas.check_can_submit(job.owner)  # the jobs limit (the video is already stored and counted)
     with transaction.atomic():
         new = PoseJob.objects.create(owner=job.owner, video=job.video, lifter=job.lifter,
-                                     smoothing=job.smoothing, complexity=job.complexity, height_m=job.height_m)
+                                     smoothing=job.smoothing, complexity=job.complexity, height_m=job.height_m,
+                                     people_mode=job.people_mode)
         enqueue_pose_job(new)
     return new
 
@@ -104,12 +107,15 @@ def download_urls(job: PoseJob) -> dict:
 def download_response(job: PoseJob, fmt: str) -> FileResponse:
     if fmt not in DOWNLOADS:
         raise Http404("Unknown format")
-    name, content_type, _ = DOWNLOADS[fmt]
+    _, content_type, _ = DOWNLOADS[fmt]
+    name = job.file_names[fmt]  # several people: BVH and GLB are zips of one file per person
+    if name.endswith(".zip"):
+        content_type = "application/zip"
     path = job.work_dir / name
     if job.status != PoseJob.Status.SUCCEEDED or not path.exists():
         raise Http404("The result is not ready")
     stem = job.video.original_name.rsplit(".", 1)[0][:60] or f"job{job.pk}"
-    filename = f"{stem}.{name}"  # clip.result.json, clip.overlay.mp4
+    filename = f"{stem}.{name}"  # clip.result.json, clip.overlay.mp4, clip.result_bvh.zip
     return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)
 
 
@@ -121,7 +127,7 @@ def job_json(job: PoseJob) -> dict:
                      "percent": round(100 * job.progress_done / job.progress_total, 1) if job.progress_total else 0},
         "eta_seconds": job.eta_seconds, "error": job.error, "model": job.model_name or
         (job.lifter.name if job.lifter_id else ""), "smoothing": job.smoothing, "complexity": job.complexity,
-        "height_m": job.height_m, "frame_count": job.frame_count,
+        "height_m": job.height_m, "people": job.people_mode, "frame_count": job.frame_count,
         "fps": job.fps, "timings": job.timings,
         "created_at": job.created_at.isoformat(), "started_at": job.started_at and job.started_at.isoformat(),
         "finished_at": job.finished_at and job.finished_at.isoformat(),

@@ -152,6 +152,9 @@ class PoseJob(QueuedWork):
     complexity = models.IntegerField(default=1, choices=[(0, "Lite"), (1, "Full"), (2, "Heavy")])
     height_m = models.FloatField(null=True, blank=True, verbose_name="person's height (m)",
                                  help_text="Scales the skeleton; empty: a typical adult")
+    # "one": the main person (MediaPipe, result version 1); "several": everyone (ml.pipeline_people, version 2)
+    people_mode = models.CharField(max_length=10, default="one", verbose_name="people",
+                                   choices=[("one", "One person"), ("several", "Several people")])
     frame_count = models.IntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
     width = models.IntegerField(null=True, blank=True)
@@ -189,6 +192,13 @@ class PoseJob(QueuedWork):
     def playable_video_path(self) -> Path:
         """An H.264 copy of the upload that every browser can play."""
         return self.work_dir / "video.mp4"
+
+    @property
+    def file_names(self) -> dict:
+        """Each download format's file name in the work folder (several people: BVH and GLB are zips)."""
+        from ml.export import file_names
+
+        return file_names(self.people_mode)
 
     def visible_to(self, user) -> bool:
         return user.is_authenticated and (user.pk == self.owner_id or user.is_staff)

@@ -35,6 +35,7 @@ def meta_message(job) -> dict:
         "width": job.width, "height": job.height, "frame_count": job.frame_count,
         "joint_names": list(JOINT_NAMES), "parents": list(PARENTS), "model": job.model_name,
         "video_ready": job.playable_video_path.exists(),
+        "people_mode": getattr(job, "people_mode", "one"),  # "several": `frames` carry `people`
     }
 
 
@@ -59,6 +60,21 @@ def frames_message(start: int, kp2d, kp3d, visible=None, cuts=()) -> dict:
         "kp3d": [[[round(float(v), 4) for v in j] for j in f] for f in kp3d],
         "visible": vis,
         "cuts": sorted({int(c) for c in (cuts if cuts is not None else ())}),
+    }
+
+
+def people_frames_message(start: int, count: int, people, cuts=()) -> dict:
+    """Several people: frames [start, start + count); `people` (ml.pipeline_people's on_frames): each
+    {"id", "start" (its first frame inside the chunk), "kp2d" (m,17,3), "kp3d" (m,17,3), "visible" (m,17)},
+    only for the frames where that person exists."""
+    return {
+        "type": "frames", "start": int(start), "count": int(count),
+        "cuts": sorted({int(c) for c in (cuts if cuts is not None else ())}),
+        "people": [{"id": int(q["id"]), "start": int(q["start"]),
+                    "kp2d": [[[round(float(v), 1) if k < 2 else round(float(v), 3) for k, v in enumerate(j)] for j in f]
+                             for f in q["kp2d"]],
+                    "kp3d": [[[round(float(v), 4) for v in j] for j in f] for f in q["kp3d"]],
+                    "visible": [[1 if bool(v) else 0 for v in f] for f in q["visible"]]} for q in people],
     }
 
 

@@ -146,7 +146,6 @@ def run_pose_job(self, job_id: int) -> None:
 
 def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> None:
     from ml.export import export
-    from ml.export import FILE_NAMES
     from ml.pipeline import Cancelled, PipelineError, PipelineOptions, run_pipeline
     from ml.video import VideoError, probe
 
@@ -181,6 +180,15 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
         if overlay is not None:
             overlay.push(kp2d, kp3d)  # the overlay MP4 is drawn and encoded while the pipeline runs
 
+    def on_people_frames(start, count, people=(), cuts=()) -> None:  # several people (ml.pipeline_people)
+        if beat.lost.is_set():
+            raise JobStopped()
+        message = stream.people_frames_message(start, count, people, cuts=cuts)
+        stream.append_frames(job, message)
+        stream.send(job.pk, message)
+        if overlay is not None:
+            overlay.push_people(start, count, people)
+
     def should_stop() -> bool:
         return time.monotonic() > deadline or beat.lost.is_set() or not PoseJob.objects.filter(
             pk=job.pk, status=PoseJob.Status.RUNNING, attempts=job.attempts).exists()
@@ -190,7 +198,9 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
     options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
                               detect_processes=settings.POSENET_DETECT_PROCESSES,
-                              device=settings.POSENET_LIFTER_DEVICE)
+                              device=settings.POSENET_LIFTER_DEVICE, people=job.people_mode)
+    several = job.people_mode == "several"
+    names = job.file_names  # several people: BVH and GLB are zips
     overlay = None
     try:
         info = probe(source)
@@ -200,17 +210,20 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             from ml.export.overlay import BackgroundOverlay
             from ml.skeleton import JOINT_NAMES, PARENTS
 
-            overlay = BackgroundOverlay(source, job.work_dir / FILE_NAMES["mp4"], width=info.width,
-                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS)
+            overlay = BackgroundOverlay(source, job.work_dir / names["mp4"], width=info.width,
+                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS,
+                                        panel=not several)
         stream.send(job.pk, stream.meta_message(job))
-        n_parts, records, done_here = segments.part_count(info), None, []
+        # a long one-person video: other workers help with the 2D; several people are not split (yet)
+        n_parts, records, done_here = (0 if several else segments.part_count(info)), None, []
         if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
             parts = segments.Parts(job, n_parts)
             parts.claim(0)  # the first part is this worker's: it streams at once, helpers take the next
             helpers = segments.start_helpers(job, n_parts)
             records = segments.split_records(job, Path(source), info.fps, parts, should_stop,
                                              tick=heartbeat, done_here=done_here)
-        result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
+        result = run_pipeline(source, options, on_progress=on_progress,
+                              on_frames=on_people_frames if several else on_frames,
                               should_stop=should_stop, records=records)
         if n_parts:
             result.timings["split"] = {"parts": n_parts, "helpers_queued": helpers, "parts_here": len(done_here)}
@@ -224,7 +237,7 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
                 overlay.finish(tick=heartbeat)  # what is left of it: the time is the wait
                 overlay = None
             else:
-                export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
+                export(result, fmt, job.work_dir / names[fmt], video_path=source)
             export_s[fmt] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()  # the browser copy ran since the start: what is left of it
         if playable.finish(tick=heartbeat):

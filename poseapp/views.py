@@ -34,7 +34,7 @@ def home(request):
         try:
             job = jobs.create_from_upload(request.user, form.cleaned_data["video"], form.cleaned_data.get("lifter"),
                                           form.cleaned_data["smoothing"], form.cleaned_data["complexity"],
-                                          form.cleaned_data.get("height_m"))
+                                          form.cleaned_data.get("height_m"), people_mode=form.cleaned_data["people"])
         except QueueUnavailable as exc:  # the job stays queued (listed below); the sweeper sends it later
             messages.error(request, str(exc))
             status = 503

@@ -29,3 +29,6 @@ class NoOverlay:
 
     def close(self):
         pass
+
+    def push_people(self, start, count, people):
+        pass

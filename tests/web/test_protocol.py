@@ -20,6 +20,7 @@ from poseapp import stream, warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "frontend" / "test" / "fixtures" / "stream.json"
+PEOPLE_FIXTURE = ROOT / "frontend" / "test" / "fixtures" / "stream_people.json"  # several people (issue 12)
 DOC = ROOT / "docs" / "websocket.md"
 
 
@@ -53,6 +54,31 @@ def server_messages() -> list[dict]:
     out.append(stream.video_message(running))
     out.append(stream.status_message(_job("succeeded", frame_count=6)))
     return out
+
+
+def people_server_messages() -> list[dict]:
+    """A several-people job as the task sends it: person 1 throughout, person 2 from frame 4, a cut at 5."""
+    running = _job("running", people_mode="several")
+    out = [stream.status_message(running), stream.meta_message(running), stream.progress_message("detect", 3, 6)]
+    for start, people in ((0, [(1, 0, 3)]), (3, [(1, 3, 3), (2, 4, 2)])):
+        chunk = []
+        for pid, first, m in people:
+            kp2d, kp3d = _pose(m, first)
+            chunk.append({"id": pid, "start": first, "kp2d": kp2d, "kp3d": kp3d, "visible": [[True] * 17] * m})
+        out.append(stream.people_frames_message(start, 3, chunk, cuts=[5] if start == 3 else []))
+    out.append(stream.status_message(_job("succeeded", frame_count=6, people_mode="several")))
+    return out
+
+
+def test_the_people_fixture_is_what_the_builders_send():
+    messages = people_server_messages()
+    assert messages[1]["people_mode"] == "several" and "people" in messages[-2] and "kp3d" not in messages[-2]
+    text = "[\n" + ",\n".join(json.dumps(m, separators=(",", ":")) for m in messages) + "\n]\n"
+    if os.environ.get("PROTOCOL_FIXTURE_WRITE"):
+        PEOPLE_FIXTURE.write_text(text, encoding="utf-8")
+    assert PEOPLE_FIXTURE.read_text(encoding="utf-8") == text, (
+        "frontend/test/fixtures/stream_people.json is stale: PROTOCOL_FIXTURE_WRITE=1 .venv/bin/python -m pytest "
+        "tests/web/test_protocol.py")
 
 
 def test_the_builders_cover_every_type_and_stage():
