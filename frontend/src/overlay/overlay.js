@@ -77,7 +77,7 @@ export class KeypointOverlay {
       if (!Array.isArray(p.kp2d)) continue;
       const sides = personSides(p.id);
       const css = { left: rgbOf(sides.left), right: rgbOf(sides.right), center: rgbOf(sides.center) };
-      labels.push([p.id, this._skeleton(p.kp2d, p.visible, fit, css)]);
+      labels.push([p.id, this._skeleton(p.kp2d, p.visible, fit, css, true)]);
     }
     for (const [id, pts] of labels) this._label(id, personColor(id), pts); // over every skeleton
   }
@@ -107,15 +107,24 @@ export class KeypointOverlay {
     ctx.fillText(text, x, y + h / 2 + 0.5);
   }
 
-  /** One skeleton; `css`: 'r,g,b' per side. Returns the joints' canvas points (null: missing). */
-  _skeleton(kp2d, visible, fit, css) {
+  /**
+   * One skeleton; `css`: 'r,g,b' per side; `small`: size the lines and dots by the skeleton's height
+   * on screen (people far from the camera would be hidden under dots made for one person up close).
+   * Returns the joints' canvas points (null: missing).
+   */
+  _skeleton(kp2d, visible, fit, css, small = false) {
     const ctx = this.ctx;
     const pts = kp2d.map((p) =>
       Array.isArray(p) && Number.isFinite(+p[0]) && Number.isFinite(+p[1]) ? videoToBox(p, fit) : null,
     );
     const conf = kp2d.map((p) => (Array.isArray(p) && p.length > 2 ? p[2] : null));
     const opacity = jointOpacities(conf, visible);
-    const lw = Math.max(1.5, Math.min(4, fit.scale * 4));
+    let lw = Math.max(1.5, Math.min(4, fit.scale * 4));
+    if (small) {
+      const ys = pts.filter(Boolean).map((p) => p[1]);
+      const tall = ys.length ? Math.max(...ys) - Math.min(...ys) : 0;
+      lw = Math.max(1, Math.min(lw, tall / 50));
+    }
     ctx.lineCap = 'round';
     ctx.lineWidth = lw;
     for (const [c, p] of this.bones) {
@@ -128,7 +137,7 @@ export class KeypointOverlay {
       ctx.lineTo(b[0], b[1]);
       ctx.stroke();
     }
-    const r = Math.max(2, lw * 1.1);
+    const r = small ? Math.max(1.2, lw * 0.9) : Math.max(2, lw * 1.1);
     pts.forEach((p, j) => {
       if (!p) return;
       const op = opacity ? opacity[j] ?? 1 : 1;

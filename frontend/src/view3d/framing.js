@@ -11,6 +11,7 @@ const PRESETS = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
 
 export const PRESET_GLIDE_MS = 350;
 const GROUP_VIEW = [0.25, 0.55, 1]; // from in front of the group and above, a little to the side
+const GROUP_MARGIN = 0.95;
 
 /** [x, z] of a pose's root joint (0, 0 when missing). */
 function rootXZ(pose) {
@@ -83,7 +84,9 @@ export class CameraFraming {
   _target() {
     const all = this._allBounds();
     if (this._following()) return { ...all, target: this._personBoundsNow(all.person) };
-    return { ...all, target: (this.job.several && this._everyoneNow()) || all.bounds };
+    const now = this.job.several && this.job.people.focused == null ? this._everyoneNow() : null;
+    // a group's bounding sphere is much larger than what it covers on screen: less margin around it
+    return { ...all, target: now || all.bounds, margin: now ? GROUP_MARGIN : undefined };
   }
 
   /** Bounds of the people shown in the frame on screen (several people), or null. */
@@ -99,13 +102,13 @@ export class CameraFraming {
    * `initial`: first framing (jump); otherwise glide, and only if the user has not taken over.
    */
   autoFrame(initial) {
-    const { bounds, floor, target } = this._target();
+    const { bounds, floor, target, margin } = this._target();
     if (!bounds) return;
     this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
     if (initial || !this.userMovedCamera) {
       // several people: first seen from the video camera's side, so that left and right match the video
       const direction = initial && this.job.several && !this.scene.framedOnce ? GROUP_VIEW : null;
-      this.scene.frame(target, { animate: !initial, direction });
+      this.scene.frame(target, { animate: !initial, direction, margin });
       this._framedBounds = bounds;
     }
   }
@@ -143,9 +146,10 @@ export class CameraFraming {
     const dir = PRESETS[name];
     if (!dir) return 'free';
     const all = this._allBounds();
-    const target = this.job.several && !this._following() ? this._everyoneNow() || all.bounds : this._personBoundsNow(all.person);
+    const now = this.job.several && this.job.people.focused == null ? this._everyoneNow() : null;
+    const target = now || this._personBoundsNow(all.person);
     // a preset is asked for: glide, but be there well within half a second (PRESET_GLIDE_MS)
-    this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS });
+    this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS, margin: now ? GROUP_MARGIN : undefined });
     this.userMovedCamera = true; // keep this view while frames arrive
     return name;
   }
@@ -156,8 +160,8 @@ export class CameraFraming {
       this.scene.frame(null, { animate: true, keepDirection: false });
       return;
     }
-    const { bounds, target } = this._target();
-    this.scene.frame(target, { animate: true, keepDirection: false });
+    const { bounds, target, margin } = this._target();
+    this.scene.frame(target, { animate: true, keepDirection: false, margin });
     this._framedBounds = bounds;
   }
 }

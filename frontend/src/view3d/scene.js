@@ -231,14 +231,14 @@ export class SkeletonScene {
    * Point the camera so that bounds ({min,max}) fill the view, keeping the current viewing
    * direction once framed. With animate, the camera glides there (cancelled by user input).
    */
-  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600 } = {}) {
+  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600, margin = 1.25 } = {}) {
     const aspect = this.camera.aspect || 1;
     let dir = direction || undefined;
     if (!dir && keepDirection) {
       const d = this.camera.position.clone().sub(this.controls.target);
       if (d.lengthSq() > 1e-8) dir = [d.x, Math.max(0.15 * d.length(), d.y), d.z];
     }
-    const f = frameBounds(bounds, this.camera.fov, aspect, dir);
+    const f = frameBounds(bounds, this.camera.fov, aspect, dir, margin);
     const toTarget = new THREE.Vector3(...f.target);
     const toPos = new THREE.Vector3(...f.position);
     this.camera.near = Math.max(0.01, f.distance / 100);
