@@ -76,7 +76,7 @@ export class PoseViewerApp {
       hide: (id, hidden) => this.setPersonHidden(id, hidden),
     } });
     this.display = new FrameDisplay({ job: this.job, scene: this.scene, figure: this.figure, overlay: this.overlay,
-      video: this.video, onDrawn: (k) => { this.tooltip.refresh(); this.peopleView.update(k); } });
+      video: this.video, onDrawn: (k) => this._drawn(k) });
     this.moments = new MomentLinks({ win, ui, job: this.job, frame, onArrive: (f) => this._showMoment(f) });
     bindControls(this);
     this.setLoop(true);
@@ -128,6 +128,13 @@ export class PoseViewerApp {
       this._renderDownloads();
     }
     this._update();
+  }
+
+  /** Frame k is on screen: the tooltip, the people list and (several people) the group's framing follow. */
+  _drawn(k) {
+    this.tooltip.refresh();
+    this.peopleView.update(k);
+    if (this.job.several) this.framing.frameShown();
   }
 
   _loadBrowserCopy(url) {

@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PV = "window.poseViewer"
 PELVIS, THORAX = 0, 8
+KNEES = (2, 5)
 LAST_FRAME_OF = """(id) => { let f = -1;
     for (let i = 61; i < 120; i++) if (window.poseViewer.peopleAt(i).includes(id)) f = i; return f; }"""
 
@@ -27,12 +28,12 @@ def upload_several(page, base_url, clip):
 
 
 def drawn_people(page, canvas_png, box):
-    """Ids of the people shown now whose colour is on the 3D canvas around their own pelvis and thorax
-    (where the viewer projects them: below the id label, so the label does not count)."""
+    """Ids of the people shown now whose colour is on the 3D canvas around their own pelvis and knees
+    (where the viewer projects them: well below the id label over the head, which does not count)."""
     found = {}
     for pid in page.evaluate(f"{PV}.shownPeople"):
         n = 0
-        for joint in (PELVIS, THORAX):
+        for joint in (PELVIS, *KNEES):
             pt = page.evaluate(f"{PV}.personScreenPoint({pid}, {joint})")
             if pt:
                 n += person_pixels(canvas_png, (pt["x"] - box["x"], pt["y"] - box["y"]), person_colour(pid))
@@ -56,7 +57,7 @@ def test_several_people_stream_focus_hide_and_replay(live_stack, page, owner, pa
     assert page.locator("#viewer .pv-people").is_visible()
 
     # Everyone, at a frame with several people: each skeleton drawn in its own colour where it is
-    page.evaluate(f"{PV}.pause(); {PV}.resetView(); {PV}.seek(60)")
+    page.evaluate(f"{PV}.pause(); {PV}.seek(60); {PV}.resetView()")
     page.wait_for_timeout(800)  # the reset glides
     canvas = page.locator("#viewer canvas").first
     box = canvas.bounding_box()

@@ -123,7 +123,7 @@ export class KeypointOverlay {
     if (small) {
       const ys = pts.filter(Boolean).map((p) => p[1]);
       const tall = ys.length ? Math.max(...ys) - Math.min(...ys) : 0;
-      lw = Math.max(1, Math.min(lw, tall / 50));
+      lw = Math.max(1.5, Math.min(lw, tall / 25));
     }
     ctx.lineCap = 'round';
     ctx.lineWidth = lw;
@@ -137,13 +137,13 @@ export class KeypointOverlay {
       ctx.lineTo(b[0], b[1]);
       ctx.stroke();
     }
-    const r = small ? Math.max(1.2, lw * 0.9) : Math.max(2, lw * 1.1);
+    const r = small ? lw : Math.max(2, lw * 1.1);
     pts.forEach((p, j) => {
       if (!p) return;
       const op = opacity ? opacity[j] ?? 1 : 1;
       ctx.fillStyle = `rgba(${css[jointSide(j)]},${op.toFixed(3)})`;
       ctx.strokeStyle = `rgba(0,0,0,${(op * 0.7).toFixed(3)})`;
-      ctx.lineWidth = 1;
+      ctx.lineWidth = small ? 0.5 : 1;
       ctx.beginPath();
       ctx.arc(p[0], p[1], r, 0, Math.PI * 2);
       ctx.fill();

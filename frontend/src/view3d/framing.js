@@ -109,7 +109,7 @@ export class CameraFraming {
       // several people: first seen from the video camera's side, so that left and right match the video
       const direction = initial && this.job.several && !this.scene.framedOnce ? GROUP_VIEW : null;
       this.scene.frame(target, { animate: !initial, direction, margin });
-      this._framedBounds = bounds;
+      this._framedBounds = margin ? target : bounds; // a group: what was framed is the group of that frame
     }
   }
 
@@ -126,6 +126,17 @@ export class CameraFraming {
     const fb = this._framedBounds;
     const grow = [0, 1, 2].some((k) => bounds.min[k] < fb.min[k] - 0.3 || bounds.max[k] > fb.max[k] + 0.3);
     if (grow) this.autoFrame(false);
+  }
+
+  /**
+   * A frame was drawn. Several people with nobody followed: when the people of this frame have walked
+   * (or come) out of the box last framed, glide to take them all in again, unless the user has the camera.
+   */
+  frameShown() {
+    if (!this.job.several || this.job.people.focused != null || this.userMovedCamera || this.scene.animating) return;
+    const now = this._everyoneNow(), fb = this._framedBounds;
+    if (!now || !fb) return;
+    if ([0, 2].some((k) => now.min[k] < fb.min[k] - 0.5 || now.max[k] > fb.max[k] + 0.5)) this.autoFrame(false);
   }
 
   jobFinished() {
@@ -162,6 +173,6 @@ export class CameraFraming {
     }
     const { bounds, target, margin } = this._target();
     this.scene.frame(target, { animate: true, keepDirection: false, margin });
-    this._framedBounds = bounds;
+    this._framedBounds = margin ? target : bounds;
   }
 }
