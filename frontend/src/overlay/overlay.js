@@ -79,11 +79,15 @@ export class KeypointOverlay {
       const css = { left: rgbOf(sides.left), right: rgbOf(sides.right), center: rgbOf(sides.center) };
       labels.push([p.id, this._skeleton(p.kp2d, p.visible, fit, css, true)]);
     }
-    for (const [id, pts] of labels) this._label(id, personColor(id), pts); // over every skeleton
+    const placed = [];
+    for (const [id, pts] of labels) this._label(id, personColor(id), pts, placed); // over every skeleton
   }
 
-  /** The id in a tag of the person's colour, centred over their highest keypoint. */
-  _label(id, color, pts) {
+  /**
+   * The id in a tag of the person's colour, centred over their highest keypoint; moved up past the
+   * tags already `placed` (people side by side) so that every id stays readable.
+   */
+  _label(id, color, pts, placed = []) {
     const shown = pts.filter(Boolean);
     if (!shown.length) return;
     const ctx = this.ctx;
@@ -92,7 +96,10 @@ export class KeypointOverlay {
     const text = String(id);
     ctx.font = 'bold 12px system-ui, sans-serif';
     const w = Math.max(18, ctx.measureText(text).width + 10), h = 16;
-    const y = Math.max(1, top[1] - h - 8);
+    let y = Math.max(1, top[1] - h - 8);
+    const hits = (r) => Math.abs(r.x - x) < (r.w + w) / 2 + 1 && Math.abs(r.y - y) < h + 1;
+    for (let k = 0; k < placed.length && placed.some(hits); k++) y -= h + 2;
+    placed.push({ x, y, w });
     ctx.fillStyle = `rgb(${rgbOf(color)})`;
     ctx.strokeStyle = 'rgba(0,0,0,0.6)';
     ctx.lineWidth = 1;
