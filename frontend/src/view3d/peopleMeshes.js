@@ -91,6 +91,15 @@ export class PeopleMeshes {
     return p && p.mesh.group.visible ? p.root : null;
   }
 
+  /** The middle of the roots shown ({x, y, z}) and how far the furthest is from it (m), or null. */
+  middle() {
+    const roots = [...this._people.values()].filter((p) => p.mesh.group.visible && p.root).map((p) => p.root);
+    if (!roots.length) return null;
+    const mean = (k) => roots.reduce((a, r) => a + r[k], 0) / roots.length;
+    const mid = { x: mean('x'), y: mean('y'), z: mean('z') };
+    return { mid, spread: Math.max(...roots.map((r) => Math.hypot(r.x - mid.x, r.z - mid.z))) };
+  }
+
   /** Ids shown now. */
   get shownIds() {
     return [...this._people].filter(([, p]) => p.mesh.group.visible).map(([id]) => id);

@@ -10,27 +10,9 @@ import { Floor } from './floor.js';
 import { Trail } from './trail.js';
 import { SkeletonMesh } from './skeletonMesh.js';
 import { PeopleMeshes } from './peopleMeshes.js';
+import { detectSoftwareGL } from './quality.js';
 
 export const COLORS = PALETTE; // ml/palette.py
-
-/**
- * Whether WebGL runs on a software rasterizer (SwiftShader, llvmpipe): shadow maps and MSAA
- * then cost most of the frame, so the scene uses a blob shadow and no antialiasing.
- */
-export function detectSoftwareGL() {
-  try {
-    const c = document.createElement('canvas');
-    const gl = c.getContext('webgl2') || c.getContext('webgl');
-    if (!gl) return true;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
-    const lose = gl.getExtension('WEBGL_lose_context');
-    if (lose) lose.loseContext();
-    return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
-  } catch (_) {
-    return false;
-  }
-}
 
 export class SkeletonScene {
   constructor(container, { parents, onRender, quality = 'auto' } = {}) {
@@ -124,13 +106,11 @@ export class SkeletonScene {
     const list = people.map((p) => ({ id: p.id, opacity: p.opacity, pts: Array.isArray(p.kp3d) ? p.kp3d.map(worldToScene) : [] }));
     this.people.show(list, focused);
     const mine = list.find((p) => p.id === focused);
-    const roots = list.map((p) => p.pts[ROOT_JOINT]).filter(Boolean);
+    const group = this.people.middle();
     if (mine && mine.pts[ROOT_JOINT]) {
       this._follow(mine.pts[ROOT_JOINT], FOOT_JOINTS.map((j) => mine.pts[j]), focused);
-    } else if (roots.length) {
-      const mid = { x: 0, y: 0, z: 0 };
-      for (const r of roots) { mid.x += r.x / roots.length; mid.y += r.y / roots.length; mid.z += r.z / roots.length; }
-      const spread = Math.max(...roots.map((r) => Math.hypot(r.x - mid.x, r.z - mid.z)));
+    } else if (group) {
+      const { mid, spread } = group;
       this._lastRoot = null;
       this.floor.follow(mid, []);
       // the lit disc and the blob shadows are for the person followed
