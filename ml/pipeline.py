@@ -60,6 +60,8 @@ class PipelineOptions:
     people: str = "one"  # "one": MediaPipe, one person, result version 1; "several": ml.pipeline_people (v2)
     people_input_size: int = 512  # "several": MoveNet's input long side (ml.detect_multi.INPUT_SIZES)
     people_threads: int = 1  # "several": onnxruntime threads of the detector (ml.bench pipeline --people several)
+    people_overlap: bool = True  # "several": decode + detect in a thread of their own, ahead of tracking + lifting
+    people_detect_every: int = 1  # "several": detect every k-th frame; the tracker interpolates the others
 
 
 

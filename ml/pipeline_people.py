@@ -31,8 +31,8 @@ import numpy as np
 
 from ml import video as video_io
 from ml.lift_people import PersonPose, _drops, person_scale, scene_camera, to_world
-from ml.postprocess import (DEFAULT_STATURE_M, BoneLengths, root_translation, visible_joints,
-                            with_bone_lengths)
+from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, BoneLengths, OneEuro, root_translation,
+                            visible_joints, with_bone_lengths)
 from ml.result_people import PeopleResult, Person
 from ml.shots import ShotDetector, frame_histogram
 from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
@@ -61,6 +61,7 @@ class _Person:
     n_placed: int = 0
     ended: bool = False
     feet_seen: bool = False
+    smoother: OneEuro | None = None  # the root trajectory's filter (the job's smoothing level)
 
     @property
     def placed_until(self) -> int:
@@ -69,14 +70,13 @@ class _Person:
 
 class _PeopleRun:
     def __init__(self, lifter, info, options, on_frames: PeopleFramesFn):
-        from ml.track import Tracker
-
         self.lifter, self.info, self.options, self.on_frames = lifter, info, options, on_frames
         self.fps = info.fps
         self.lift_fps = info.known_fps
-        self.tracker = Tracker(self.fps)
+        self.every = max(1, options.people_detect_every)  # the tracker sees every k-th frame of a shot
+        self.tracker = self._new_tracker()
         self.shot_start = 0  # global frame of the tracker's frame 0
-        self.by_track: dict[int, _Person] = {}  # id(track object) -> person
+        self.by_track: dict[int, _Person] = {}  # person id (unique over the video) -> person
         self.people: list[_Person] = []
         self.cuts: list[int] = []
         self.scene: tuple[np.ndarray, float] | None = None
@@ -89,17 +89,28 @@ class _PeopleRun:
         self.scene_frames = max(1, round(SCENE_SETTLE_S * self.fps))
 
     # -- tracking ---------------------------------------------------------------------------------
-    def feed(self, i: int, people: list, features: np.ndarray | None, cut: bool) -> None:
+    def _new_tracker(self):
+        from ml.track import Tracker
+
+        return Tracker(self.fps / self.every)
+
+    def _g(self, j: int) -> int:
+        """The video frame of the tracker's frame j."""
+        return self.shot_start + j * self.every
+
+    def feed(self, i: int, people: list | None, features: np.ndarray | None, cut: bool) -> None:
+        """Frame i: its detections, or None for a frame the detector skipped (people_detect_every)."""
         if cut and i > 0:
             self._end_shot()
             self.cuts.append(i)
-            from ml.track import Tracker
-
             next_id = self.tracker.next_id
-            self.tracker = Tracker(self.fps)
+            self.tracker = self._new_tracker()
             self.tracker.next_id = next_id  # ids stay unique over the whole video
             self.shot_start = i
         self.frame = i
+        if people is None:
+            return
+        assert (i - self.shot_start) % self.every == 0, (i, self.shot_start, self.every)
         self.tracker.update_people(people, features)
         for t in self.tracker.pop_ended():
             self._sync(t, ended=True)
@@ -122,15 +133,17 @@ class _PeopleRun:
         """Turn the track's new detections into final 2D frames and push them to the person's lifter."""
         from ml.lift import StreamingLifter
 
-        p = self.by_track.get(id(t))
+        p = self.by_track.get(t.id)
         if p is None:
             if ended and len(t.frames) < self.tracker.min_frames:
                 return
-            p = _Person(t.id, self.shot_start + t.frames[0],
+            p = _Person(t.id, self._g(t.frames[0]),
                         StreamingLifter(self.lifter, self.info.width, self.info.height, self.lift_fps,
                                         flip=self.options.flip),
                         BoneLengths(freeze_after_frames=self.settle_frames))
-            self.by_track[id(t)] = p
+            params = SMOOTHING.get(self.options.smoothing)
+            p.smoother = OneEuro(self.fps, *params[2]) if params else None
+            self.by_track[t.id] = p
             self.people.append(p)
         if p.ended:
             return
@@ -140,7 +153,7 @@ class _PeopleRun:
             kp = to_h36m(np.asarray(t.kps[j], np.float32)[None], "coco17")[0]
             if j > 0:  # the frames since the previous detection: interpolated, confidence 0
                 prev = to_h36m(np.asarray(t.kps[j - 1], np.float32)[None], "coco17")[0]
-                gap = t.frames[j] - t.frames[j - 1]
+                gap = (t.frames[j] - t.frames[j - 1]) * self.every
                 for k in range(1, gap):
                     a = k / gap
                     f = (1 - a) * prev + a * kp
@@ -201,7 +214,11 @@ class _PeopleRun:
                     p.scale = person_scale(pose, R, height)
                     p.feet_seen = len(_drops(pose, R)) > 0
                 for kp2d, pos, seen in p.cam:
-                    p.placed.append((p.placed_until, kp2d, to_world(pos, R, height, p.scale), seen))
+                    world = to_world(pos, R, height, p.scale)
+                    if p.smoother is not None:  # causal: no frame waits for it
+                        root = world[:, 0].copy()
+                        world += (np.stack([p.smoother(r) for r in root]) - root)[:, None]
+                    p.placed.append((p.placed_until, kp2d, world, seen))
                     p.n_placed += len(kp2d)
                 p.cam = []
         self._emit(final)
@@ -210,8 +227,8 @@ class _PeopleRun:
         """Frames before this are final for everybody."""
         bound = self.frame + 1
         for t in self.tracker.live:  # tracks that may still become people, or still gain frames
-            p = self.by_track.get(id(t))
-            bound = min(bound, self.shot_start + (t.frames[0] if p is None else t.frames[-1] + 1))
+            p = self.by_track.get(t.id)
+            bound = min(bound, self._g(t.frames[0]) if p is None else self._g(t.frames[-1]) + 1)
         for p in self.people:
             if not (p.ended and not p.held and not p.cam and p.n_placed == p.pushed):
                 bound = min(bound, p.placed_until)
@@ -256,12 +273,25 @@ def _frames(p: _Person, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return k2[lo - first:hi - first], k3[lo - first:hi - first], vis[lo - first:hi - first]
 
 
+_DETECTORS: dict = {}  # (input size, threads) -> MoveNet session: a worker keeps one warm for every job
+
+
+def multi_detector(input_size: int, threads: int):
+    """This process's MoveNet MultiPose session for these settings, created once (0.7 s + a slow first
+    frame); it keeps no state between frames, so jobs share it."""
+    from ml.detect_multi import create_multi_detector
+
+    key = (input_size, threads)
+    if key not in _DETECTORS:
+        _DETECTORS.clear()  # one session in memory
+        _DETECTORS[key] = create_multi_detector(input_size=input_size, threads=threads)
+    return _DETECTORS[key]
+
+
 def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None,
                         on_frames: PeopleFramesFn | None = None, should_stop=None) -> PeopleResult:
     """The several-people run (see the module docstring). Raises video_io.VideoError / PipelineError."""
-    from ml.detect_multi import create_multi_detector
     from ml.pipeline import Cancelled, PipelineError, load_lifter
-    from ml.track import appearance
 
     on_progress = on_progress or (lambda *a: None)
     on_frames = on_frames or (lambda *a, **k: None)
@@ -275,19 +305,20 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
 
         torch.set_num_threads(options.torch_threads)
     try:
-        detector = create_multi_detector(input_size=options.people_input_size, threads=options.people_threads)
+        detector = multi_detector(options.people_input_size, options.people_threads)
     except ValueError as exc:
         raise PipelineError(str(exc)) from None
     on_progress("decode", 1, 1)
     run = _PeopleRun(lifter, info, options, on_frames)
-    shots = ShotDetector(info.fps)
     total_hint = info.frame_count_hint
     times: list[float] = []
     found: list[int] = []
     t_detect = 0.0
-    frames = video_io.prefetch(((f, t, frame_histogram(f)) for f, t in video_io.iter_frames(video_path)), size=4)
+    source = _detections(video_path, detector, info.fps, run.every)
+    if options.people_overlap:  # decoding and detection in a thread of their own, ahead of tracking and lifting
+        source = video_io.prefetch(source, size=8)
     try:
-        for i, (frame, t_s, hist) in enumerate(frames):
+        for i, t_s, cut, people, features, dt in source:
             if i % options.progress_every == 0 and should_stop():
                 raise Cancelled()
             if options.max_seconds and t_s > options.max_seconds:
@@ -297,13 +328,11 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
                 raise PipelineError(
                     f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
                     "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
-            t0 = time.perf_counter()
-            people = detector(frame)
-            features = np.array([appearance(frame, q.box) for q in people]) if people else None
-            t_detect += time.perf_counter() - t0
-            run.feed(i, people, features, shots.observe(hist) and i > 0)
+            t_detect += dt
+            run.feed(i, people, features, cut)
             times.append(t_s)
-            found.append(len(people))
+            if people is not None:
+                found.append(len(people))
             if (i + 1) % options.progress_every == 0:
                 on_progress("detect", i + 1, max(total_hint, i + 1))
                 on_progress("lift", run.emitted, max(total_hint, i + 1))
@@ -313,8 +342,7 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
         on_progress("detect", n, n)
         run.finish()
     finally:
-        frames.close()
-        detector.close()
+        source.close()  # stops decoding and detection (the detector stays warm for the next job)
     people = run.result_people()
     if not people:
         raise PipelineError("No person was found in this video (nobody stayed in view for half a second). Please "
@@ -327,7 +355,7 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
         camera=_camera(*run.scene),
         model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(info.known_fps),
-               "smoothing": "none"},
+               "smoothing": options.smoothing, "smoothing_applies_to": "root"},
         detector=detector.name, source_name=Path(video_path).name)
     per_frame = result.people_per_frame()
     result.timings = {"detect_s": round(t_detect, 3), "lift_s": round(run.t_lift, 3), "total_s": round(total, 3),
@@ -337,6 +365,25 @@ def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None
                       "latency_frames": {"mean": round(float(np.mean(run.latency)), 1) if run.latency else 0,
                                          "max": int(max(run.latency, default=0))}}
     return result
+
+
+def _detections(video_path: Path, detector, fps: float, every: int):
+    """(frame index, time s, starts a shot, people or None (skipped), colour signatures, detection s) per
+    frame. Shot cuts are found here, so that every shot's first frame is one the detector sees."""
+    from ml.track import appearance
+
+    shots = ShotDetector(fps)
+    shot_start = 0
+    for i, (frame, t_s) in enumerate(video_io.iter_frames(video_path)):
+        cut = shots.observe(frame_histogram(frame)) and i > 0
+        shot_start = i if cut else shot_start
+        if (i - shot_start) % every:
+            yield i, t_s, cut, None, None, 0.0
+            continue
+        t0 = time.perf_counter()
+        people = detector(frame)
+        features = np.array([appearance(frame, q.box) for q in people]) if people else None
+        yield i, t_s, cut, people, features, time.perf_counter() - t0
 
 
 def _camera(R: np.ndarray, height: float) -> dict:

@@ -1,4 +1,4 @@
-"""Worker warm-up: load the 2D detector (MediaPipe) and the default lifter when a worker process
+"""Worker warm-up: load the 2D detectors (MediaPipe; MoveNet MultiPose for several people) and the default lifter when a worker process
 starts, so that the first job after start-up does not spend its first seconds importing torch and
 MediaPipe, building MediaPipe's graph and loading the checkpoint.
 
@@ -66,6 +66,12 @@ def warm(checkpoint: str | None = None, complexity: int | None = None, model_id:
     complexity = options.complexity if complexity is None else complexity
     for detector in detector_pair(options.detector, complexity):  # kept: the job finds them loaded
         detector(np.zeros((720, 1280, 3), np.uint8))  # starts the graph: its models are loaded
+    try:  # several people: MoveNet MultiPose, kept for the jobs that ask for it (ml.pipeline_people)
+        from ml.pipeline_people import multi_detector
+
+        multi_detector(options.people_input_size, options.people_threads)(np.zeros((576, 768, 3), np.uint8))
+    except ValueError as exc:  # e.g. onnxruntime missing: one-person jobs do not need it
+        log.warning("warm-up: no multi-person detector (%s)", exc)
     processes = detect_processes(options)
     if processes > 1:
         from ml.detect_pool import get_pool

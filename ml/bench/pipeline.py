@@ -1,4 +1,5 @@
 """`python -m ml.bench pipeline --video PATH [--checkpoint PATH] [--processes 1,2] [--device cpu|cuda]`
+   `python -m ml.bench pipeline --people several VIDEO [--configs ...]` (several people: ml.bench.pipeline_people)
 
 Measures, in one run on the same video: decode-only fps, 2D detection fps (decode + detect, one
 process), lifting fps (lifting + world alignment on those keypoints, on --device), and the
@@ -61,7 +62,12 @@ def _lift_only(lifter, kp: np.ndarray, width: int, height: int, fps: float, lift
 
 def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     p = argparse.ArgumentParser(prog="python -m ml.bench pipeline", description=__doc__.split("\n\n")[0])
-    p.add_argument("--video", type=Path, required=True)
+    p.add_argument("video_arg", type=Path, nargs="?", metavar="VIDEO", help="the video (or --video)")
+    p.add_argument("--video", type=Path, default=None)
+    p.add_argument("--people", default="one", choices=["one", "several"],
+                   help="several: the several-people pipeline, once per --configs entry")
+    p.add_argument("--configs", default=None, help="several people: size:threads:every:overlap,... "
+                                                   "(default: ml.bench.pipeline_people.DEFAULT_CONFIGS)")
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--processes", default="1,2", help="detector processes for the end-to-end runs, comma-separated")
     p.add_argument("--device", default="cpu", help="the lifter's device: cpu | cuda | auto")
@@ -69,6 +75,15 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
                    help="loop the video to this length first (several detection segments: ml/segments.py)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
+    args.video = args.video or args.video_arg
+    if args.video is None:
+        p.error("give the video (VIDEO or --video)")
+    if args.people == "several":
+        from ml.bench import pipeline_people
+
+        return pipeline_people.run(args.video, pipeline_people.parse_configs(args.configs or
+                                                                             pipeline_people.DEFAULT_CONFIGS),
+                                   args.checkpoint, args.device, args.json)
 
     import torch
 

@@ -90,3 +90,25 @@ def synthetic_result(frames: int = 50, fps: float = 25.0, width: int = 320, heig
                       parents=list(PARENTS), keypoints_2d=k2, keypoints_3d=k3, detected=detected, visible=visible,
                       model={"name": "synthetic", "checkpoint": None, "receptive_field": 1},
                       detector="synthetic", timings={"total_s": 0.0}, source_name="synthetic.mp4")
+
+
+def synthetic_people_result(frames: int = 40, fps: float = 25.0, width: int = 320, height: int = 240,
+                            spans=((0, 40), (10, 30), (25, 40))):
+    """A several-people result (version 2): one synthetic walker per [start, end) of `spans`, ids 1, 2, ...,
+    each shifted 1 m to the side of the previous one; the second has a frame filled by the tracker."""
+    from ml.result_people import PeopleResult, Person
+
+    people = []
+    for k, (s, e) in enumerate(spans):
+        one = synthetic_result(e - s, fps, width, height, seed=k, undetected=(2,) if k == 1 else ())
+        k3 = one.keypoints_3d + np.array([1.0 * k, 0.0, 0.0], np.float32)
+        k2 = one.keypoints_2d.copy()
+        k2[..., 0] += 20.0 * k
+        people.append(Person(k + 1, s, one.detected, one.visible, k2.astype(np.float32), k3.astype(np.float32),
+                             {"height_m": 1.7, "height_source": "prior", "bone_lengths_m": [0.0] * 17}))
+    assert all(0 <= s < e <= frames for s, e in spans)
+    return PeopleResult(fps=fps, width=width, height=height, frame_count=frames, joint_names=list(JOINT_NAMES),
+                        parents=list(PARENTS), people=people, cuts=[],
+                        camera={"world_from_camera": np.eye(3).tolist(), "tilt_deg": 0.0, "height_m": 1.0},
+                        model={"name": "synthetic"}, detector="synthetic",
+                        timings={"people_per_frame": 0.0}, source_name="synthetic_people.mp4")
