@@ -25,6 +25,7 @@ import { renderDownloads } from './ui/downloads.js';
 import { JointTooltip } from './ui/tooltip.js';
 import { MomentLinks } from './ui/momentLinks.js';
 import { bindControls } from './ui/controls.js';
+import { PeopleView } from './ui/peopleView.js';
 
 export class PoseViewerApp {
   constructor(root, { doc = document, win = window } = {}) {
@@ -70,8 +71,12 @@ export class PoseViewerApp {
     this.playback = new Playback({ job: this.job, video: this.video, onChange: () => this.timeline.update() });
     this.timeline = new TimelineView({ doc, ui, job: this.job, playback: this.playback });
     this.tooltip = new JointTooltip({ win, ui, job: this.job, scene: this.scene, frame });
+    this.peopleView = new PeopleView({ doc, ui, job: this.job, on: {
+      focus: (id) => this.focusPerson(id),
+      hide: (id, hidden) => this.setPersonHidden(id, hidden),
+    } });
     this.display = new FrameDisplay({ job: this.job, scene: this.scene, figure: this.figure, overlay: this.overlay,
-      video: this.video, onDrawn: () => this.tooltip.refresh() });
+      video: this.video, onDrawn: (k) => this._drawn(k) });
     this.moments = new MomentLinks({ win, ui, job: this.job, frame, onArrive: (f) => this._showMoment(f) });
     bindControls(this);
     this.setLoop(true);
@@ -116,8 +121,8 @@ export class PoseViewerApp {
     } else if (r.type === 'video') {
       // the browser-playable copy of the upload is made while the job runs; now it can be played
       this._loadBrowserCopy(this.job.videoUrl || this.video.url);
-    } else if (r.type === 'frames' && r.added.length) {
-      this._framesAdded(r.added);
+    } else if (r.type === 'frames' && (r.added.length || (r.people && r.people.length))) {
+      this._framesAdded(r.added, r.people);
     } else if (r.type === 'status') {
       if (this.job.finished) this._finished();
       this._renderDownloads();
@@ -125,19 +130,68 @@ export class PoseViewerApp {
     this._update();
   }
 
+  /** Frame k is on screen: the tooltip, the people list and (several people) the group's framing follow. */
+  _drawn(k) {
+    this.tooltip.refresh();
+    this.peopleView.update(k);
+    if (this.job.several) this.framing.frameShown();
+  }
+
   _loadBrowserCopy(url) {
     if (this.video.reload(url)) this.status.videoNote('loading');
   }
 
-  _framesAdded(added) {
-    for (const i of added) {
-      const p = this.job.buffer.kp3d(i);
-      if (Array.isArray(p) && Array.isArray(p[ROOT_JOINT])) this.scene.setTrailPoint(i, p[ROOT_JOINT]);
-    }
+  /** `people`: several people's [{id, added}] (job.js); the trail is the followed person's. */
+  _framesAdded(added, people = null) {
+    const focused = people && people.find((p) => p.id === this.job.people.focused);
+    const [buf, trailFrames] = people ? [this.job.people.track(this.job.people.focused), focused ? focused.added : []]
+      : [this.job.buffer, added];
+    this._addTrail(buf, trailFrames);
     this.framing.framesArrived();
     this.moments.apply();
     this.playback.framesArrived();
-    if (added.includes(this.playback.frame) || this.display.shown < 0) this.display.invalidate();
+    const f = this.playback.frame;
+    const showsNew = added.includes(f) || (people && people.some((p) => p.added.includes(f)));
+    if (showsNew || this.display.shown < 0) this.display.invalidate();
+    else if (people) this.peopleView.update(this.job.buffer.nearest(f)); // new people in the list
+  }
+
+  _addTrail(buf, frames) {
+    for (const i of frames) {
+      const p = buf.kp3d(i);
+      if (Array.isArray(p) && Array.isArray(p[ROOT_JOINT])) this.scene.setTrailPoint(i, p[ROOT_JOINT]);
+    }
+  }
+
+  // ---------------------------------------------------------------- several people
+
+  /** Follow one person with the camera (null: frame everyone); their trail replaces the last one. */
+  focusPerson(id) {
+    const people = this.job.people;
+    if (!this.job.several) return null;
+    const before = people.focused;
+    const now = people.focus(id);
+    if (now !== before) this._focusChanged();
+    this.peopleView.update(this.job.buffer.nearest(this.playback.frame));
+    return now;
+  }
+
+  setPersonHidden(id, hidden) {
+    const people = this.job.people;
+    const before = people.focused;
+    people.setHidden(id, hidden);
+    if (people.focused !== before) this._focusChanged();
+    this.display.invalidate();
+    this.peopleView.update(this.job.buffer.nearest(this.playback.frame));
+  }
+
+  _focusChanged() {
+    const people = this.job.people;
+    this.scene.clearTrail();
+    const buf = people.track(people.focused);
+    if (buf) this._addTrail(buf, buf.receivedIndices());
+    this.framing.focusChanged();
+    this.display.invalidate();
   }
 
   _finished() {
@@ -159,7 +213,8 @@ export class PoseViewerApp {
 
   _update() {
     this.status.update();
-    this.figure.refresh({ status: this.job.status, glbUrl: this.downloads && this.downloads.glb });
+    this.peopleView.update(this.job.buffer.nearest(this.playback.frame));
+    this.figure.refresh({ status: this.job.status, glbUrl: this.downloads && this.downloads.glb, several: this.job.several });
     this.timeline.update();
   }
 

@@ -48,8 +48,21 @@ export function mount(root = document.getElementById('viewer')) {
       const t = app.videoTime();
       return t == null ? null : Math.floor(t * app.job.fps + 1e-6);
     },
-    pose3d: (i = app.currentFrame) => app.job.buffer.kp3d(i),
-    pose2d: (i = app.currentFrame) => app.job.buffer.kp2d(i),
+    // several people: `id` says whose pose (one person: leave it out)
+    pose3d: (i = app.currentFrame, id = null) => (id == null ? app.job.buffer : app.job.people.track(id))?.kp3d(i) ?? null,
+    pose2d: (i = app.currentFrame, id = null) => (id == null ? app.job.buffer : app.job.people.track(id))?.kp2d(i) ?? null,
+    // several people (one-person jobs: 'one', no people)
+    get peopleMode() { return app.job.peopleMode; },
+    get people() { return app.job.people.ids; },
+    get focusedPerson() { return app.job.people.focused; },
+    get hiddenPeople() { return [...app.job.people.hidden].sort((a, b) => a - b); },
+    get shownPeople() { return app.scene.people ? app.scene.people.shownIds.sort((a, b) => a - b) : []; },
+    get peopleDuplicatesIgnored() { return app.job.people.duplicates; },
+    peopleAt: (i = app.currentFrame) => app.job.people.presentAt(i),
+    focusPerson: (id) => app.focusPerson(id),
+    setPersonHidden: (id, hidden) => app.setPersonHidden(id, hidden),
+    personScreenPoint: (id, joint) => app.scene.personScreenPoint(id, joint),
+    cameraTarget: () => (app.scene.controls.target ? app.scene.controls.target.toArray() : null),
     momentLink: () => app.momentLink(),
     setFigure: (mode) => app.figure.setMode(mode), // a promise of the mode it ends in
   };

@@ -51,3 +51,27 @@ describe('the server protocol', () => {
     expect(() => build('progress', { stag: 'lift' })).toThrow(/no 'stag'/);
   });
 });
+
+describe('the server protocol, several people', () => {
+  const people = JSON.parse(readFileSync(new URL('./fixtures/stream_people.json', import.meta.url), 'utf8'));
+
+  it('meta says "several", the frames carry people, each person gets their own frames', () => {
+    const job = new JobModel();
+    for (const m of people) expect(job.apply(m).type, m.type).not.toBe('ignored');
+    expect(job.several).toBe(true);
+    expect(job.complete).toBe(true);
+    expect(job.buffer.size).toBe(6);
+    expect(job.buffer.cuts).toEqual([5]);
+    expect(job.people.ids).toEqual([1, 2]);
+    expect(job.people.track(1).receivedIndices()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(job.people.track(2).receivedIndices()).toEqual([4, 5]);
+  });
+
+  it('a one-person job says "one" (and older jobs say nothing: one too)', () => {
+    const meta = messages.find((m) => m.type === 'meta');
+    const job = new JobModel();
+    job.apply(meta);
+    expect(job.several).toBe(false);
+    expect(meta.people_mode ?? 'one').toBe('one');
+  });
+});

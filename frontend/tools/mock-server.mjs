@@ -1,6 +1,7 @@
 // Dev harness: a stand-in for the Django job page + websocket, for trying the viewer by hand.
 //   node tools/mock-server.mjs [--port 8077] [--frames 185] [--fps 25] [--rate 40] [--video FILE]
 //                              [--result result.json]   (stream a real result instead of synthetic frames)
+//                              [--people N]   (a several-people job: N synthetic walkers entering and leaving)
 // Page: http://127.0.0.1:8077/jobs/42/  (?done=1 for a finished job, ?novideo=1 without video)
 import http from 'node:http';
 import fs from 'node:fs';
@@ -26,7 +27,7 @@ let W = +(args.width || 1280), H = +(args.height || 720);
 // --result FILE: stream a real result.json (docs/result-format.md) instead of synthetic frames
 const REAL = args.result ? JSON.parse(fs.readFileSync(args.result, 'utf8')) : null;
 if (REAL) {
-  FRAMES = REAL.keypoints_3d.length;
+  FRAMES = REAL.frame_count ?? REAL.keypoints_3d.length;
   FPS = REAL.fps;
   [W, H] = REAL.video_size;
 }
@@ -79,6 +80,10 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'content-length': size });
     return fs.createReadStream(VIDEO).pipe(res);
   }
+  if (url.pathname === '/jobs/42/result.json' && REAL) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(REAL));
+  }
   if (url.pathname === '/jobs/42/result.json') {
     const kp2d = [], kp3d = [];
     for (let i = 0; i < FRAMES; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); }
@@ -104,7 +109,40 @@ const p3 = (i) => (REAL ? REAL.keypoints_3d[i] : pose3d(i, FPS));
 const CUTS = REAL ? REAL.cuts || [] : [Math.floor(FRAMES * 0.6)];
 const vis = (i) => (REAL ? (REAL.visible || [])[i] || NAMES.map(() => 1) : NAMES.map((_, j) => (i % 10 === 0 && (j === 13 || j === 16) ? 0 : 1)));
 
+// --people N: person k walks the same circle 1.6 m further along x, enters at frame 8(k-1), leaves
+// 6(k-1) frames before the end (docs/websocket.md's several-people `frames`)
+const PEOPLE = +(args.people || 0);
+const span = (k) => [8 * (k - 1), FRAMES - 6 * (k - 1)];
+const shift3 = (pose, k) => pose.map(([x, y, z]) => [x + 1.6 * (k - 1), y, z]);
+const shift2 = (pose, k) => pose.map(([x, y, c]) => [x + (k - 1) * W / (PEOPLE + 1), y, c]);
+function peopleChunk(start, n) {
+  const people = [];
+  for (let k = 1; k <= PEOPLE; k++) {
+    const [a, b] = span(k);
+    const s = Math.max(a, start), e = Math.min(b, start + n);
+    if (e <= s) continue;
+    const kp2d = [], kp3d = [], visible = [];
+    for (let i = s; i < e; i++) { kp2d.push(shift2(p2(i), k)); kp3d.push(shift3(p3(i), k)); visible.push(vis(i)); }
+    people.push({ id: k, start: s, kp2d, kp3d, visible });
+  }
+  return { type: 'frames', start, count: n, cuts: CUTS.filter((c) => c >= start && c < start + n), people };
+}
+
+// a real several-people result (version 2): each person's run inside the chunk
+function realPeopleChunk(start, n) {
+  const people = [];
+  for (const p of REAL.people) {
+    const s = Math.max(p.start, start), e = Math.min(p.end, start + n);
+    if (e <= s) continue;
+    const cut = (a) => a.slice(s - p.start, e - p.start);
+    people.push({ id: p.id, start: s, kp2d: cut(p.keypoints_2d), kp3d: cut(p.keypoints_3d), visible: cut(p.visible) });
+  }
+  return { type: 'frames', start, count: n, cuts: CUTS.filter((c) => c >= start && c < start + n), people };
+}
+
 function chunk(start, n) {
+  if (REAL && REAL.people) return realPeopleChunk(start, n);
+  if (PEOPLE) return peopleChunk(start, n);
   const kp2d = [], kp3d = [], visible = [];
   for (let i = start; i < start + n; i++) { kp2d.push(p2(i)); kp3d.push(p3(i)); visible.push(vis(i)); }
   return build('frames', { start, kp2d, kp3d, visible, cuts: CUTS.filter((c) => c >= start && c < start + n) });
@@ -113,8 +151,9 @@ function chunk(start, n) {
 function serve(ws, done, fail) {
   const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
   const avail = () => (done ? FRAMES : computed());
-  send(build('meta', { job_id: 42, fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS,
-    status: avail() >= FRAMES ? 'succeeded' : 'running', video_ready: !!VIDEO }));
+  const meta = build('meta', { job_id: 42, fps: FPS, width: W, height: H, frame_count: FRAMES + 22, joint_names: NAMES, parents: PARENTS,
+    status: avail() >= FRAMES ? 'succeeded' : 'running', video_ready: !!VIDEO });
+  send(PEOPLE || (REAL && REAL.people) ? { ...meta, people_mode: 'several' } : meta);
   // replay what exists (in big chunks), overlapping one frame on purpose to exercise dedupe
   let sent = 0;
   const upto = avail();

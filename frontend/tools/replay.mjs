@@ -18,4 +18,8 @@ for (const m of messages) {
 console.log(JSON.stringify({
   handled, progress, status: job.status, complete: job.complete, frames: job.buffer.size,
   fps: job.fps, jointNames: job.jointNames, videoUrl: job.videoUrl, error: job.error,
+  // several people: who came, with which frames, and what a replayed chunk added again (nothing)
+  peopleMode: job.peopleMode, cuts: job.buffer.cuts, duplicates: job.buffer.duplicates + job.people.duplicates,
+  people: Object.fromEntries(job.people.ids.map((id) => [id, job.people.track(id).receivedIndices()])),
+  firstPose: Object.fromEntries(job.people.ids.map((id) => [id, job.people.track(id).kp3d(job.people.range(id).start)])),
 }));

@@ -14,6 +14,26 @@ def skeleton_pixels(png: bytes, skip_top: int = 0) -> int:
     return int((blue | orange).sum())
 
 
+def person_pixels(png: bytes, at: tuple[float, float], colour: int, radius: int = 8) -> int:
+    """How many pixels within `radius` of `at` (image x, y) have the hue of a person's colour (0xRRGGBB;
+    lighting and see-through joints change its brightness and saturation, not its hue)."""
+    import colorsys
+
+    import cv2
+    import numpy as np
+
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    x, y = int(round(at[0])), int(round(at[1]))
+    patch = img[max(0, y - radius): y + radius + 1, max(0, x - radius): x + radius + 1]
+    if patch.size == 0:
+        return 0
+    hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV_FULL).reshape(-1, 3).astype(int)  # hue 0..255
+    h, _, _ = colorsys.rgb_to_hsv(*(((colour >> s) & 255) / 255 for s in (16, 8, 0)))
+    dh = np.abs(hsv[:, 0] - h * 256) % 256
+    near = np.minimum(dh, 256 - dh) < 14  # about 20 degrees
+    return int((near & (hsv[:, 1] > 50) & (hsv[:, 2] > 60)).sum())
+
+
 def sign_in(page, base_url, username, password):
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)

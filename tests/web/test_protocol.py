@@ -118,6 +118,29 @@ def test_the_viewer_job_model_understands_the_server(tmp_path):
                           "Writing the overlay video…"]
 
 
+@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+def test_the_viewer_job_model_understands_several_people(tmp_path):
+    """The several-people builders' messages, with the first chunk replayed (as after a reconnect),
+    through the viewer's job model: each person gets exactly their frames, once."""
+    messages = people_server_messages()
+    frames = [m for m in messages if m["type"] == "frames"]
+    replayed = messages[:-1] + [frames[0]] + messages[-1:]
+    path = tmp_path / "messages.json"
+    path.write_text(json.dumps(replayed), encoding="utf-8")
+    out = subprocess.run(["node", "tools/replay.mjs", str(path)], cwd=ROOT / "frontend",
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    assert seen["handled"] == {t: True for t in {m["type"] for m in messages}}
+    assert seen["peopleMode"] == "several" and seen["status"] == "succeeded" and seen["complete"]
+    assert seen["frames"] == 6 and seen["cuts"] == [5]
+    assert seen["people"] == {"1": [0, 1, 2, 3, 4, 5], "2": [4, 5]}
+    assert seen["duplicates"] == 3 + 3  # the replayed chunk: 3 frames, person 1's 3 frames
+    # each person's data is their own (person 2's first frame is the builders' frame 4)
+    assert seen["firstPose"]["2"][1] == pytest.approx([0.04, 0.1, 0.0])
+    assert seen["firstPose"]["1"][1] == pytest.approx([0.0, 0.1, 0.0])
+
+
 def _doc_table():
     rows = {}
     for line in DOC.read_text(encoding="utf-8").splitlines():

@@ -85,16 +85,18 @@ export class FrameBuffer {
    * Add a run of consecutive frames starting at `start`. Either array may be missing (null);
    * a frame counts as received when at least one of them covers it. Frames already present are
    * ignored (first copy wins). `visible` (n × 17 of 0/1) and `cuts` (frame indices) may be missing:
-   * older messages mean every joint visible and no cuts. Returns the indices newly added.
+   * older messages mean every joint visible and no cuts. `count`: the chunk's length where no array
+   * gives it (a several-people chunk: its frames are received even where nobody is in them).
+   * Returns the indices newly added.
    */
-  addChunk(start, kp2d, kp3d, visible = null, cuts = null) {
+  addChunk(start, kp2d, kp3d, visible = null, cuts = null, count = 0) {
     const s = Number(start);
     if (!Number.isInteger(s) || s < 0) throw new Error(`bad chunk start: ${start}`);
     const a2 = Array.isArray(kp2d) ? kp2d : [];
     const a3 = Array.isArray(kp3d) ? kp3d : [];
     const vis = Array.isArray(visible) ? visible : [];
     this.addCuts(cuts);
-    const n = Math.max(a2.length, a3.length);
+    const n = Math.max(a2.length, a3.length, Number(count) > 0 ? Math.floor(Number(count)) : 0);
     const added = [];
     for (let k = 0; k < n; k++) {
       const i = s + k;

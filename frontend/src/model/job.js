@@ -1,6 +1,7 @@
 // Job state built from websocket messages (no DOM, no three.js). The message types are the server's
 // (poseapp/stream.py MESSAGE_TYPES, docs/websocket.md); test/contract.test.js replays its real output.
 import { FrameBuffer } from './frameBuffer.js';
+import { People } from './people.js';
 import { H36M_JOINT_NAMES, H36M_PARENTS } from './skeleton.js';
 import { humanMessage, isTerminal } from './progress.js';
 
@@ -16,11 +17,18 @@ export class JobModel {
     this.message = '';
     this.error = '';
     this.progress = null; // {stage, done, total}
-    this.buffer = new FrameBuffer();
+    this.buffer = new FrameBuffer(); // every frame received (a several-people job: the frames, not their people)
+    this.peopleMode = 'one'; // meta's people_mode; older jobs have none: one person
+    this.people = new People(); // a several-people job's people, by id
     this.gotMeta = false;
     this.finalStatus = false; // a terminal `status` message arrived (it comes after the replay)
     this.videoUrl = ''; // the browser-playable copy, once the server says it is ready ('' = not yet)
     this.videoReady = false;
+  }
+
+  /** A several-people job: its frames are in `people`, one FrameBuffer per person. */
+  get several() {
+    return this.peopleMode === 'several';
   }
 
   get finished() {
@@ -62,6 +70,7 @@ export class JobModel {
         if (Array.isArray(msg.parents) && msg.parents.length) this.parents = msg.parents.map(Number);
         if (msg.status) this.status = String(msg.status);
         if (msg.video_ready) this.videoReady = true;
+        if (msg.people_mode != null) this.peopleMode = msg.people_mode === 'several' ? 'several' : 'one';
         this.gotMeta = true;
         return { type: 'meta', changed: true };
       }
@@ -77,8 +86,9 @@ export class JobModel {
       }
       case 'frames': {
         const start = Number(msg.start ?? 0);
-        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d, msg.visible, msg.cuts);
         if (!this.finished && this.status === 'queued') this.status = 'running';
+        if (Array.isArray(msg.people)) return this._peopleChunk(start, msg);
+        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d, msg.visible, msg.cuts);
         return { type: 'frames', added, changed: added.length > 0 };
       }
       case 'status': {
@@ -102,5 +112,26 @@ export class JobModel {
       default:
         return { type: 'ignored', changed: false };
     }
+  }
+
+  /**
+   * A several-people chunk: frames [start, start + count) are received (even those nobody is in),
+   * each person's run is added to their own buffer. `added`: the frames new to the job; `people`:
+   * [{id, added}] for the people with new frames.
+   */
+  _peopleChunk(start, msg) {
+    this.peopleMode = 'several'; // a chunk with people says so even without meta's field
+    let count = Number(msg.count);
+    if (!(count >= 0)) {
+      // no count: the chunk reaches as far as its people do
+      count = 0;
+      for (const p of msg.people) {
+        const n = Math.max(p && Array.isArray(p.kp3d) ? p.kp3d.length : 0, p && Array.isArray(p.kp2d) ? p.kp2d.length : 0);
+        count = Math.max(count, Number(p && p.start) - start + n || 0);
+      }
+    }
+    const people = this.people.addChunk(msg.people);
+    const added = this.buffer.addChunk(start, null, null, null, msg.cuts, count);
+    return { type: 'frames', added, people, changed: added.length > 0 || people.length > 0 };
   }
 }

@@ -46,6 +46,7 @@ export function bindControls(app) {
     ui.overlayBtn.setAttribute('aria-pressed', String(app.overlay.visible));
     app.display.invalidate();
   });
+  bindPersonClick(app);
   ui.linkBtn.addEventListener('click', () => app.copyMomentLink());
   ui.liveBtn.addEventListener('click', () => app.goLive());
   win.addEventListener('keydown', (e) => onKey(app, e));
@@ -58,6 +59,25 @@ export function bindControls(app) {
   if (typeof ResizeObserver !== 'undefined') {
     new ResizeObserver(() => app.display.invalidate()).observe(ui.overlayCanvas);
   }
+}
+
+/**
+ * Several people: a click (not a drag: that orbits) on a skeleton in the 3D view follows that person.
+ * Clicking where nobody is leaves the focus as it is (a missed click should not throw the view away).
+ */
+function bindPersonClick(app) {
+  const view = app.ui.view3d;
+  let down = null;
+  view.addEventListener('pointerdown', (e) => {
+    down = e.button === 0 ? { x: e.clientX, y: e.clientY } : null;
+  });
+  view.addEventListener('pointerup', (e) => {
+    const d = down;
+    down = null;
+    if (!d || !app.job.several || Math.hypot(e.clientX - d.x, e.clientY - d.y) > 5) return;
+    const hit = app.scene.pickPerson(e.clientX, e.clientY, 18);
+    if (hit) app.focusPerson(hit.id);
+  });
 }
 
 function onKey(app, e) {
@@ -78,6 +98,7 @@ function onKey(app, e) {
     l: () => app.setLoop(!app.loop),
     m: () => app.figure.setMode(app.figure.mode === 'skeleton' ? 'mannequin' : 'skeleton'),
   };
+  if (app.job.several) keys.Escape = () => app.focusPerson(null); // frame everyone again
   const action = keys[e.key];
   if (!action) return;
   // space on a button outside the viewer is that button's

@@ -115,6 +115,15 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
 
   ui.stage = el(doc, 'div', { class: 'pv-stage' }, [ui.panel3d, ui.videoPanel]);
 
+  // several people (ui/peopleView.js): shown once the job says it has several
+  ui.peopleAll = el(doc, 'button', { type: 'button', class: 'pv-btn pv-people-all', 'aria-pressed': 'true',
+    title: 'Frame everyone (Esc)', text: 'Everyone' });
+  ui.peopleList = el(doc, 'div', { class: 'pv-people-list' });
+  ui.peopleCount = el(doc, 'span', { class: 'pv-people-count' });
+  ui.people = el(doc, 'div', { class: 'pv-people', role: 'group', 'aria-label': 'People', hidden: true }, [
+    el(doc, 'span', { class: 'pv-people-title', text: 'People' }), ui.peopleAll, ui.peopleList, ui.peopleCount,
+  ]);
+
   // timeline
   ui.prevBtn = el(doc, 'button', { type: 'button', class: 'pv-btn pv-prev', title: 'Previous frame (←)', 'aria-label': 'Previous frame' });
   setIcon(ui.prevBtn, 'prev', doc);
@@ -145,6 +154,6 @@ export function buildUI(root, { hasVideo, speeds, doc = document }) {
   ui.downloads = el(doc, 'div', { class: 'pv-downloads', hidden: true });
   ui.help = el(doc, 'div', { class: 'pv-help', text: 'Drag to orbit · right-drag to pan · wheel to zoom · space play/pause · ←/→ step (shift: 10) · F follow · R reset view · L loop · M mannequin' });
 
-  root.append(ui.header, ui.stage, ui.timeline, ui.downloads, ui.help);
+  root.append(ui.header, ui.stage, ui.people, ui.timeline, ui.downloads, ui.help);
   return ui;
 }

@@ -1,8 +1,9 @@
-// Hover a joint in the 3D view: its name, 2D confidence and 3D position.
+// Hover a joint in the 3D view: its name, 2D confidence and 3D position (several people: whose).
 export class JointTooltip {
   constructor({ win, ui, job, scene, frame }) {
     Object.assign(this, { win, ui, job, scene, currentFrame: frame });
     this.joint = -1;
+    this.person = null; // several people: the id of the joint's person
     let pending = null, queued = false;
     ui.view3d.addEventListener('pointermove', (e) => {
       if (e.buttons) { ui.tip.hidden = true; return; }
@@ -21,9 +22,15 @@ export class JointTooltip {
   }
 
   _hover(e) {
-    const j = e ? this.scene.pickJoint(e.clientX, e.clientY) : -1;
-    this.joint = j;
-    if (j < 0) this.ui.tip.hidden = true;
+    if (this.job.several) {
+      const hit = e ? this.scene.pickPerson(e.clientX, e.clientY) : null;
+      this.person = hit ? hit.id : null;
+      this.joint = hit ? hit.joint : -1;
+      this.ui.view3d.classList.toggle('pv-over-person', !!hit); // a click follows them
+    } else {
+      this.joint = e ? this.scene.pickJoint(e.clientX, e.clientY) : -1;
+    }
+    if (this.joint < 0) this.ui.tip.hidden = true;
     else this.refresh(e);
   }
 
@@ -32,12 +39,14 @@ export class JointTooltip {
     const j = this.joint;
     const tip = this.ui.tip;
     if (!(j >= 0)) return;
-    const buf = this.job.buffer;
-    const k = buf.nearest(this.currentFrame());
+    const several = this.job.several;
+    const buf = several ? this.job.people.track(this.person) : this.job.buffer;
+    if (!buf) return;
+    const k = this.job.buffer.nearest(this.currentFrame());
     const p3 = buf.kp3d(k)?.[j];
     const p2 = buf.kp2d(k)?.[j];
     const name = (this.job.jointNames[j] || `joint ${j}`).replace(/_/g, ' ');
-    const parts = [name];
+    const parts = several ? [`Person ${this.person}`, name] : [name];
     if (Array.isArray(p2) && p2.length > 2 && p2[2] != null) parts.push(`confidence ${(+p2[2]).toFixed(2)}`);
     if (Array.isArray(p3)) parts.push(`(${p3.map((v) => (+v).toFixed(2)).join(', ')}) m`);
     if (buf.visible(k)?.[j] === 0) parts.push('not visible: 3D guessed');

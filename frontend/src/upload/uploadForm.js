@@ -6,6 +6,7 @@
 import { ChunkedUploader, UploadCancelled, progressText } from './chunkedUpload.js';
 import { xhrTransport } from './xhrTransport.js';
 
+// `people`: "one" or "several" (radios or a select: namedItem(...).value is the choice either way)
 const OPTION_FIELDS = ['lifter', 'smoothing', 'complexity', 'height_m', 'people'];
 
 function errorBox(form) {

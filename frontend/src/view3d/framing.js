@@ -1,5 +1,7 @@
 // Where the 3D camera looks: the whole path walked, or the person when following the root; glides
-// when the path outgrows the view (unless the user has taken the camera); camera presets.
+// when the path outgrows the view (unless the user has taken the camera); camera presets. Several
+// people: the person focused is framed and followed like the one person; nobody focused, everyone
+// shown is framed (the whole scene).
 import { poseBounds, unionBounds, estimateFloor } from './coords.js';
 import { ROOT_JOINT } from '../model/skeleton.js';
 
@@ -8,6 +10,8 @@ import { ROOT_JOINT } from '../model/skeleton.js';
 const PRESETS = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
 
 export const PRESET_GLIDE_MS = 350;
+const GROUP_VIEW = [0.25, 0.55, 1]; // from in front of the group and above, a little to the side
+const GROUP_MARGIN = 0.95;
 
 /** [x, z] of a pose's root joint (0, 0 when missing). */
 function rootXZ(pose) {
@@ -32,38 +36,65 @@ export class CameraFraming {
    * that still holds every pose), and the floor height they imply.
    */
   _allBounds() {
-    const buf = this.job.buffer;
-    const idx = buf.receivedIndices();
     let b = null, person = null;
     const poses = [];
-    const step = Math.max(1, Math.floor(idx.length / 200));
-    for (let k = 0; k < idx.length; k += step) {
-      const p = buf.kp3d(idx[k]);
-      poses.push(p);
-      const pb = poseBounds(p);
-      if (!pb) continue;
-      b = unionBounds(b, pb);
-      const r = rootXZ(p);
-      person = unionBounds(person, {
-        min: [pb.min[0] - r[0], pb.min[1], pb.min[2] - r[1]],
-        max: [pb.max[0] - r[0], pb.max[1], pb.max[2] - r[1]],
-      });
+    for (const buf of this._tracks()) {
+      const idx = buf.receivedIndices();
+      const step = Math.max(1, Math.floor(idx.length / 200));
+      for (let k = 0; k < idx.length; k += step) {
+        const p = buf.kp3d(idx[k]);
+        poses.push(p);
+        const pb = poseBounds(p);
+        if (!pb) continue;
+        b = unionBounds(b, pb);
+        const r = rootXZ(p);
+        person = unionBounds(person, {
+          min: [pb.min[0] - r[0], pb.min[1], pb.min[2] - r[1]],
+          max: [pb.max[0] - r[0], pb.max[1], pb.max[2] - r[1]],
+        });
+      }
     }
     return { bounds: b, person, floor: estimateFloor(poses) };
   }
 
-  /** The person-sized box placed at the current frame's root. */
+  /** The frame buffers to frame: the one person's, or the people's (people.js framingTracks). */
+  _tracks() {
+    return this.job.several ? this.job.people.framingTracks() : [this.job.buffer];
+  }
+
+  /** The camera follows a person: the one person, or the person focused among several. */
+  _following() {
+    return this.scene.followRoot && (!this.job.several || this.job.people.focused != null);
+  }
+
+  /** The person-sized box placed at the current frame's root (of the person followed). */
   _personBoundsNow(person) {
     if (!person) return null;
-    const buf = this.job.buffer;
+    const buf = this._tracks()[0];
+    if (!buf) return null;
     const r = rootXZ(buf.kp3d(buf.nearest(this.currentFrame())));
     return { min: [person.min[0] + r[0], person.min[1], person.min[2] + r[1]], max: [person.max[0] + r[0], person.max[1], person.max[2] + r[1]] };
   }
 
-  /** What the camera should frame: the person when following the root, else the whole path. */
+  /**
+   * What the camera should frame: the person when following the root, else the whole path; several
+   * people with nobody followed: everyone shown in the frame on screen (the paths of a crowd cover
+   * a whole street, where each person would be a few pixels tall).
+   */
   _target() {
     const all = this._allBounds();
-    return { ...all, target: this.scene.followRoot ? this._personBoundsNow(all.person) : all.bounds };
+    if (this._following()) return { ...all, target: this._personBoundsNow(all.person) };
+    const now = this.job.several && this.job.people.focused == null ? this._everyoneNow() : null;
+    // a group's bounding sphere is much larger than what it covers on screen: less margin around it
+    return { ...all, target: now || all.bounds, margin: now ? GROUP_MARGIN : undefined };
+  }
+
+  /** Bounds of the people shown in the frame on screen (several people), or null. */
+  _everyoneNow() {
+    const k = this.job.buffer.nearest(this.currentFrame());
+    let b = null;
+    for (const p of this.job.people.shownAt(k)) b = unionBounds(b, poseBounds(p.kp3d));
+    return b;
   }
 
   /**
@@ -71,12 +102,14 @@ export class CameraFraming {
    * `initial`: first framing (jump); otherwise glide, and only if the user has not taken over.
    */
   autoFrame(initial) {
-    const { bounds, floor, target } = this._target();
+    const { bounds, floor, target, margin } = this._target();
     if (!bounds) return;
     this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
     if (initial || !this.userMovedCamera) {
-      this.scene.frame(target, { animate: !initial });
-      this._framedBounds = bounds;
+      // several people: first seen from the video camera's side, so that left and right match the video
+      const direction = initial && this.job.several && !this.scene.framedOnce ? GROUP_VIEW : null;
+      this.scene.frame(target, { animate: !initial, direction, margin });
+      this._framedBounds = margin ? target : bounds; // a group: what was framed is the group of that frame
     }
   }
 
@@ -86,7 +119,8 @@ export class CameraFraming {
       this.autoFrame(true);
       return;
     }
-    if (this.userMovedCamera || this.scene.followRoot || !this._framedBounds) return;
+    // several people, nobody followed: framed on the people of a frame (Everyone / Reset view re-frame)
+    if (this.userMovedCamera || this._following() || this.job.several || !this._framedBounds) return;
     const { bounds } = this._allBounds();
     if (!bounds) return;
     const fb = this._framedBounds;
@@ -94,17 +128,39 @@ export class CameraFraming {
     if (grow) this.autoFrame(false);
   }
 
+  /**
+   * A frame was drawn. Several people with nobody followed: when the people of this frame have walked
+   * (or come) out of the box last framed, glide to take them all in again, unless the user has the camera.
+   */
+  frameShown() {
+    if (!this.job.several || this.job.people.focused != null || this.userMovedCamera || this.scene.animating) return;
+    const now = this._everyoneNow(), fb = this._framedBounds;
+    if (!now || !fb) return;
+    if ([0, 2].some((k) => now.min[k] < fb.min[k] - 0.5 || now.max[k] > fb.max[k] + 0.5)) this.autoFrame(false);
+  }
+
   jobFinished() {
-    if (!this.userMovedCamera && !this.scene.followRoot) this.autoFrame(false);
+    if (!this.userMovedCamera && !this._following()) this.autoFrame(false);
+  }
+
+  /**
+   * Several people: the focus changed (or who is shown): glide to the person now followed, or to
+   * everyone shown. The user asked for it, so it also takes the camera back from them.
+   */
+  focusChanged() {
+    this.userMovedCamera = false;
+    if (this.job.buffer.size) this.autoFrame(false);
   }
 
   /** A camera preset; returns the name the view select should show ('free' for none). */
   setView(name) {
     const dir = PRESETS[name];
     if (!dir) return 'free';
-    const { person } = this._allBounds();
+    const all = this._allBounds();
+    const now = this.job.several && this.job.people.focused == null ? this._everyoneNow() : null;
+    const target = now || this._personBoundsNow(all.person);
     // a preset is asked for: glide, but be there well within half a second (PRESET_GLIDE_MS)
-    this.scene.frame(this._personBoundsNow(person), { animate: true, direction: dir, duration: PRESET_GLIDE_MS });
+    this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS, margin: now ? GROUP_MARGIN : undefined });
     this.userMovedCamera = true; // keep this view while frames arrive
     return name;
   }
@@ -115,8 +171,8 @@ export class CameraFraming {
       this.scene.frame(null, { animate: true, keepDirection: false });
       return;
     }
-    const { bounds, target } = this._target();
-    this.scene.frame(target, { animate: true, keepDirection: false });
-    this._framedBounds = bounds;
+    const { bounds, target, margin } = this._target();
+    this.scene.frame(target, { animate: true, keepDirection: false, margin });
+    this._framedBounds = margin ? target : bounds;
   }
 }

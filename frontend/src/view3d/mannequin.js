@@ -20,8 +20,9 @@ export function clipTime(frame, fps, duration = Infinity) {
  * Whether the toggle can be used, and its tooltip. The GLB exists only once the job has
  * succeeded; before that (live streaming) the toggle is disabled and says so.
  */
-export function toggleState({ status, glbUrl, webgl = true }) {
+export function toggleState({ status, glbUrl, webgl = true, several = false }) {
   if (!webgl) return { enabled: false, title: 'The mannequin needs WebGL, which this browser did not provide.' };
+  if (several) return { enabled: false, title: 'The mannequin shows one person; this job has several.' };
   if (status === 'failed' || status === 'cancelled') {
     return { enabled: false, title: 'The mannequin is made only for jobs that finished successfully.' };
   }
@@ -139,8 +140,8 @@ export class FigureSwitch {
   }
 
   /** Called on every status change: enable the toggle once the job has succeeded with a GLB. */
-  refresh({ status, glbUrl }) {
-    const s = toggleState({ status, glbUrl, webgl: !!this.mannequin });
+  refresh({ status, glbUrl, several = false }) {
+    const s = toggleState({ status, glbUrl, webgl: !!this.mannequin, several });
     this.url = glbUrl || '';
     this.enabled = s.enabled;
     this.ui.figure.title = s.title;

@@ -20,8 +20,12 @@ export class NullScene {
   setParents() {}
   pickJoint() { return -1; }
   setPose() {}
+  setPeople() {}
+  pickPerson() { return null; }
+  personScreenPoint() { return null; }
   setFloorY() {}
   setTrailPoint() {}
+  clearTrail() {}
   showTrailUpTo() {}
   setTrailVisible() {}
   setSticksVisible() {}

@@ -1,5 +1,6 @@
 // The 3D view: renderer, lights, orbit camera and its glides, composed of the floor (floor.js), the
-// root's trail (trail.js) and the stick skeleton (skeletonMesh.js). Renders on demand.
+// root's trail (trail.js) and the stick skeleton (skeletonMesh.js), or several people's skeletons
+// (peopleMeshes.js). Renders on demand.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ROOT_JOINT, FOOT_JOINTS } from '../model/skeleton.js';
@@ -8,27 +9,10 @@ import { worldToScene, frameBounds } from './coords.js';
 import { Floor } from './floor.js';
 import { Trail } from './trail.js';
 import { SkeletonMesh } from './skeletonMesh.js';
+import { PeopleMeshes } from './peopleMeshes.js';
+import { detectSoftwareGL } from './quality.js';
 
 export const COLORS = PALETTE; // ml/palette.py
-
-/**
- * Whether WebGL runs on a software rasterizer (SwiftShader, llvmpipe): shadow maps and MSAA
- * then cost most of the frame, so the scene uses a blob shadow and no antialiasing.
- */
-export function detectSoftwareGL() {
-  try {
-    const c = document.createElement('canvas');
-    const gl = c.getContext('webgl2') || c.getContext('webgl');
-    if (!gl) return true;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
-    const lose = gl.getExtension('WEBGL_lose_context');
-    if (lose) lose.loseContext();
-    return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
-  } catch (_) {
-    return false;
-  }
-}
 
 export class SkeletonScene {
   constructor(container, { parents, onRender, quality = 'auto' } = {}) {
@@ -40,6 +24,7 @@ export class SkeletonScene {
     this.sticksVisible = true; // false while the mannequin stands in for the sticks (and the trail)
     this._needsRender = true;
     this._lastRoot = null;
+    this._lastRootKey = null; // whose root _lastRoot is (null: the one person)
     this._framedOnce = false;
 
     this.quality = quality === 'auto' ? (detectSoftwareGL() ? 'low' : 'high') : quality;
@@ -88,6 +73,8 @@ export class SkeletonScene {
     this.sticks = new SkeletonMesh();
     this.skeleton = this.sticks.group;
     scene.add(this.skeleton);
+    this.people = new PeopleMeshes(); // a several-people job's skeletons (the one skeleton stays hidden)
+    scene.add(this.people.group);
     this.setParents(parents || []);
 
     this._resizeObserver = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => this.resize()) : null;
@@ -98,6 +85,7 @@ export class SkeletonScene {
 
   setParents(parents) {
     this.sticks.setParents(parents);
+    this.people.setParents(parents);
     this.requestRender();
   }
 
@@ -106,20 +94,69 @@ export class SkeletonScene {
     const pts = Array.isArray(kp3d) ? kp3d.map(worldToScene) : [];
     this.sticks.setPose(pts, opacity);
     const root = pts[ROOT_JOINT];
-    if (root) {
-      if (this.followRoot && this._lastRoot) {
-        const dx = root.x - this._lastRoot.x, dz = root.z - this._lastRoot.z;
-        this.controls.target.x += dx; this.controls.target.z += dz;
-        this.camera.position.x += dx; this.camera.position.z += dz;
-        this.controls.update();
-      }
-      this._lastRoot = root;
-      this.floor.follow(root, FOOT_JOINTS.map((j) => pts[j]));
-      // keep the shadow camera on the person
-      this.sun.position.set(root.x + 1.2, 6, root.z + 1.8);
-      this.sun.target.position.set(root.x, 0, root.z);
+    if (root) this._follow(root, FOOT_JOINTS.map((j) => pts[j]));
+    this.requestRender();
+  }
+
+  /**
+   * Several people: `people` = [{id, kp3d, opacity}] of a frame, `focused` the id the camera follows
+   * (null: none; the floor and the shadows then stay under the middle of the group).
+   */
+  setPeople(people, focused = null) {
+    const list = people.map((p) => ({ id: p.id, opacity: p.opacity, pts: Array.isArray(p.kp3d) ? p.kp3d.map(worldToScene) : [] }));
+    this.people.show(list, focused);
+    const mine = list.find((p) => p.id === focused);
+    const group = this.people.middle();
+    if (mine && mine.pts[ROOT_JOINT]) {
+      this._follow(mine.pts[ROOT_JOINT], FOOT_JOINTS.map((j) => mine.pts[j]), focused);
+    } else if (group) {
+      const { mid, spread } = group;
+      this._lastRoot = null;
+      this.floor.follow(mid, []);
+      // the lit disc and the blob shadows are for the person followed
+      this.floor.stage.visible = false;
+      for (const b of this.floor.blobs) b.visible = false;
+      this._shadowAt(mid, spread + 1.5);
     }
     this.requestRender();
+  }
+
+  /** Keep the camera (when following), the floor and the shadow camera on a root; `key`: whose root. */
+  _follow(root, feet, key = null) {
+    if (key !== this._lastRootKey) this._lastRoot = null; // another person: no jump by their distance
+    this._lastRootKey = key;
+    if (this.followRoot && this._lastRoot) {
+      const dx = root.x - this._lastRoot.x, dz = root.z - this._lastRoot.z;
+      this.controls.target.x += dx; this.controls.target.z += dz;
+      this.camera.position.x += dx; this.camera.position.z += dz;
+      this.controls.update();
+    }
+    this._lastRoot = root;
+    this.floor.follow(root, feet);
+    this.floor.stage.visible = true;
+    this._shadowAt(root, 3);
+  }
+
+  /** The sun's shadow camera over a square of half-size `half` metres around p. */
+  _shadowAt(p, half) {
+    this.sun.position.set(p.x + 1.2, 6, p.z + 1.8);
+    this.sun.target.position.set(p.x, 0, p.z);
+    const sc = this.sun.shadow.camera;
+    const h = Math.max(3, Math.min(15, half));
+    if (sc.right !== h) {
+      sc.left = -h; sc.right = h; sc.top = h; sc.bottom = -h;
+      sc.updateProjectionMatrix();
+    }
+  }
+
+  /** The person under a pointer position (client coordinates): {id, joint}, or null. */
+  pickPerson(clientX, clientY, maxPx = 14) {
+    return this.people.pick(this.camera, this.renderer.domElement.getBoundingClientRect(), clientX, clientY, maxPx);
+  }
+
+  /** Where a shown person's joint is on screen (client coordinates), or null. */
+  personScreenPoint(id, joint = ROOT_JOINT) {
+    return this.people.screenPoint(id, joint, this.camera, this.renderer.domElement.getBoundingClientRect());
   }
 
   /** Joint under a pointer position (client coordinates), or -1. */
@@ -136,6 +173,13 @@ export class SkeletonScene {
   /** Record frame i's root position [x,y,z] (projected on the floor) for the trail. */
   setTrailPoint(i, p) {
     this.trail.setPoint(i, p);
+  }
+
+  /** Forget the trail (several people: the person followed changed). */
+  clearTrail() {
+    this.trail.clear();
+    this.trail.line.visible = false;
+    this.requestRender();
   }
 
   /** Show the trail for frames from..k (default: all frames up to k). */
@@ -155,6 +199,7 @@ export class SkeletonScene {
   setSticksVisible(v) {
     this.sticksVisible = !!v;
     this.skeleton.visible = this.sticksVisible;
+    this.people.group.visible = this.sticksVisible;
     this.setTrailVisible(this.showTrail);
   }
 
@@ -166,19 +211,22 @@ export class SkeletonScene {
    * Point the camera so that bounds ({min,max}) fill the view, keeping the current viewing
    * direction once framed. With animate, the camera glides there (cancelled by user input).
    */
-  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600 } = {}) {
+  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600, margin = 1.25 } = {}) {
     const aspect = this.camera.aspect || 1;
     let dir = direction || undefined;
     if (!dir && keepDirection) {
       const d = this.camera.position.clone().sub(this.controls.target);
       if (d.lengthSq() > 1e-8) dir = [d.x, Math.max(0.15 * d.length(), d.y), d.z];
     }
-    const f = frameBounds(bounds, this.camera.fov, aspect, dir);
+    const f = frameBounds(bounds, this.camera.fov, aspect, dir, margin);
     const toTarget = new THREE.Vector3(...f.target);
     const toPos = new THREE.Vector3(...f.position);
     this.camera.near = Math.max(0.01, f.distance / 100);
     this.camera.far = Math.max(100, f.distance * 20);
     this.camera.updateProjectionMatrix();
+    // a wide view (a group of people) would sink into the fog made for one person a few metres away
+    this.scene.fog.near = Math.max(12, f.distance);
+    this.scene.fog.far = Math.max(40, f.distance * 3);
     this._framedOnce = true;
     if (animate) {
       this._anim = {

@@ -1,5 +1,5 @@
 // The stick skeleton: a sphere per joint, a cylinder per bone, coloured by side (ml/palette.py via
-// generated/tables.js). Confidence shows as opacity.
+// generated/tables.js), or in one person's colours (several people). Confidence shows as opacity.
 import * as THREE from 'three';
 import { bonesFromParents, jointSide, HEAD_JOINT } from '../model/skeleton.js';
 import { PALETTE } from '../generated/tables.js';
@@ -18,7 +18,13 @@ function setOpacity(material, op) {
 }
 
 export class SkeletonMesh {
-  constructor() {
+  /**
+   * `colors`: {left, right, center} (0xRRGGBB), default the palette's sides; `thickness`: a factor on
+   * the sticks' radius (a group of people is seen from further away than one person).
+   */
+  constructor(colors = null, thickness = 1) {
+    this.colors = colors || { left: PALETTE.left, right: PALETTE.right, center: PALETTE.center };
+    this.thickness = thickness;
     this.group = new THREE.Group();
     this.parents = [];
     this.bones = [];
@@ -37,12 +43,12 @@ export class SkeletonMesh {
     const sphere = new THREE.SphereGeometry(0.035, 20, 14);
     const cyl = new THREE.CylinderGeometry(0.022, 0.022, 1, 12, 1);
     const mat = (side) =>
-      new THREE.MeshStandardMaterial({ color: PALETTE[side], roughness: 0.45, metalness: 0.05, transparent: true, opacity: 1 });
+      new THREE.MeshStandardMaterial({ color: this.colors[side], roughness: 0.45, metalness: 0.05, transparent: true, opacity: 1 });
     this.jointMeshes = this.parents.map((_, j) => {
       const m = new THREE.Mesh(sphere, mat(jointSide(j)));
       m.castShadow = true;
       m.visible = false;
-      if (j === HEAD_JOINT) m.scale.setScalar(1.9);
+      m.scale.setScalar(this.thickness * (j === HEAD_JOINT ? 1.9 : 1));
       this.group.add(m);
       return m;
     });
@@ -55,13 +61,16 @@ export class SkeletonMesh {
     });
   }
 
-  /** `pts`: scene-space joint positions (null = missing); `opacity`: per joint, null = all solid. */
-  setPose(pts, opacity) {
+  /**
+   * `pts`: scene-space joint positions (null = missing); `opacity`: per joint, null = all solid;
+   * `dim`: a factor on every opacity (people other than the one followed).
+   */
+  setPose(pts, opacity, dim = 1) {
     this.jointMeshes.forEach((m, j) => {
       const p = pts[j];
       m.visible = !!p;
       if (p) m.position.set(p.x, p.y, p.z);
-      setOpacity(m.material, opacity ? opacity[j] ?? 1 : 1);
+      setOpacity(m.material, (opacity ? opacity[j] ?? 1 : 1) * dim);
     });
     const tmp = new THREE.Vector3();
     this.bones.forEach(([c, p], k) => {
@@ -73,9 +82,9 @@ export class SkeletonMesh {
       if (len < 1e-6) { m.visible = false; return; }
       m.visible = true;
       m.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, (a.z + b.z) / 2);
-      m.scale.set(1, len, 1);
+      m.scale.set(this.thickness, len, this.thickness);
       m.quaternion.setFromUnitVectors(UP, tmp.normalize());
-      setOpacity(m.material, boneOpacity(opacity, c, p));
+      setOpacity(m.material, boneOpacity(opacity, c, p) * dim);
     });
   }
 
@@ -84,6 +93,11 @@ export class SkeletonMesh {
    * few pixels on screen (spheres are small; an exact ray hit would be fiddly).
    */
   pick(camera, rect, clientX, clientY, maxPx = 14) {
+    return this.pickWithDistance(camera, rect, clientX, clientY, maxPx).joint;
+  }
+
+  /** {joint, px}: the nearest visible joint within maxPx of the pointer and its distance (joint -1: none). */
+  pickWithDistance(camera, rect, clientX, clientY, maxPx = 14) {
     const x = clientX - rect.left, y = clientY - rect.top;
     let best = -1, bestD = maxPx;
     const v = new THREE.Vector3();
@@ -95,6 +109,6 @@ export class SkeletonMesh {
       const d = Math.hypot(sx - x, sy - y);
       if (d < bestD) { bestD = d; best = j; }
     });
-    return best;
+    return { joint: best, px: bestD };
   }
 }

@@ -7,6 +7,7 @@ export class Trail {
     this.geometry = new THREE.BufferGeometry();
     this._capacity = 0;
     this._filled = []; // slot i holds frame i's root
+    this._last = -1; // the highest slot filled
     this._grow(4096);
     this.geometry.setDrawRange(0, 0);
     this.line = new THREE.Line(this.geometry, new THREE.LineBasicMaterial({ color, transparent: true, opacity: 0.85 }));
@@ -38,14 +39,22 @@ export class Trail {
     };
     put(i);
     this._filled[i] = true;
+    if (i > this._last) this._last = i;
     // a gap before i (frames not here yet): hold this point so that the line never jumps to 0,0
     for (let k = i - 1; k >= 0 && !this._filled[k]; k--) put(k);
     a.needsUpdate = true;
   }
 
-  /** Draw frames from..k; returns how many points are drawn. */
+  /** Forget every point (several people: another person is followed). */
+  clear() {
+    this._filled = [];
+    this._last = -1;
+    this.geometry.setDrawRange(0, 0);
+  }
+
+  /** Draw frames from..k (never past the last point: a person who has left); returns how many points are drawn. */
   showUpTo(k, from = 0) {
-    const end = Math.max(0, Math.min(k + 1, this._capacity));
+    const end = Math.max(0, Math.min(k + 1, this._capacity, this._last + 1));
     const start = Math.max(0, Math.min(from, end));
     const n = end - start;
     const r = this.geometry.drawRange;

@@ -1,0 +1,46 @@
+// @vitest-environment happy-dom
+// The upload form's options travel with the chunked upload, the one / several people choice included.
+import { describe, it, expect } from 'vitest';
+import { enhanceUploadForm } from '../src/upload/uploadForm.js';
+
+function form(people) {
+  document.body.innerHTML = `<form id="upload-form"><input type="hidden" name="csrfmiddlewaretoken" value="t">
+    <input type="file" name="video"><select name="smoothing"><option value="light" selected>light</option></select>
+    ${people}<button type="submit">Go</button>
+    <div id="upload-progress" hidden><progress id="upload-bar"></progress><span id="upload-status"></span>
+    <button type="button" id="upload-cancel">Cancel</button></div></form>`;
+  return document.getElementById('upload-form');
+}
+
+async function startBody(f) {
+  const sent = [];
+  const transport = async (req) => {
+    sent.push(req);
+    if (req.method === 'POST' && req.url === '/api/uploads/') {
+      return { status: 201, data: { url: '/api/uploads/u/', finish_url: '/api/uploads/u/finish/', offset: 0, chunk_size: 1024 } };
+    }
+    if (req.method === 'PATCH') return { status: 200, data: { offset: 3 } };
+    return { status: 201, data: { id: 1, url: '/jobs/1/' } };
+  };
+  let opened = null;
+  enhanceUploadForm(f, { transport, go: (u) => { opened = u; } });
+  const input = f.querySelector('input[name=video]');
+  Object.defineProperty(input, 'files', { value: [new File(['abc'], 'clip.mp4')] });
+  f.dispatchEvent(new Event('submit', { cancelable: true }));
+  for (let k = 0; k < 50 && !opened; k++) await new Promise((r) => setTimeout(r, 5));
+  expect(opened).toBe('/jobs/1/');
+  return JSON.parse(sent[0].body);
+}
+
+describe('upload form options', () => {
+  it('sends the checked people radio', async () => {
+    const body = await startBody(form(`<label><input type="radio" name="people" value="one">One</label>
+      <label><input type="radio" name="people" value="several" checked>Several</label>`));
+    expect(body).toMatchObject({ filename: 'clip.mp4', size: 3, smoothing: 'light', people: 'several' });
+  });
+
+  it('a form without the field sends no people (the server default: one)', async () => {
+    const body = await startBody(form(''));
+    expect('people' in body).toBe(false);
+  });
+});
