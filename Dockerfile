@@ -5,6 +5,7 @@
 # the CUDA build (it brings its own CUDA runtime wheels; the host needs only the NVIDIA driver and the
 # NVIDIA Container Toolkit). For a CPU-only image (smaller; fine for `web`, slow for workers) build with
 #   --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# (which also keeps the CPU onnxruntime; --build-arg ONNXRUNTIME_GPU=0 keeps it in the CUDA image).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -39,10 +40,17 @@ WORKDIR /app
 # Dependencies first (cached layer). TORCH_INDEX_URL empty: torch comes from PyPI (CUDA build).
 ARG TORCH_INDEX_URL=
 COPY requirements.txt ./
+# The several-people detector (MoveNet, onnxruntime) uses the GPU through onnxruntime-gpu, the same
+# version, in the CUDA image (ml/detect_multi.py picks its CUDA provider when present, else the CPU).
+ARG ONNXRUNTIME_GPU=1
 RUN if [ -n "$TORCH_INDEX_URL" ]; then \
       pip install --index-url "$TORCH_INDEX_URL" "$(grep -E '^torch==' requirements.txt)"; \
     fi \
- && pip install -r requirements.txt
+ && pip install -r requirements.txt \
+ && if [ -z "$TORCH_INDEX_URL" ] && [ "$ONNXRUNTIME_GPU" = 1 ]; then \
+      ort="$(grep -E '^onnxruntime==' requirements.txt | cut -d= -f3)" \
+      && pip uninstall -y onnxruntime && pip install "onnxruntime-gpu==$ort"; \
+    fi
 
 COPY . .
 COPY --from=frontend /build/frontend/dist frontend/dist
