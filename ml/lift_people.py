@@ -137,21 +137,23 @@ def place_in_scene(people: list[PersonPose]) -> Scene:
 
 def on_the_ground(world: np.ndarray, kp2d: np.ndarray, R: np.ndarray, height: float, width: int, height_px: int,
                   last_shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Move a person (world (T, 17, 3), their 2D kp2d (T, 17, 3)) sideways and in depth so that, in every
-    frame whose ankles are seen, their mid-ankle lies where the camera ray through the mid-ankle pixel meets
-    the ground plane. The depth from the 2D size alone wobbles by a few per cent of the distance from frame
-    to frame (tens of centimetres for far people); the ray through the feet is steadier. Frames without
-    usable ankles keep the previous frame's shift (`last_shift`, carried over between calls). Returns the
-    moved joints and the last shift."""
+    """Move a person (world (T, 17, 3), their 2D kp2d (T, 17, 3)) so that, in every frame whose ankles are
+    seen, their mid-ankle lies where the camera ray through the mid-ankle pixel meets the ground plane. The
+    depth from the 2D size alone wobbles by a few per cent of the distance from frame to frame (tens of
+    centimetres for far people); the ray through the feet is steadier. The move is along that ray, height
+    included: moving only sideways and in depth would leave the depth's wobble in the feet's height (people
+    floating 0.3-0.5 m above or sinking below the floor on the pedestrians clip) and the feet off their own
+    pixel. Frames without usable ankles keep the previous frame's shift (`last_shift`, carried over between
+    calls). Returns the moved joints and the last shift."""
     f = float(max(width, height_px))
     T = len(world)
     feet_px = 0.5 * (kp2d[:, L_ANKLE, :2] + kp2d[:, R_ANKLE, :2])
     ray = np.stack([(feet_px[:, 0] - width / 2) / f, (feet_px[:, 1] - height_px / 2) / f, np.ones(T)], 1)
     ray = (ray * CAMERA_TO_WORLD_FLIP) @ R.T
     ok = (kp2d[:, [L_ANKLE, R_ANKLE], 2] >= FOOT_MIN_CONF).all(1) & (ray[:, 1] < -1e-3)
-    hit = ray * (height / np.where(ok, -ray[:, 1], 1.0))[:, None]  # camera at (0, height, 0): hit y = 0
+    hit = ray * (height / np.where(ok, -ray[:, 1], 1.0))[:, None]  # from the camera, which is at (0, height, 0)
+    hit[:, 1] += height  # in the world frame: y = 0, on the ground
     shift = hit - 0.5 * (world[:, L_ANKLE] + world[:, R_ANKLE])
-    shift[:, 1] = 0.0  # the height stays the person's own (their size puts their feet on the plane)
     out = world.copy()
     for t in range(T):
         if ok[t]:

@@ -168,7 +168,9 @@ def test_pedestrians_clip_end_to_end():
     assert len(long) >= 6  # most people are followed for 8 s or more
     statures = [p.skeleton["height_m"] for p in long]
     assert sum(1.3 <= s <= 2.3 for s in statures) >= len(long) - 1, statures
-    feet = np.concatenate([np.minimum(p.keypoints_3d[p.detected, 3, 1], p.keypoints_3d[p.detected, 6, 1])
-                           for p in long])
-    assert abs(np.median(feet)) < 0.15, np.median(feet)  # everyone's ankles near the one ground plane y = 0
+    # everyone's lower ankle near the one ground plane y = 0, each person on their own (a pooled median hid
+    # people floating 0.25 m above it and others sunk 0.37 m below)
+    feet = {p.id: np.median(np.minimum(p.keypoints_3d[p.detected, 3, 1], p.keypoints_3d[p.detected, 6, 1]))
+            for p in long}
+    assert all(abs(v) < 0.1 for v in feet.values()), feet
     assert 1.0 < result.camera["height_m"] < 20.0 and 0 < result.camera["tilt_deg"] < 60
