@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,12 @@ def main(argv=None) -> int:
     from ml.result import PoseResult
 
     if args.result:
-        result = PoseResult.load_json(args.result)
+        try:  # a several-people (version 2) file or not a result at all: say so, no traceback
+            result = PoseResult.load_json(args.result)
+        except ValueError as exc:
+            print(f"error: {exc} The quality figures measure one person (python -m ml.infer --people one).",
+                  file=sys.stderr)
+            return 2
     else:
         from ml.pipeline import PipelineOptions, run_pipeline
 

@@ -109,3 +109,13 @@ def test_overlay_draws_everyone_in_their_colour(tmp_path, several):
 
     assert has_colour(frames[5], 1) and not has_colour(frames[5], 2) and not has_colour(frames[5], 3)
     assert has_colour(frames[27], 1) and has_colour(frames[27], 2) and has_colour(frames[27], 3)
+
+
+def test_bench_quality_refuses_a_several_people_result_with_a_sentence(tmp_path, several, capsys):
+    """`ml.bench quality --result` reads one person (version 1): given a version-2 file it says so, exit 2."""
+    from ml.bench.quality import main
+
+    v2 = several.save_json(tmp_path / "result.json")
+    assert main(["clip.mp4", "--result", str(v2)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: result.json is a version-2 3DPoseNet result (several people)") and "Traceback" not in err
