@@ -233,6 +233,19 @@ def detector_pair(name: str = "mediapipe", complexity: int = 1) -> list:
     return _DETECTORS[key]
 
 
+def start_run(video_path: Path, options: PipelineOptions, lifter, on_progress: ProgressFn):
+    """What both paths (one person, several) do first: probe the video, load the lifter, set torch's
+    threads. Returns (video info, lifter)."""
+    on_progress("decode", 0, 1)
+    info = video_io.probe(video_path)
+    lifter = lifter or load_lifter(options.checkpoint, options.device)
+    if options.torch_threads:
+        import torch
+
+        torch.set_num_threads(options.torch_threads)  # process-wide: more threads only fight the detector
+    return info, lifter
+
+
 def run_pipeline(
     video_path: Path,
     options: PipelineOptions | None = None,
@@ -253,24 +266,17 @@ def run_pipeline(
     options = options or PipelineOptions()
     if options.people not in PEOPLE_MODES:
         raise PipelineError(f"Unknown people mode {options.people!r}; choose one of {', '.join(PEOPLE_MODES)}.")
-    if options.people == "several":  # on_frames then gets several people per chunk (ml.pipeline_people)
-        from ml.pipeline_people import run_people_pipeline
-
-        return run_people_pipeline(video_path, options, lifter, on_progress, on_frames, should_stop)
-    if options.smoothing not in SMOOTHING:
+    if options.smoothing not in SMOOTHING:  # both paths: several people smooth each root at this level
         raise PipelineError(f"Unknown smoothing {options.smoothing!r}; choose one of {', '.join(SMOOTHING)}.")
     on_progress = on_progress or (lambda *a: None)
     on_frames = on_frames or (lambda *a, **k: None)
     should_stop = should_stop or (lambda: False)
+    if options.people == "several":  # on_frames then gets several people per chunk (ml.pipeline_people)
+        from ml.pipeline_people import run_people_pipeline
+
+        return run_people_pipeline(video_path, options, lifter, on_progress, on_frames, should_stop)
     t_start = time.perf_counter()
-
-    on_progress("decode", 0, 1)
-    info = video_io.probe(video_path)
-    lifter = lifter or load_lifter(options.checkpoint, options.device)
-    if options.torch_threads:
-        import torch
-
-        torch.set_num_threads(options.torch_threads)  # process-wide: more threads only fight the detector
+    info, lifter = start_run(video_path, options, lifter, on_progress)
     aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing, options.height_m,
                            foot_lock=options.foot_lock)
     source = records if records is not None else detect_records(video_path, info, options, should_stop)

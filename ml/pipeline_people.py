@@ -1,6 +1,6 @@
 """Several people: video → MoveNet MultiPose → online tracking → per-person lifting → one scene, streaming.
 
-    result = run_people_pipeline(video, PipelineOptions(people="several"), on_frames=...)
+    result = run_pipeline(video, PipelineOptions(people="several"), on_frames=...)  # ml.pipeline: the entry
 
 Every stage is online, frame by frame, and a frame leaves (`on_frames`) as soon as nothing can change it
 any more, for anybody in it:
@@ -293,22 +293,14 @@ def multi_detector(input_size: int, threads: int):
     return _DETECTORS[key]
 
 
-def run_people_pipeline(video_path: Path, options, lifter=None, on_progress=None,
-                        on_frames: PeopleFramesFn | None = None, should_stop=None) -> PeopleResult:
-    """The several-people run (see the module docstring). Raises video_io.VideoError / PipelineError."""
-    from ml.pipeline import Cancelled, PipelineError, load_lifter
+def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frames: PeopleFramesFn,
+                        should_stop) -> PeopleResult:
+    """The several-people run (see the module docstring), called by ml.pipeline.run_pipeline, which checks
+    the options and fills in the callbacks. Raises video_io.VideoError / PipelineError."""
+    from ml.pipeline import Cancelled, PipelineError, start_run
 
-    on_progress = on_progress or (lambda *a: None)
-    on_frames = on_frames or (lambda *a, **k: None)
-    should_stop = should_stop or (lambda: False)
     t_start = time.perf_counter()
-    on_progress("decode", 0, 1)
-    info = video_io.probe(video_path)
-    lifter = lifter or load_lifter(options.checkpoint, options.device)
-    if options.torch_threads:
-        import torch
-
-        torch.set_num_threads(options.torch_threads)
+    info, lifter = start_run(video_path, options, lifter, on_progress)
     try:
         detector = multi_detector(options.people_input_size, options.people_threads)
     except ValueError as exc:

@@ -105,12 +105,7 @@ class PoseResult:
         }
 
     def save_json(self, path: Path) -> Path:
-        """Write atomically (temp file + rename) so a crash never leaves half a result."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":")))
-        os.replace(tmp, path)
-        return path
+        return write_result_json(self.to_dict(), path)
 
     @classmethod
     def load_json(cls, path: Path) -> "PoseResult":
@@ -127,6 +122,15 @@ class PoseResult:
             model=d["model"], detector=d["detector"],
             timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),
         )
+
+
+def write_result_json(d: dict, path: Path) -> Path:
+    """Write a result's dict (either version) atomically (temp file + rename): a crash never leaves half a result."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_text(json.dumps(d, separators=(",", ":")))
+    os.replace(tmp, path)
+    return path
 
 
 def read_result_dict(path: Path, versions: tuple = (1, 2)) -> dict:

@@ -7,14 +7,12 @@ writers serve both versions.
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ml.result import FORMAT_NAME, PoseResult, read_result_dict
+from ml.result import FORMAT_NAME, PoseResult, read_result_dict, write_result_json
 
 PEOPLE_VERSION = 2
 PEOPLE_MODES = ("one", "several")  # "one": result version 1 (ml.result.PoseResult); "several": version 2
@@ -135,12 +133,7 @@ class PeopleResult:
         }
 
     def save_json(self, path: Path) -> Path:
-        """Write atomically (temp file + rename) so a crash never leaves half a result."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":")))
-        os.replace(tmp, path)
-        return path
+        return write_result_json(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, d: dict) -> "PeopleResult":

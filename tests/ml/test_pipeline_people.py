@@ -115,6 +115,9 @@ def test_a_video_without_people_says_so(tmp_path):
 def test_an_unknown_people_mode_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="Unknown people mode 'many'"):
         run_pipeline(tmp_path / "x.mp4", PipelineOptions(people="many"))
+    # several people smooth each root at the job's level: an unknown level is refused, not run unsmoothed
+    with pytest.raises(PipelineError, match="Unknown smoothing 'wobbly'"):
+        run_pipeline(tmp_path / "x.mp4", PipelineOptions(people="several", smoothing="wobbly"))
 
 
 @pytest.fixture(scope="module")
