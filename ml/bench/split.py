@@ -10,7 +10,6 @@ the one-worker result (the seams: 0 when the split is exact).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -69,7 +68,9 @@ def run_job(clip: Path, workers: int, env: dict, logs: Path) -> tuple[float, dic
         job.refresh_from_db()
         if job.status != "succeeded":
             raise RuntimeError(f"job failed: {job.error}\n" + "\n".join(f.read_text()[-2000:] for f in files))
-        kp3d = np.asarray(json.loads(job.result_path.read_text())["keypoints_3d"], np.float32)
+        from ml.result import PoseResult  # a one-person job: version 1 (a version-2 file is refused by name)
+
+        kp3d = PoseResult.load_json(job.result_path).keypoints_3d
         return elapsed, job.timings, kp3d
     finally:
         for p in procs:
