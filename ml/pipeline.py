@@ -246,6 +246,20 @@ def start_run(video_path: Path, options: PipelineOptions, lifter, on_progress: P
     return info, lifter
 
 
+def check_frame(options: PipelineOptions, i: int, t_s: float, should_stop: Callable[[], bool]) -> None:
+    """Before frame i (at t_s seconds) goes on, in both paths: stop when asked (every progress_every
+    frames), refuse past the duration and frame limits (a container can hide its frame count)."""
+    if i % options.progress_every == 0 and should_stop():
+        raise Cancelled()
+    if options.max_seconds and t_s > options.max_seconds:
+        raise PipelineError(
+            f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again.")
+    if options.max_frames and i >= options.max_frames:
+        raise PipelineError(
+            f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
+            "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
+
+
 def run_pipeline(
     video_path: Path,
     options: PipelineOptions | None = None,
@@ -350,16 +364,7 @@ def run_pipeline(
         t0 = time.perf_counter()
         seen_person = False  # the last frame the detector saw had a person (a skipped frame inherits it)
         for i, t_s, kp, cut, skipped in source:
-            if i % options.progress_every == 0 and should_stop():
-                raise Cancelled()
-            if options.max_seconds and t_s > options.max_seconds:
-                raise PipelineError(
-                    f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again."
-                )
-            if options.max_frames and i >= options.max_frames:  # a container can hide its frame count
-                raise PipelineError(
-                    f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
-                    "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
+            check_frame(options, i, t_s, should_stop)
             # A cut closes the shot, unless no person was found in it yet (its frames join the next).
             if cut and shot.filler.last_detected >= 0:
                 shot.filler.finish()

@@ -297,7 +297,7 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
                         should_stop) -> PeopleResult:
     """The several-people run (see the module docstring), called by ml.pipeline.run_pipeline, which checks
     the options and fills in the callbacks. Raises video_io.VideoError / PipelineError."""
-    from ml.pipeline import Cancelled, PipelineError, start_run
+    from ml.pipeline import PipelineError, check_frame, start_run
 
     t_start = time.perf_counter()
     info, lifter = start_run(video_path, options, lifter, on_progress)
@@ -316,15 +316,7 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
         source = video_io.prefetch(source, size=8)
     try:
         for i, t_s, cut, people, features, dt in source:
-            if i % options.progress_every == 0 and should_stop():
-                raise Cancelled()
-            if options.max_seconds and t_s > options.max_seconds:
-                raise PipelineError(
-                    f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again.")
-            if options.max_frames and i >= options.max_frames:
-                raise PipelineError(
-                    f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
-                    "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
+            check_frame(options, i, t_s, should_stop)
             t_detect += dt
             run.feed(i, people, features, cut)
             times.append(t_s)

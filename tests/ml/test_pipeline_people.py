@@ -112,6 +112,17 @@ def test_a_video_without_people_says_so(tmp_path):
         run_pipeline(video, PipelineOptions(people="several", people_input_size=256))
 
 
+def test_several_people_keep_the_frame_and_duration_limits(tmp_path):
+    """The limits the one-person path checks while decoding (ml.pipeline.check_frame) hold here too."""
+    from tests.conftest import write_video
+
+    video = write_video(tmp_path / "grey.mp4", [np.full((240, 320, 3), 128, np.uint8)] * 12, fps=4.0)
+    with pytest.raises(PipelineError, match="more than 5 frames"):
+        run_pipeline(video, PipelineOptions(people="several", people_input_size=256, max_frames=5))
+    with pytest.raises(PipelineError, match="longer than the 2 s limit"):
+        run_pipeline(video, PipelineOptions(people="several", people_input_size=256, max_seconds=2))
+
+
 def test_an_unknown_people_mode_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="Unknown people mode 'many'"):
         run_pipeline(tmp_path / "x.mp4", PipelineOptions(people="many"))
