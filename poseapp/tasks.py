@@ -194,7 +194,6 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             pk=job.pk, status=PoseJob.Status.RUNNING, attempts=job.attempts).exists()
 
     source = job.video.file.path
-    playable = BrowserCopy(source, job.playable_video_path)
     options = PipelineOptions(checkpoint=checkpoint_path(job), smoothing=job.smoothing, complexity=job.complexity,
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
                               detect_processes=settings.POSENET_DETECT_PROCESSES,
@@ -203,6 +202,7 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
     several = job.people_mode == "several"
     names = job.file_names  # several people: BVH and GLB are zips
     overlay = None
+    playable = BrowserCopy(source, job.playable_video_path)  # ffmpeg starts: from here on every exit ends it
     try:
         info = probe(source)
         options.max_frames = quotas.frame_limit(job.owner, info.width, info.height)  # fair use, while decoding
