@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ml.export import FORMATS
 
-from . import quotas, segments, stream
+from . import overlay_parts, quotas, segments, stream
 from .browser_copy import BrowserCopy
 from .fair_queue import assign_priority
 from .heartbeat import JobHeartbeat
@@ -191,27 +191,35 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
                               max_seconds=settings.POSENET_MAX_DURATION_S, height_m=job.height_m,
                               detect_processes=settings.POSENET_DETECT_PROCESSES,
                               device=settings.POSENET_LIFTER_DEVICE)
-    overlay = None
+    overlay = overlay_split = None
     try:
         info = probe(source)
         options.max_frames = quotas.frame_limit(job.owner, info.width, info.height)  # fair use, while decoding
         _update_running(job, fps=info.fps, width=info.width, height=info.height)
-        if "mp4" in EXPORT_FORMATS:
-            from ml.export.overlay import BackgroundOverlay
-            from ml.skeleton import JOINT_NAMES, PARENTS
-
-            overlay = BackgroundOverlay(source, job.work_dir / FILE_NAMES["mp4"], width=info.width,
-                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS)
         stream.send(job.pk, stream.meta_message(job))
-        n_parts, records, done_here = segments.part_count(info), None, []
+        n_parts, records, done_here, helpers = segments.part_count(info), None, [], 0
         if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
             parts = segments.Parts(job, n_parts)
             parts.claim(0)  # the first part is this worker's: it streams at once, helpers take the next
+            if "mp4" in EXPORT_FORMATS:  # before the helpers start: it tells them to draw overlay parts
+                overlay_split = overlay_parts.OverlayParts(job, n_parts, info, source)
+                overlay_split.start()
             helpers = segments.start_helpers(job, n_parts)
             records = segments.split_records(job, Path(source), info.fps, parts, should_stop,
                                              tick=heartbeat, done_here=done_here)
+        if "mp4" in EXPORT_FORMATS and not helpers:  # drawn and encoded here while the pipeline runs
+            from ml.export.overlay import BackgroundOverlay
+            from ml.skeleton import JOINT_NAMES, PARENTS
+
+            if overlay_split is not None:  # no helper was queued: nobody else draws parts
+                shutil.rmtree(overlay_split.parts.dir, ignore_errors=True)
+                overlay_split = None
+            overlay = BackgroundOverlay(source, job.work_dir / FILE_NAMES["mp4"], width=info.width,
+                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS)
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
                               should_stop=should_stop, records=records)
+        if overlay_split is not None:
+            overlay_split.set_total(result.frame_count)  # helpers may draw the last part now
         if n_parts:
             result.timings["split"] = {"parts": n_parts, "helpers_queued": helpers, "parts_here": len(done_here)}
             shutil.rmtree(segments.Parts(job, n_parts).dir, ignore_errors=True)
@@ -223,6 +231,9 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             if fmt == "mp4" and overlay is not None:
                 overlay.finish(tick=heartbeat)  # what is left of it: the time is the wait
                 overlay = None
+            elif fmt == "mp4" and overlay_split is not None:  # drawn in parts by every worker, joined here
+                overlay_split.finish(job.work_dir / FILE_NAMES["mp4"], tick=heartbeat)
+                result.timings["split"]["overlay_parts_here"] = len(overlay_split.here)
             else:
                 export(result, fmt, job.work_dir / FILE_NAMES[fmt], video_path=source)
             export_s[fmt] = round(time.perf_counter() - t0, 3)

@@ -30,6 +30,7 @@ def test_frames_message_from_an_old_caller_means_all_visible_and_no_cuts():
 
 @pytest.mark.django_db
 def test_pose_task_passes_the_height_and_streams_visibility(owner, settings, tmp_path, monkeypatch):
+    import ml.export.overlay
     import ml.pipeline
     import ml.video
 
