@@ -7,8 +7,9 @@ last part's once the job's worker has written the frame count (`overlay_parts/fr
 with no 2D left to detect waits for the first unclaimed part's frames, claims it (segments.Parts'
 claim files, in `overlay_parts/`) and draws it into K.mp4: an OverlayWriter that starts at the
 part's first video frame, so each part is an H.264 stream of its own that starts with a keyframe,
-all with the same encoder settings. The job's worker, after the pipeline, draws every part nobody
-claimed (from the last back), then any part whose helper failed or went quiet
+all with the same encoder settings. The job's worker does the same in a thread while its pipeline
+runs (its own 2D, or its waits for a helper's, leave it time), and after the pipeline draws every
+part nobody claimed (from the last back), then any part whose helper failed or went quiet
 (POSENET_SPLIT_STALE_S), and joins the parts with ffmpeg's concat demuxer (stream copy, no second
 encode) into the job's MP4.
 
@@ -83,6 +84,8 @@ class OverlayParts:
         self.per_part = Plan.for_fps(info.fps).frames  # ml.segments' plan: the same parts as the 2D's
         self.log = FramesLog(job.frames_log_path)
         self.here: list[int] = []  # the parts this worker drew
+        self.current: int | None = None  # the part being drawn by take_parts()
+        self._thread = None
 
     def start(self) -> None:
         """The job's worker, before the pipeline: the folder tells helpers to draw parts."""
@@ -132,22 +135,76 @@ class OverlayParts:
         writer.finish()
         return True
 
+    def take_parts(self, stopped: Callable[[], bool], keeper: Callable[[int], Callable[[], bool]]) -> None:
+        """Draw parts, the first unclaimed one as soon as its frames are final, until every part is
+        claimed, the folder is gone (the overlay is done) or stopped() (looked at between parts).
+        keeper(k): the should_stop() of drawing part k (a helper's also refreshes its claim)."""
+        while not stopped():
+            k = next((k for k in range(self.count) if not self.parts.claimed(k)), None)
+            if k is None or not self.parts.dir.is_dir():
+                return
+            span = self.ready(k)
+            if span is None:
+                time.sleep(POLL_S)
+                continue
+            if not self.parts.claim(k, create=False):
+                continue  # someone took it meanwhile
+            self.current = k
+            if not self.draw(k, *span, should_stop=keeper(k)):
+                return
+            self.here.append(k)
+            self.current = None
+
+    def start_drawing(self) -> None:
+        """The job's worker, while the pipeline runs: draw parts in a thread as their frames become
+        final. On one core it shares the core with this worker's 2D (the claims then leave more
+        2D parts to the helpers), and it fills the time this worker waits for a helper's part."""
+        import threading
+
+        self._no_more, self._abort = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._draw_in_background, daemon=True, name="overlay-parts")
+        self._thread.start()
+
+    def _draw_in_background(self) -> None:
+        try:  # no database here (a thread of its own): the events say when to stop
+            self.take_parts(lambda: self._no_more.is_set() or self._abort.is_set(),
+                            keeper=lambda k: self._abort.is_set)
+        except Exception:  # noqa: BLE001 - finish() draws the part again, and reports what fails then
+            log.exception("overlay part %s failed in the background", self.current)
+
+    def _stop_drawing(self, abort: bool, tick: Callable[[], None] | None = None) -> None:
+        """Stop the thread: after the part it is drawing, or (abort) at once."""
+        if self._thread is None:
+            return
+        (self._abort if abort else self._no_more).set()
+        while self._thread.is_alive():
+            if tick is not None:
+                tick()
+            self._thread.join(0.5)
+        self._thread = None
+
+    def close(self) -> None:
+        """The job ended before finish(): stop drawing (the parts go with the job's files)."""
+        self._stop_drawing(abort=True)
+
     def _draw_here(self, k: int, tick: Callable[[], None]) -> None:
         span = self.ready(k)
         if span is None:
             raise RuntimeError(f"overlay part {k}: its frames are not all in the frames log")
-        self.here.append(k)
         self.draw(k, *span, should_stop=lambda: tick() or False)
+        if k not in self.here:
+            self.here.append(k)
 
     def finish(self, path: Path, tick: Callable[[], None]) -> Path:
         """The job's worker, after set_total(): draw the parts nobody claimed, wait for the others
         (redoing those whose helper failed or went quiet), join them into `path`."""
         from ml.export.overlay import join_parts
 
+        self._stop_drawing(abort=False, tick=tick)
         # From the last part back: helpers take parts from the first on, as their frames become
         # final, so the two meet in the middle (a part the helpers are about to take stays theirs).
         for k in reversed(range(self.count)):
-            if k in self.parts.mine or self.parts.claim(k):
+            if (k in self.parts.mine and k not in self.here) or self.parts.claim(k):
                 self._draw_here(k, tick)
         for k in range(self.count):
             while k not in self.here and not self.parts.path(k, "mp4").exists() and not self._empty(k):
@@ -176,30 +233,18 @@ def help_with_overlay(job: PoseJob, video: Path, info, count: int) -> None:
     overlay = OverlayParts(job, count, info, video)
     if not overlay.parts.dir.is_dir():
         return  # the job's worker draws the overlay itself (it had no helpers when it started)
-    last_look = time.monotonic()
-    while True:
-        k = next((k for k in range(count) if not overlay.parts.claimed(k)), None)
-        if k is None:
-            return
-        span = overlay.ready(k)
-        if span is None:
-            if time.monotonic() - last_look > segments.TOUCH_S:
-                last_look = time.monotonic()
-                if segments.job_gone(job.pk):
-                    return
-            time.sleep(POLL_S)
-            continue
-        if not overlay.parts.claim(k):
-            continue  # the job's worker took it meanwhile
-        keeper = segments.ClaimKeeper(overlay.parts, k, job.pk)
+    look = {"at": time.monotonic(), "gone": False}
+
+    def job_ended() -> bool:
+        if time.monotonic() - look["at"] > segments.TOUCH_S:
+            look["at"], look["gone"] = time.monotonic(), segments.job_gone(job.pk)
+        return look["gone"]
+
+    try:
+        overlay.take_parts(job_ended, keeper=lambda k: segments.ClaimKeeper(overlay.parts, k, job.pk))
+    except Exception as exc:  # noqa: BLE001 - the job's worker draws the part instead
+        log.warning("job %s: cannot draw overlay part %s (%s); the job's worker will", job.pk, overlay.current, exc)
         try:
-            if not overlay.draw(k, *span, should_stop=keeper):
-                return  # the job ended meanwhile
-        except Exception as exc:  # noqa: BLE001 - the job's worker draws the part instead
-            log.warning("job %s: cannot draw overlay part %s (%s); the job's worker will", job.pk, k, exc)
-            try:
-                overlay.parts.write_error(k, str(exc))
-            except OSError:
-                pass  # the job has ended meanwhile (its folder is gone)
-            return
-        overlay.here.append(k)
+            overlay.parts.write_error(overlay.current, str(exc))
+        except (OSError, TypeError):
+            pass  # the job has ended meanwhile (its folder is gone), or no part was being drawn

@@ -63,11 +63,14 @@ class Parts:
     def path(self, k: int, kind: str) -> Path:
         return self.dir / f"{k}.{kind}"
 
-    def claim(self, k: int) -> bool:
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def claim(self, k: int, create: bool = True) -> bool:
+        """Take part k (True) unless someone has. Helpers pass create=False: once the job's worker
+        has removed the folder (its parts are done) a late helper must not start it again."""
+        if create:
+            self.dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.path(k, "claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
+        except (FileExistsError, FileNotFoundError):
             return False
         with os.fdopen(fd, "w") as f:
             f.write(owner_name())
@@ -189,7 +192,7 @@ def detect_parts(job_id: int, count: int) -> None:
     fps = info.fps
     parts = Parts(job, count)
     for k in range(count):
-        if not parts.claim(k):
+        if not parts.claim(k, create=False):
             continue
         should_stop = ClaimKeeper(parts, k, job_id)
         try:

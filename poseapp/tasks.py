@@ -216,6 +216,8 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
                 overlay_split = None
             overlay = BackgroundOverlay(source, job.work_dir / FILE_NAMES["mp4"], width=info.width,
                                         height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS)
+        if overlay_split is not None:
+            overlay_split.start_drawing()  # parts whose frames are final, beside the pipeline
         result = run_pipeline(source, options, on_progress=on_progress, on_frames=on_frames,
                               should_stop=should_stop, records=records)
         if overlay_split is not None:
@@ -259,6 +261,8 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
     finally:
         if overlay is not None:
             overlay.close()  # the job did not get as far as the overlay: leave no partial file
+        if overlay_split is not None:
+            overlay_split.close()  # stops this worker's drawing thread (a no-op after finish())
     if not PoseJob.objects.filter(pk=job.pk).exists():
         job.delete_files()  # deleted while it ran: leave nothing behind
         return

@@ -62,7 +62,9 @@ def test_a_split_video_equals_a_one_worker_run(two_workers, owner, people_clip_t
     assert split["parts"] == 2 and split["helpers_queued"] == 1
     assert split["parts_here"] == 1, "the other worker did not detect the second part"
     assert "poseapp.tasks.detect_parts" in log_text and not (job.work_dir / "parts").exists()
-    # The overlay MP4, drawn in parts by both workers (poseapp/overlay_parts.py) and joined here.
+    # The overlay MP4, drawn in parts by both workers (poseapp/overlay_parts.py) and joined here:
+    # part 0 goes to whichever of them looks first once its frames are final, part 1 (final once the
+    # pipeline has ended, well before part 0 can be drawn) to the other.
     assert split["overlay_parts_here"] == 1, "the other worker did not draw an overlay part"
     assert not (job.work_dir / "overlay_parts").exists() and job.timings["export_s"]["mp4"] > 0
     times, decoded = frame_times(job.work_dir / "overlay.mp4")
