@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 from django.conf import settings
 
-from . import segments, stream
+from . import browser_copy, segments, stream
 from .models import PoseJob
 
 log = logging.getLogger(__name__)
@@ -157,8 +157,10 @@ class OverlayParts:
 
     def start_drawing(self) -> None:
         """The job's worker, while the pipeline runs: draw parts in a thread as their frames become
-        final. On one core it shares the core with this worker's 2D (the claims then leave more
-        2D parts to the helpers), and it fills the time this worker waits for a helper's part."""
+        final, in the time this worker waits for a helper's 2D. The thread (and its encoder) run at
+        the browser copy's niceness (poseapp/browser_copy.py): they must not slow this worker's 2D
+        (the first frames), and sharing the core with the copy leaves overlay parts to helpers that
+        have finished their 2D, where the copy could be done on no other core."""
         import threading
 
         self._no_more, self._abort = threading.Event(), threading.Event()
@@ -166,6 +168,12 @@ class OverlayParts:
         self._thread.start()
 
     def _draw_in_background(self) -> None:
+        import threading
+
+        try:  # Linux: a thread's niceness is its own, and the processes it starts inherit it
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), browser_copy.NICE)
+        except (AttributeError, OSError):
+            pass
         try:  # no database here (a thread of its own): the events say when to stop
             self.take_parts(lambda: self._no_more.is_set() or self._abort.is_set(),
                             keeper=lambda k: self._abort.is_set)
