@@ -13,6 +13,8 @@ from pathlib import Path
 
 from ml.child_process import die_with_parent
 
+NICE = 10  # the copy (and a split job's background overlay drawing) yield to the detector
+
 
 def ffmpeg_exe() -> str | None:
     try:
@@ -36,7 +38,7 @@ class BrowserCopy:
                     "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-movflags", "+faststart", str(self.part)]
             # Niced: the copy must not slow the detector down while the first 3D frames are due.
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                         preexec_fn=die_with_parent(nice=10))
+                                         preexec_fn=die_with_parent(nice=NICE))
 
     def poll(self) -> bool:
         """True exactly once: when the copy has just become available."""

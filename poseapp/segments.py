@@ -52,26 +52,33 @@ def part_count(info) -> int:
 
 
 class Parts:
-    """The part files of one job: K.claim (who detects part K), K.npz (its records), K.error."""
+    """The part files of one job: K.claim (who detects part K), K.npz (its records), K.error.
+    `folder`: another set of parts with the same claims (the overlay's: poseapp/overlay_parts.py)."""
 
-    def __init__(self, job: PoseJob, count: int):
-        self.dir = job.work_dir / "parts"
+    def __init__(self, job: PoseJob, count: int, folder: str = "parts"):
+        self.dir = job.work_dir / folder
         self.count = count
         self.mine: set[int] = set()  # parts claimed through this object
 
     def path(self, k: int, kind: str) -> Path:
         return self.dir / f"{k}.{kind}"
 
-    def claim(self, k: int) -> bool:
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def claim(self, k: int, create: bool = True) -> bool:
+        """Take part k (True) unless someone has. Helpers pass create=False: once the job's worker
+        has removed the folder (its parts are done) a late helper must not start it again."""
+        if create:
+            self.dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.path(k, "claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
+        except (FileExistsError, FileNotFoundError):
             return False
         with os.fdopen(fd, "w") as f:
             f.write(owner_name())
         self.mine.add(k)
         return True
+
+    def claimed(self, k: int) -> bool:
+        return self.path(k, "claim").exists()
 
     def owner(self, k: int) -> str:
         try:
@@ -174,32 +181,49 @@ def start_helpers(job: PoseJob, count: int) -> int:
 
 @shared_task(name="poseapp.tasks.detect_parts")
 def detect_parts(job_id: int, count: int) -> None:
-    """A helper: take unclaimed parts of a running job until none is left."""
+    """A helper: take unclaimed parts of a running job until none is left, then parts of its
+    overlay MP4 (poseapp/overlay_parts.py) until none of those is left."""
     from ml.video import VideoError, probe
 
     job = PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.RUNNING).select_related("video").first()
     if job is None:
         return
     video = Path(job.video.file.path)
-    fps = probe(video).fps
+    info = probe(video)
+    fps = info.fps
     parts = Parts(job, count)
     for k in range(count):
-        if not parts.claim(k):
+        if not parts.claim(k, create=False):
             continue
-        last_look, stopped = [time.monotonic()], [False]
-
-        def should_stop() -> bool:
-            if not stopped[0] and time.monotonic() - last_look[0] > TOUCH_S:
-                last_look[0] = time.monotonic()
-                parts.touch(k)
-                stopped[0] = not PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.RUNNING).exists()
-            return stopped[0]
-
+        should_stop = ClaimKeeper(parts, k, job_id)
         try:
             records = list(detect_part(video, fps, parts, k, detector_pair("mediapipe", job.complexity), should_stop))
         except VideoError as exc:
             parts.write_error(k, str(exc))
             return
-        if stopped[0]:
+        if should_stop.stopped:
             return  # the job ended meanwhile: nothing to hand over
         parts.write(k, records)
+    from .overlay_parts import help_with_overlay
+
+    help_with_overlay(job, video, info, count)  # no 2D left to detect: draw parts of the overlay MP4
+
+
+class ClaimKeeper:
+    """A helper's should_stop() for its part k: refreshes the claim every TOUCH_S (the coordinator
+    redoes parts whose claim goes quiet) and says True once the job is no longer running."""
+
+    def __init__(self, parts: Parts, k: int, job_id: int):
+        self.parts, self.k, self.job_id = parts, k, job_id
+        self.last_look, self.stopped = time.monotonic(), False
+
+    def __call__(self) -> bool:
+        if not self.stopped and time.monotonic() - self.last_look > TOUCH_S:
+            self.last_look = time.monotonic()
+            self.parts.touch(self.k)
+            self.stopped = job_gone(self.job_id)
+        return self.stopped
+
+
+def job_gone(job_id: int) -> bool:
+    return not PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.RUNNING).exists()

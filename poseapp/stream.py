@@ -142,16 +142,24 @@ def append_frames(job, message: dict) -> None:
 
 def read_frames_log(path) -> list[dict]:
     """All complete chunks written so far (a half-written last line is skipped)."""
+    return read_frames_since(path, 0)[0]
+
+
+def read_frames_since(path, offset: int) -> tuple[list[dict], int]:
+    """The complete chunks written after byte `offset`, and the offset after them (to read on
+    from there: a growing log is read once, e.g. by the workers drawing a split job's overlay)."""
     try:
-        text = open(path, encoding="utf-8").read()
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
     except FileNotFoundError:
-        return []
+        return [], offset
     out = []
-    for line in text.split("\n"):
-        if not line:
-            continue
+    for line in data.split(b"\n")[:-1]:  # what follows the last newline: the writer is mid-line
         try:
-            out.append(json.loads(line))
+            if line:
+                out.append(json.loads(line))
         except json.JSONDecodeError:
-            break  # the writer is mid-line: the live tail brings this chunk
-    return out
+            break  # a damaged line: what was read before it stands
+        offset += len(line) + 1
+    return out, offset

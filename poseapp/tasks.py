@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ml.export import FORMATS
 
-from . import quotas, segments, stream
+from . import overlay_parts, quotas, segments, stream
 from .browser_copy import BrowserCopy
 from .fair_queue import assign_priority
 from .heartbeat import JobHeartbeat
@@ -201,31 +201,41 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
                               device=settings.POSENET_LIFTER_DEVICE, people=job.people_mode)
     several = job.people_mode == "several"
     names = job.file_names  # several people: BVH and GLB are zips
-    overlay = None
+    overlay = overlay_split = None
     playable = BrowserCopy(source, job.playable_video_path)  # ffmpeg starts: from here on every exit ends it
     try:
         info = probe(source)
         options.max_frames = quotas.frame_limit(job.owner, info.width, info.height)  # fair use, while decoding
         _update_running(job, fps=info.fps, width=info.width, height=info.height)
-        if "mp4" in EXPORT_FORMATS:
-            from ml.export.overlay import BackgroundOverlay
-            from ml.skeleton import JOINT_NAMES, PARENTS
-
-            overlay = BackgroundOverlay(source, job.work_dir / names["mp4"], width=info.width,
-                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS,
-                                        panel=not several)
         stream.send(job.pk, stream.meta_message(job))
         # a long one-person video: other workers help with the 2D; several people are not split (yet)
-        n_parts, records, done_here = (0 if several else segments.part_count(info)), None, []
+        n_parts, records, done_here, helpers = (0 if several else segments.part_count(info)), None, [], 0
         if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
             parts = segments.Parts(job, n_parts)
             parts.claim(0)  # the first part is this worker's: it streams at once, helpers take the next
+            if "mp4" in EXPORT_FORMATS:  # before the helpers start: it tells them to draw overlay parts
+                overlay_split = overlay_parts.OverlayParts(job, n_parts, info, source)
+                overlay_split.start()
             helpers = segments.start_helpers(job, n_parts)
             records = segments.split_records(job, Path(source), info.fps, parts, should_stop,
                                              tick=heartbeat, done_here=done_here)
+        if "mp4" in EXPORT_FORMATS and not helpers:  # drawn and encoded here while the pipeline runs
+            from ml.export.overlay import BackgroundOverlay
+            from ml.skeleton import JOINT_NAMES, PARENTS
+
+            if overlay_split is not None:  # no helper was queued: nobody else draws parts
+                shutil.rmtree(overlay_split.parts.dir, ignore_errors=True)
+                overlay_split = None
+            overlay = BackgroundOverlay(source, job.work_dir / names["mp4"], width=info.width,
+                                        height=info.height, fps=info.fps, joint_names=JOINT_NAMES, parents=PARENTS,
+                                        panel=not several)
+        if overlay_split is not None:
+            overlay_split.start_drawing()  # parts whose frames are final, beside the pipeline
         result = run_pipeline(source, options, on_progress=on_progress,
                               on_frames=on_people_frames if several else on_frames,
                               should_stop=should_stop, records=records)
+        if overlay_split is not None:
+            overlay_split.set_total(result.frame_count)  # helpers may draw the last part now
         if n_parts:
             result.timings["split"] = {"parts": n_parts, "helpers_queued": helpers, "parts_here": len(done_here)}
             shutil.rmtree(segments.Parts(job, n_parts).dir, ignore_errors=True)
@@ -237,6 +247,9 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             if fmt == "mp4" and overlay is not None:
                 overlay.finish(tick=heartbeat)  # what is left of it: the time is the wait
                 overlay = None
+            elif fmt == "mp4" and overlay_split is not None:  # drawn in parts by every worker, joined here
+                overlay_split.finish(job.work_dir / names["mp4"], tick=heartbeat)
+                result.timings["split"]["overlay_parts_here"] = len(overlay_split.here)
             else:
                 export(result, fmt, job.work_dir / names[fmt], video_path=source)
             export_s[fmt] = round(time.perf_counter() - t0, 3)
@@ -262,6 +275,8 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
     finally:
         if overlay is not None:
             overlay.close()  # the job did not get as far as the overlay: leave no partial file
+        if overlay_split is not None:
+            overlay_split.close()  # stops this worker's drawing thread (a no-op after finish())
     if not PoseJob.objects.filter(pk=job.pk).exists():
         job.delete_files()  # deleted while it ran: leave nothing behind
         return

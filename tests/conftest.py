@@ -211,3 +211,21 @@ def ffmpeg() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def frame_times(path) -> tuple[list[float], int]:
+    """What ffprobe's -show_packets and -count_frames tell of a video's first video stream (no
+    ffprobe ships with imageio-ffmpeg; ffmpeg's framecrc muxer lists the same): its packets'
+    presentation times in seconds, in display order, and the number of frames it decodes to
+    (decoded as they are, no frame dropped or repeated for a constant rate)."""
+    import re
+
+    import imageio_ffmpeg
+
+    def framecrc(*args):
+        out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
+                              *args, "-f", "framecrc", "-"], capture_output=True, text=True, check=True).stdout
+        num, den = map(int, re.search(r"^#tb 0: (\d+)/(\d+)", out, re.M).groups())
+        return [int(line.split(",")[2]) * num / den for line in out.splitlines() if line and line[0] != "#"]
+
+    return sorted(framecrc("-c", "copy")), len(framecrc("-fps_mode", "passthrough"))

@@ -4,8 +4,9 @@ One long video through the web app's real Celery workers (poseapp/segments.py), 
 with N workers in one run: a clip of `--minutes` is made by looping VIDEO, a private Redis and a
 throw-away SQLite database are started, and for each worker count that many workers (each pinned
 to one core with taskset where there is one, one detector process each) process the same job.
-Prints the wall time per run, the speed-up over one worker, and the largest 3D difference from
-the one-worker result (the seams: 0 when the split is exact).
+Prints the wall time per run (the whole job: video to 3D, then the exports, the overlay MP4 among
+them, drawn in parts by every worker on a split job), the speed-up over one worker, the largest 3D
+difference from the one-worker result (the seams: 0 when the split is exact) and the load averages.
 """
 from __future__ import annotations
 
@@ -79,6 +80,11 @@ def run_job(clip: Path, workers: int, env: dict, logs: Path) -> tuple[float, dic
             p.wait(timeout=60)
 
 
+def _load() -> str:
+    """The load averages (1, 5, 15 min), as `uptime` prints them: the machine may be shared."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m ml.bench split", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
@@ -107,14 +113,17 @@ def main(argv=None) -> int:
 
         info = probe(clip)
         print(f"clip      {clip.name}: {info.frame_count_hint} frames, {info.width}x{info.height} @ {info.fps:g} fps "
-              f"({args.minutes:g} min, {args.video.name} looped); {os.cpu_count()} CPU cores")
+              f"({args.minutes:g} min, {args.video.name} looped); {os.cpu_count()} CPU cores, load {_load()}")
         ref = None
         for n in counts:
             elapsed, timings, kp3d = run_job(clip, n, env, tmp)
             frames = len(kp3d)
             pipe = timings["total_s"]  # video to 3D; the rest of the job is exports (overlay MP4, ...)
+            exports = timings["export_s"]
             line = (f"{n} worker{'s' if n > 1 else ' '}  job {elapsed:7.1f} s, of which video to 3D {pipe:6.1f} s "
-                    f"({frames / pipe:5.1f} frames/s), exports {sum(timings['export_s'].values()):5.1f} s")
+                    f"({frames / pipe:5.1f} frames/s), exports {sum(exports.values()):5.1f} s "
+                    f"(overlay MP4 {exports.get('mp4', 0):5.1f} s), then the browser copy "
+                    f"{timings.get('browser_copy_wait_s', 0):5.1f} s  [load {_load()}]")
             if ref is None:
                 ref = (elapsed, pipe, kp3d)
             else:
@@ -123,7 +132,9 @@ def main(argv=None) -> int:
                          f"max 3D difference from 1 worker {seam:.3f} mm")
             split = timings.get("split")
             if split:
-                line += f"  (parts {split['parts']}, {split['parts_here']} on the job's own worker)"
+                line += f"\n          parts {split['parts']}: 2D of {split['parts_here']} on the job's own worker"
+                if "overlay_parts_here" in split:
+                    line += f", overlay of {split['overlay_parts_here']}"
             print(line, flush=True)
     finally:
         redis.stop()

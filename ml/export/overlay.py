@@ -144,12 +144,13 @@ class OverlayWriter:
 
     width/height: the size the 2D is in (the result's video_size); keypoints are rescaled if the
     decoded frames differ. extent_m: the vertical extent the 3D panel fits (default: a standing
-    adult, 1.9 m; write_overlay passes the whole motion's)."""
+    adult, 1.9 m; write_overlay passes the whole motion's). start: the video frame the first added
+    frame is drawn on (a part of a longer overlay; join_parts puts such parts together)."""
 
     def __init__(self, video_path, path: str | os.PathLike, *, width: int, height: int, fps: float,
                  joint_names, parents, panel: bool = True, extent_m: float = 1.9, min_conf: float = 0.5,
-                 crf: int = 23, preset: str = "superfast"):
-        import cv2
+                 crf: int = 23, preset: str = "superfast", start: int = 0):
+        from ml.video import VideoError, iter_frames_from
 
         if video_path is None:
             raise ValueError("the overlay MP4 needs the source video: pass video_path")
@@ -157,14 +158,17 @@ class OverlayWriter:
             raise ValueError(f"the overlay MP4 needs the source video; {video_path} does not exist")
         if not fps or fps <= 0:
             raise ValueError(f"cannot write an overlay MP4 without a positive frame rate (fps={fps})")
-        self.cap = cv2.VideoCapture(str(video_path))
-        # Phone videos carry rotation metadata; the pipeline's 2D is in the rotated (upright) frame
-        # (ml.video), so decode the same way. OpenCV does not rotate unless asked.
-        self.cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
-        ok, self.frame = self.cap.read() if self.cap.isOpened() else (False, None)
-        if not ok:
-            self.cap.release()
-            raise ValueError(f"cannot decode any frame of {video_path}")
+        # ml.video decodes as the pipeline did (rotation metadata applied: the 2D is in the upright
+        # frame) and seeks exactly to `start` (a part of a split video: poseapp/overlay_parts.py).
+        self.source = iter_frames_from(Path(video_path), start)
+        try:
+            self.frame = next(self.source, (0, None))[1]
+        except VideoError as exc:
+            raise ValueError(f"cannot decode any frame of {video_path}: {exc}") from exc
+        if self.frame is None:
+            self.source.close()
+            raise ValueError(f"cannot decode frame {start} of {video_path}" if start else
+                             f"cannot decode any frame of {video_path}")
         H, W = self.frame.shape[:2]
         self.H, self.W = H, W
         self.scale = np.array([W / width, H / height])
@@ -236,8 +240,8 @@ class OverlayWriter:
 
     def _next_frame(self) -> None:
         if self.frames > 0:
-            ok, nxt = self.cap.read()
-            self.frame = nxt if ok else self.frame  # the video ran out: hold its last frame
+            nxt = next(self.source, None)
+            self.frame = nxt[1] if nxt is not None else self.frame  # the video ran out: hold its last frame
 
     def _write(self) -> None:
         self.proc.stdin.write(self.canvas.tobytes())
@@ -267,7 +271,7 @@ class OverlayWriter:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        self.cap.release()
+        self.source.close()
         self.log.close()
         self.tmp.unlink(missing_ok=True)
 
@@ -317,6 +321,37 @@ def write_overlay_people(result, video_path, path: str | os.PathLike, *, min_con
     return writer.finish()
 
 
+def detected_from_conf(kp2d: np.ndarray) -> np.ndarray:
+    """Streamed frames (n,J,3) -> (n,) detected: the pipeline's filled gaps have no confidence at all."""
+    return np.asarray(kp2d)[..., 2].max(axis=-1) > 0
+
+
+def join_parts(parts, path: str | os.PathLike) -> Path:
+    """Join overlay MP4s written one after another (OverlayWriter with the same settings, each
+    starting at the frame after the previous one's last) into one MP4, atomically: ffmpeg's concat
+    demuxer with stream copy, so nothing is encoded again. Each part starts with a keyframe (every
+    x264 run starts with an IDR frame) and the parts share one encoder configuration, which stream
+    copy needs; the timestamps run on across the seams (each part is shifted by the ones before)."""
+    from ml.export._atomic import atomic_path
+
+    parts = [Path(p).resolve() for p in parts]
+    if not parts:
+        raise ValueError("cannot join zero overlay parts")
+    path = Path(path)
+    with tempfile.TemporaryDirectory() as d, atomic_path(path) as tmp:
+        listing = Path(d) / "parts.txt"
+        # The concat list's quoting: a ' inside a name is written as '\''
+        listing.write_text("".join("file '" + str(p).replace("'", "'\\''") + "'\n" for p in parts))
+        cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing),
+               "-map", "0:v:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent())
+        if done.returncode != 0:
+            msg = done.stderr.decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"ffmpeg failed to join the overlay parts (exit {done.returncode}): "
+                               f"{msg[-1] if msg else ''}")
+    return path
+
+
 _FINISH, _ABANDON = object(), object()  # BackgroundOverlay's queue: end of the frames; drop the file
 
 
@@ -361,7 +396,7 @@ class BackgroundOverlay:
                     writer.add_people(item[1])
                     continue
                 kp2d, kp3d = item
-                writer.add(kp2d, kp3d, kp2d[..., 2].max(axis=-1) > 0)
+                writer.add(kp2d, kp3d, detected_from_conf(kp2d))
             writer.finish()
         except BaseException as exc:  # noqa: BLE001 - handed to finish()
             self._error = exc

@@ -1,5 +1,6 @@
 """One video on two real Celery workers (poseapp/segments.py): a helper worker detects parts of the
-video while the job's own worker streams them in order, and the result equals a one-worker run."""
+video while the job's own worker streams them in order, and the result equals a one-worker run;
+the overlay MP4 is drawn in parts by both and has every frame once (poseapp/overlay_parts.py)."""
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 from django.core.files import File
 
 from poseapp.models import PoseJob, Video
-from tests.conftest import ROOT, database_url_for_subprocess, wait_for_job
+from tests.conftest import ROOT, database_url_for_subprocess, frame_times, wait_for_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +62,14 @@ def test_a_split_video_equals_a_one_worker_run(two_workers, owner, people_clip_t
     assert split["parts"] == 2 and split["helpers_queued"] == 1
     assert split["parts_here"] == 1, "the other worker did not detect the second part"
     assert "poseapp.tasks.detect_parts" in log_text and not (job.work_dir / "parts").exists()
+    # The overlay MP4, drawn in parts by both workers (poseapp/overlay_parts.py) and joined here:
+    # part 0 goes to whichever of them looks first once its frames are final, part 1 (final once the
+    # pipeline has ended, well before part 0 can be drawn) to the other.
+    assert split["overlay_parts_here"] == 1, "the other worker did not draw an overlay part"
+    assert not (job.work_dir / "overlay_parts").exists() and job.timings["export_s"]["mp4"] > 0
+    times, decoded = frame_times(job.work_dir / "overlay.mp4")
+    assert decoded == len(times) == 240
+    assert np.allclose(times, np.arange(240) / 10.0, rtol=0, atol=1e-3)
 
     one = run_pipeline(long_clip, PipelineOptions(checkpoint=str(tiny_checkpoint), detect_processes=1))
     result = json.loads(job.result_path.read_text())

@@ -189,3 +189,58 @@ def test_an_overlay_of_a_missing_video_fails_at_finish(tmp_path):
     feed.push(r.keypoints_2d, r.keypoints_3d)
     with pytest.raises(ValueError, match="does not exist"):
         feed.finish()
+
+
+BITS = 6  # an indexed video's frame i shows i in binary down its left edge: a white square for a 1
+
+
+def _indexed_video(path, frames: int, width: int, height: int, fps: float):
+    video = np.full((frames, height, width, 3), 60, np.uint8)
+    for i in range(frames):
+        for b in range(BITS):
+            if i >> b & 1:
+                video[i, 4 + 16 * b:16 + 16 * b, 4:16] = 255
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
+                    "-s", f"{width}x{height}", "-framerate", f"{fps:.6f}", "-i", "pipe:0", "-c:v", "ffv1", str(path)],
+                   input=video.tobytes(), check=True)
+    return path
+
+
+def _index_of(frame) -> int:
+    return sum(1 << b for b in range(BITS) if frame[6 + 16 * b:14 + 16 * b, 6:14].mean() > 160)
+
+
+@pytest.mark.parametrize("fps", [25.0, 30000 / 1001])
+def test_parts_joined_are_every_frame_once_at_its_time(tmp_path, fps):
+    """Overlay parts (each started at its first frame) joined by stream copy: the frames of the
+    whole video, each once and in order across the seams, at evenly spaced timestamps."""
+    from ml.export.overlay import OverlayWriter, join_parts
+    from tests.conftest import frame_times
+
+    frames, width, height = 45, 192, 112
+    source = _indexed_video(tmp_path / "indexed.mkv", frames, width, height, fps)
+    r = synthetic_result(frames=frames, width=width, height=height, fps=fps, undetected=[16])
+    bounds = [0, 16, 17, 40, frames]  # a part of one frame, too
+    parts = []
+    for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        writer = OverlayWriter(source, tmp_path / f"{k}.mp4", width=width, height=height, fps=fps,
+                               joint_names=r.joint_names, parents=r.parents, start=a)
+        writer.add(r.keypoints_2d[a:b], r.keypoints_3d[a:b], r.detected[a:b])
+        parts.append(writer.finish())
+    joined = join_parts(parts, tmp_path / "joined.mp4")
+
+    times, decoded = frame_times(joined)
+    assert decoded == len(times) == frames
+    assert times[0] == 0 and np.allclose(np.diff(times), 1 / fps, rtol=0, atol=1e-3), np.diff(times)
+    got, _ = _decode(joined)
+    assert [_index_of(f) for f in got] == list(range(frames))
+    assert _codec(joined)[0] == "h264"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["indexed.mkv", "joined.mp4"] + [p.name for p in parts])
+
+
+def test_no_parts_to_join(tmp_path):
+    from ml.export.overlay import join_parts
+
+    with pytest.raises(ValueError, match="zero overlay parts"):
+        join_parts([], tmp_path / "joined.mp4")
+    assert not list(tmp_path.iterdir())

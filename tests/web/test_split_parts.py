@@ -71,3 +71,12 @@ def test_a_helper_that_failed_on_the_video(job, people_clip_twice):
     with pytest.raises(VideoError, match="No frames"):
         list(segments.split_records(job, people_clip_twice, 10.0, segments.Parts(job, 2), lambda: False,
                                     tick=lambda: None, done_here=[]))
+
+
+def test_a_late_helper_starts_nothing_again(job):
+    """A helper task that runs after the job's worker has finished the parts (and removed their
+    folders) detects and draws nothing, and leaves no folder behind."""
+    job.work_dir.mkdir(parents=True, exist_ok=True)
+    segments.detect_parts(job.pk, 2)
+    assert list(job.work_dir.iterdir()) == []
+    assert not segments.Parts(job, 2).claim(0, create=False)
