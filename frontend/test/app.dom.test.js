@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The whole viewer in a DOM (no WebGL here: it runs on its NullScene), driven by a fake websocket.
-import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
-import { mount } from '../src/main.js';
+import { describe, it, expect, vi } from 'vitest';
+import { frame, mountViewer, useViewerFakes } from './viewerPage.js';
 import { FakeSocket } from './fakeSocket.js';
 
 
@@ -15,37 +15,10 @@ const meta = (status = 'running') => ({
   joint_names: Array.from({ length: 17 }, (_, j) => `j${j}`), parents: [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15],
 });
 
-let rafQueue;
-function frame(now) {
-  const q = rafQueue;
-  rafQueue = [];
-  q.forEach((cb) => cb(now));
-}
+const page = ({ downloads = '{"json":"/jobs/7/download/json","bvh":"/jobs/7/download/bvh"}', ...rest } = {}) =>
+  mountViewer({ progress: 'detect 1 / 2', downloads, ...rest });
 
-function page({ status = 'running', hash = '', video = '', downloads = '{"json":"/jobs/7/download/json","bvh":"/jobs/7/download/bvh"}' } = {}) {
-  document.body.innerHTML = `
-    <strong id="job-status" class="status-${status}">${status}</strong>
-    <div id="job-progress">detect 1 / 2</div><div id="job-error" hidden></div>
-    <div id="viewer" data-ws-url="/ws/jobs/7/" data-job-id="7" data-video-url="${video}" data-result-url="/jobs/7/result.json"
-      data-downloads='${downloads}'></div>`;
-  window.location.hash = hash;
-  return mount(document.getElementById('viewer'));
-}
-
-beforeEach(() => {
-  FakeSocket.all = [];
-  rafQueue = [];
-  vi.stubGlobal('WebSocket', FakeSocket);
-  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ ok: false, status: 403 })));
-  vi.spyOn(console, 'error').mockImplementation(() => {}); // three.js: no WebGL in happy-dom
-  vi.spyOn(window, 'requestAnimationFrame').mockImplementation((cb) => rafQueue.push(cb));
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-});
+useViewerFakes();
 
 describe('viewer page', () => {
   it('streams a live job: status, progress, playback at the live edge, reconnect without loss or duplicates', () => {

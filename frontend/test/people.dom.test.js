@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 // A several-people job in the whole viewer (no WebGL here: NullScene), driven by a fake websocket: the
 // people list, focus, hide/show, live chunks and their replay. One-person jobs show no list.
-import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
-import { mount } from '../src/main.js';
+import { describe, it, expect, vi } from 'vitest';
+import { frame, mountViewer, useViewerFakes } from './viewerPage.js';
 import { FakeSocket } from './fakeSocket.js';
 
 const meta = (extra = {}) => ({ type: 'meta', fps: 10, width: 768, height: 576, frame_count: null, status: 'running', ...extra });
@@ -14,32 +14,11 @@ const run = (id, start, m) => ({
 });
 const chunk = (start, count, people) => ({ type: 'frames', start, count, cuts: [], people });
 
-let rafQueue;
-const frame = (now) => { const q = rafQueue; rafQueue = []; q.forEach((cb) => cb(now)); };
-
-function page(downloads = '{"json":"/jobs/7/download/json","glb":"/jobs/7/download/glb"}') {
-  document.body.innerHTML = `<strong id="job-status">running</strong><div id="job-progress"></div><div id="job-error" hidden></div>
-    <div id="viewer" data-ws-url="/ws/jobs/7/" data-job-id="7" data-video-url="" data-result-url="/jobs/7/result.json"
-      data-downloads='${downloads}'></div>`;
-  return mount(document.getElementById('viewer'));
-}
+const page = (downloads = '{"json":"/jobs/7/download/json","glb":"/jobs/7/download/glb"}') => mountViewer({ downloads });
 const chips = () => [...document.querySelectorAll('#viewer .pv-person')];
 const chip = (id) => document.querySelector(`#viewer .pv-person[data-id="${id}"]`);
 
-beforeEach(() => {
-  FakeSocket.all = [];
-  rafQueue = [];
-  vi.stubGlobal('WebSocket', FakeSocket);
-  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ ok: false, status: 403 })));
-  vi.spyOn(console, 'error').mockImplementation(() => {});
-  vi.spyOn(window, 'requestAnimationFrame').mockImplementation((cb) => rafQueue.push(cb));
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-});
+useViewerFakes();
 
 describe('several people in the viewer', () => {
   it('a one-person job (meta without people_mode) shows no people list', () => {
