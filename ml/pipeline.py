@@ -54,7 +54,8 @@ class PipelineOptions:
     torch_threads: int = 1  # lifting is light; the other core is busy detecting (0: leave torch's setting)
     height_m: float | None = None  # the person's height if the user knows it (scales the skeleton); None: adult prior
     foot_lock: bool = True  # ground from the foot contacts, planted feet locked (ml.contact)
-    detect_stride: int = 1  # show the detector every n-th frame, interpolate the others (speed; ml.segments)
+    detect_stride: int = 1  # show the 2D detector every n-th frame, interpolate the others (speed): one person
+                            # through ml.segments, several people through the tracker (ml.pipeline_people)
     detect_processes: int = 0  # 2D detector processes (ml.detect_pool); 0: one per two cores, at most
                                # MAX_DETECT_PROCESSES; 1: in this process. The result is the same.
     device: str = "cpu"  # the lifter's device: "cpu" | "cuda" | "auto" (CUDA when present)
@@ -62,9 +63,7 @@ class PipelineOptions:
     people_input_size: int = 512  # "several": MoveNet's input long side (ml.detect_multi.INPUT_SIZES)
     people_threads: int = 1  # "several": onnxruntime threads of the detector (ml.bench pipeline --people several)
     people_overlap: bool = True  # "several": decode + detect in a thread of their own, ahead of tracking + lifting
-    people_detect_every: int = 1  # "several": detect every k-th frame; the tracker interpolates the others
     people_ground_rays: bool = True  # "several": place each person by the ray through their feet (lift_people.on_the_ground)
-
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once

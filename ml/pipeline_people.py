@@ -75,7 +75,7 @@ class _PeopleRun:
         self.lifter, self.info, self.options, self.on_frames = lifter, info, options, on_frames
         self.fps = info.fps
         self.lift_fps = info.known_fps
-        self.every = max(1, options.people_detect_every)  # the tracker sees every k-th frame of a shot
+        self.every = max(1, options.detect_stride)  # the tracker sees every k-th frame of a shot
         self.tracker = self._new_tracker()
         self.shot_start = 0  # global frame of the tracker's frame 0
         self.by_track: dict[int, _Person] = {}  # person id (unique over the video) -> person
@@ -101,7 +101,7 @@ class _PeopleRun:
         return self.shot_start + j * self.every
 
     def feed(self, i: int, people: list | None, features: np.ndarray | None, cut: bool) -> None:
-        """Frame i: its detections, or None for a frame the detector skipped (people_detect_every)."""
+        """Frame i: its detections, or None for a frame the detector skipped (detect_stride)."""
         if cut and i > 0:
             self._end_shot()
             self.cuts.append(i)

@@ -24,12 +24,12 @@ def parse_configs(text: str) -> list[dict]:
     for item in text.split(","):
         size, threads, every, overlap = item.strip().split(":")
         out.append({"people_input_size": int(size), "people_threads": int(threads),
-                    "people_detect_every": int(every), "people_overlap": overlap == "on"})
+                    "detect_stride": int(every), "people_overlap": overlap == "on"})
     return out
 
 
 def label(c: dict) -> str:
-    return (f"{c['people_input_size']} px, {c['people_threads']} thr, every {c['people_detect_every']}, "
+    return (f"{c['people_input_size']} px, {c['people_threads']} thr, every {c['detect_stride']}, "
             f"overlap {'on' if c['people_overlap'] else 'off'}")
 
 
@@ -83,7 +83,7 @@ def run(video: Path, configs: list[dict], checkpoint: str | None = None, device:
         if sheets is not None:
             from ml.bench.multiperson import save_sheets
 
-            tag = (f"{video.stem}_{c['people_input_size']}px_{c['people_threads']}thr_every{c['people_detect_every']}"
+            tag = (f"{video.stem}_{c['people_input_size']}px_{c['people_threads']}thr_every{c['detect_stride']}"
                    f"_overlap{'on' if c['people_overlap'] else 'off'}")
             print(f"  saved {save_sheets(video, person_tracks(result), sheets, tag, n_frames=0)[-1]}")
     if as_json:

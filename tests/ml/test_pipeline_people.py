@@ -45,7 +45,7 @@ def crowd(T=60, cut=None):
 
 def run(lifter, frames, every=1, cuts=()):
     sent, live_until = [], []
-    options = PipelineOptions(people="several", people_detect_every=every)
+    options = PipelineOptions(people="several", detect_stride=every)
 
     def on_frames(start, count, people, cuts):
         sent.append((start, count, people, cuts))
@@ -163,7 +163,7 @@ def test_cli_and_bench_run_several_people(people_3s, tmp_path, capsys):
                   "--json"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["frames"] == 30 and figures["decode_fps"] > 0
-    assert [(r["people_input_size"], r["people_detect_every"], r["people_overlap"]) for r in figures["runs"]] == [
+    assert [(r["people_input_size"], r["detect_stride"], r["people_overlap"]) for r in figures["runs"]] == [
         (384, 1, True), (384, 2, False)]
     assert all(r["fps"] > 0 and r["over_decode"] > 0 and r["people_per_frame"] >= 1 for r in figures["runs"])
 
