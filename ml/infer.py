@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ml.export import FORMATS
+from ml.result_people import PEOPLE_MODES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,7 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(2 on a 25 fps clip: about twice the detection speed; ml/RESULTS.md)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="the lifter's device (auto: CUDA when torch sees a GPU)")
-    p.add_argument("--people", default="one", choices=["one", "several"],
+    p.add_argument("--people", default="one", choices=PEOPLE_MODES,
                    help="one: the main person (MediaPipe, result version 1); several: everyone (MoveNet "
                         "MultiPose + tracking, result version 2, docs/result-format.md)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.result_people import PEOPLE_MODES
+
 
 def _decode_only(video: Path) -> tuple[int, float]:
     from ml.video import iter_frames
@@ -64,7 +66,7 @@ def main(argv=None) -> int:  # noqa: C901 - one straight measurement script
     p = argparse.ArgumentParser(prog="python -m ml.bench pipeline", description=__doc__.split("\n\n")[0])
     p.add_argument("video_arg", type=Path, nargs="?", metavar="VIDEO", help="the video (or --video)")
     p.add_argument("--video", type=Path, default=None)
-    p.add_argument("--people", default="one", choices=["one", "several"],
+    p.add_argument("--people", default="one", choices=PEOPLE_MODES,
                    help="several: the several-people pipeline, once per --configs entry")
     p.add_argument("--configs", default=None, help="several people: size:threads:every:overlap,... "
                                                    "(default: ml.bench.pipeline_people.DEFAULT_CONFIGS)")
