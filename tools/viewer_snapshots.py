@@ -250,9 +250,9 @@ def run(args, tmp: Path, stack: Stack) -> int:
                 if i == 0:
                     page.goto(f"{url}#f={f}")
                     page.wait_for_function(
-                        f"window.poseViewer && window.poseViewer.status === 'succeeded'"
+                        f"() => window.poseViewer && window.poseViewer.status === 'succeeded'"
                         f" && window.poseViewer.frameCount === {n}", timeout=120_000)
-                    page.wait_for_function("['ready', 'error', 'none'].includes(window.poseViewer.videoState)",
+                    page.wait_for_function("() => ['ready', 'error', 'none'].includes(window.poseViewer.videoState)",
                                            timeout=60_000)
                     if page.evaluate("window.poseViewer.videoState") != "ready":
                         log("WARNING: the browser cannot play this video; only the 2D keypoints are shown")
@@ -260,20 +260,20 @@ def run(args, tmp: Path, stack: Stack) -> int:
                     page.evaluate(f"location.hash = 'f={f}'")
                 page.evaluate("window.poseViewer.pause()")  # the moment link pauses already; make sure
                 page.wait_for_function(
-                    f"""(() => {{ const pv = window.poseViewer, v = document.querySelector('#viewer video');
+                    f"""() => {{ const pv = window.poseViewer, v = document.querySelector('#viewer video');
                         const app = window.__poseViewerApp;
                         return pv.currentFrame === {f} && !pv.playing
                           && (pv.videoState !== 'ready' || (pv.videoFrame() === {f} && !v.seeking && v.readyState >= 2))
-                          && (!app || app.display.shown === {f}); }})()""", timeout=30_000)
+                          && (!app || app.display.shown === {f}); }}""", timeout=30_000)
                 # Frame the camera on the person now (the viewer does so for a moment link; after a
                 # hash change with a camera the user moved it would not).
                 page.evaluate("window.poseViewer.resetView()")
-                page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene.animating)",
+                page.wait_for_function("() => !(window.__poseViewerApp && window.__poseViewerApp.scene.animating)",
                                        timeout=10_000)
                 for view in [v.strip() for v in args.views.split(",") if v.strip()]:
                     if view != "free":
                         page.evaluate(f"window.__poseViewerApp.setView('{view}')")
-                        page.wait_for_function("!(window.__poseViewerApp && window.__poseViewerApp.scene.animating)",
+                        page.wait_for_function("() => !(window.__poseViewerApp && window.__poseViewerApp.scene.animating)",
                                                timeout=10_000)
                     # two animation frames: the 3D and the 2D overlay are drawn for this frame
                     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
