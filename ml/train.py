@@ -72,6 +72,8 @@ class TrainConfig:
     log_every: int = 10                     # steps between "step" callback events
     max_minutes: float = 0.0                # stop after this wall time (0: no limit); checkpoints stay valid
     init: str = ""                          # start from this checkpoint's weights (fine-tuning; fresh optimizer)
+    amp: str = ""                           # "bf16": forward in bfloat16 autocast (weights and loss stay float32);
+                                            # ~1.7-2x on CPUs with AMX/AVX512-BF16 and on GPUs; "" = float32
 
 
 PRESETS = {
@@ -163,6 +165,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
+    if cfg.amp not in ("", "bf16"):
+        raise ValueError(f"amp must be '' or 'bf16', not {cfg.amp!r}")
     if device.type == "cuda":  # TF32 matrix products and convolutions: several times faster, ample precision
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -237,7 +241,9 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                 g["lr"] = lr
             x, y = augment(x, y, aug, gen)
             x, y, mask = x.to(device), y.to(device), mask.to(device)
-            pred = model(x)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16"):
+                pred = model(x)
+            pred = pred.float()
             m = mask.float()
             err = torch.linalg.norm(pred - y, dim=-1).mean(-1)                 # (B, F)
             loss = (err * m).sum() / m.sum()
