@@ -23,13 +23,23 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)  # join first: see stream.py
         await self.accept()
         await self.send_json(stream.meta_message(job))
-        for chunk in await database_sync_to_async(stream.read_frames_log)(job.frames_log_path):
-            await self.send_json(chunk)
+        offset = await self._replay(job.frames_log_path, 0)
         job = await database_sync_to_async(PoseJob.objects.get)(pk=self.job_id)
         if job.is_terminal:
+            # The job may have ended while the log was replayed: its last chunks were written after that
+            # read, and their live copies wait behind this handler. Nothing follows the final status:
+            # the rest of the (now complete) log goes first.
+            await self._replay(job.frames_log_path, offset)
             await self.send_json(stream.status_message(job))
         elif job.stage:
             await self.send_json(stream.progress_message(job.stage, job.progress_done, job.progress_total))
+
+    async def _replay(self, path, offset: int) -> int:
+        """Send the log's complete chunks after byte `offset`; returns the offset after them."""
+        chunks, offset = await database_sync_to_async(stream.read_frames_since)(path, offset)
+        for chunk in chunks:
+            await self.send_json(chunk)
+        return offset
 
     async def disconnect(self, code):
         if getattr(self, "group", None):

@@ -27,6 +27,19 @@ def upload_several(page, base_url, clip):
     return PoseJob.objects.latest("pk")
 
 
+def wait_until_quiet(page, quiet_ms=1500, timeout_ms=30_000):
+    """Wait until no websocket message has arrived for quiet_ms."""
+    last, since = page.evaluate(f"{PV}.messageCount"), 0
+    for _ in range(timeout_ms // 250):
+        page.wait_for_timeout(250)
+        now = page.evaluate(f"{PV}.messageCount")
+        since = since + 250 if now == last else 0
+        last = now
+        if since >= quiet_ms:
+            return
+    raise AssertionError("the job's stream did not fall quiet")
+
+
 def drawn_people(page, canvas_png, box):
     """Ids of the people shown now whose colour is on the 3D canvas around their own pelvis and knees
     (where the viewer projects them: well below the id label over the head, which does not count)."""
@@ -56,7 +69,10 @@ def test_several_people_stream_focus_hide_and_replay(live_stack, page, owner, pa
     assert page.locator("#viewer .pv-person").count() == len(people)
     assert page.locator("#viewer .pv-people").is_visible()
 
-    # Everyone, at a frame with several people: each skeleton drawn in its own colour where it is
+    # Everyone, at a frame with several people: each skeleton drawn in its own colour where it is.
+    # First the stream falls quiet: on a loaded machine the group's live copies of chunks the replay
+    # already sent can still come in after the final status (duplicates, but each one redraws).
+    wait_until_quiet(page)
     page.evaluate(f"{PV}.pause(); {PV}.seek(60); {PV}.resetView()")
     # the viewer shows exactly the people of frame 60 (waited for: on a loaded machine a replayed chunk
     # can still come in after the final status, and the frame shown is redrawn when it does)

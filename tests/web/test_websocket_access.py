@@ -64,3 +64,34 @@ async def test_a_missing_job_is_refused_alike(job, owner):
     communicator.scope["user"] = owner
     connected, _ = await communicator.connect()
     await assert_refused_with_4403(communicator, connected)
+
+
+async def test_a_job_that_ends_during_the_replay_sends_its_last_chunks_before_the_status(owner, settings, tmp_path,
+                                                                                        monkeypatch):
+    """The race seen in CI: the log is read, then the job writes its last chunk and succeeds before the
+    consumer reads its status. The client must still get every frame before the final status."""
+    from channels.db import database_sync_to_async
+
+    settings.MEDIA_ROOT = tmp_path
+    job = await database_sync_to_async(PoseJob.objects.create)(
+        owner=owner, status="running", frame_count=3,
+        video=await database_sync_to_async(Video.objects.create)(owner=owner, original_name="a.mp4"))
+    job.work_dir.mkdir(parents=True)
+    zero = [[[0.0, 0.0, 1.0]] * 17] * 3
+    stream.append_frames(job, stream.frames_message(0, zero[:2], zero[:2]))
+    real_read = stream.read_frames_since
+
+    def read_then_the_job_ends(path, offset):
+        out = real_read(path, offset)
+        if offset == 0:  # the worker finishes right after the consumer's first read
+            stream.append_frames(job, stream.frames_message(2, zero[2:], zero[2:]))
+            PoseJob.objects.filter(pk=job.pk).update(status="succeeded")
+        return out
+
+    monkeypatch.setattr(stream, "read_frames_since", read_then_the_job_ends)
+    communicator, connected, _ = await connect(job, owner)
+    assert connected
+    messages = [await communicator.receive_json_from() for _ in range(4)]
+    assert [m["type"] for m in messages] == ["meta", "frames", "frames", "status"]
+    assert [m["start"] for m in messages[1:3]] == [0, 2] and messages[3]["status"] == "succeeded"
+    await communicator.disconnect()
