@@ -31,6 +31,16 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" 
 # median 29-52 px from the projected ground truth in these three, 7.5-13.5 px in every other S9
 # sequence, and no time shift aligns them. The standard protocol keeps them (so do our headline
 # figures); `ml.evaluate --exclude-corrupt` reports detector-input results without them.
+# 2D sources as a model's source flag sees them (LSTMConfig.num_sources): projected ground truth, or
+# any detector's output (its own joint definitions and errors).
+SOURCES = ("gt", "detector")
+
+
+def source_id(keypoints: str) -> int:
+    """'gt' -> 0, any detection file ('sh_pt_mpii', ...) -> 1 (an index into SOURCES)."""
+    return 0 if keypoints == "gt" else 1
+
+
 CORRUPT_GT = {("S9", "Greeting"), ("S9", "SittingDown 1"), ("S9", "Waiting 1")}
 
 
@@ -156,7 +166,8 @@ class WindowSampler:
     All sequences are concatenated once; an epoch takes windows every `stride` frames from a
     random offset (so successive epochs see different windows), plus the last window of each
     sequence; sequences shorter than the window are edge-padded and masked. Yields batches
-    (x2d (B,F,17,2), y3d (B,F,17,3), mask (B,F)) as torch tensors.
+    (x2d (B,F,17,2), y3d (B,F,17,3), mask (B,F), source (B,) int64: source_id of each window) as
+    torch tensors.
     """
 
     def __init__(self, seqs: list[Sequence], frames: int, stride: int, batch_size: int,
@@ -164,6 +175,7 @@ class WindowSampler:
         self.frames, self.stride, self.batch_size, self.shuffle = frames, stride, batch_size, shuffle
         self.x = np.concatenate([s.kp2d for s in seqs]).astype(np.float32)
         self.y = np.concatenate([s.pos3d for s in seqs]).astype(np.float32)
+        self.src = np.concatenate([np.full(len(s.kp2d), source_id(s.source)) for s in seqs]).astype(np.int64)
         self.virtual = virtual if virtual is not None and virtual.prob > 0 else None
         if self.virtual is not None:  # what re-projection needs, for projected-GT frames only
             self.is_gt = np.concatenate([np.full(len(s.kp2d), s.source == "gt") for s in seqs])
@@ -204,7 +216,7 @@ class WindowSampler:
             x, y = self.x[idx], self.y[idx]
             if self.virtual is not None:
                 x, y = self._virtual_cameras(idx, x, y)
-            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
+            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask), torch.from_numpy(self.src[idx[:, 0]])
 
     def _virtual_cameras(self, idx, x, y):
         """Re-film a share of the projected-GT windows from another viewpoint (see refilm)."""

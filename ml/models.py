@@ -48,6 +48,10 @@ class LSTMConfig:
     dropout: float = 0.1
     center_input: bool = True  # feed root-relative 2D (x center_scale) + root position
     center_scale: float = 4.0
+    num_sources: int = 0       # >0: a learned embedding says which 2D source a window comes from
+                               # (ml.data.SOURCES: 0 projected ground truth, 1 a detector), so one model
+                               # learns both the detector's joint definitions and clean ones (0 = no flag)
+    default_source: int = 0    # the source assumed when none is given (the app's input: see MODEL_CARD.md)
 
 
 class LSTM_PoseNet(nn.Module):
@@ -68,18 +72,24 @@ class LSTM_PoseNet(nn.Module):
                             dropout=cfg.dropout if cfg.layers > 1 else 0.0)
         h = cfg.hidden * (2 if cfg.bidirectional else 1)
         self.proj = nn.Linear(h, d)
+        self.source_embed = nn.Embedding(cfg.num_sources, d) if cfg.num_sources else None
         self.decode = nn.Sequential(ResidualMLP(d, cfg.dropout), nn.Linear(d, J * cfg.output_dim))
 
     @property
     def receptive_field(self) -> int:
         return self.config.num_frames
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, source: torch.Tensor | int | None = None) -> torch.Tensor:
+        """x (B, F, J, 2) normalised 2D; source: (B,) or one int, the 2D source of each window
+        (used when the model has num_sources; None: config.default_source)."""
         B, F, J, C = x.shape
         assert J == self.config.num_joints and C == self.config.input_dim, x.shape
         if self.config.center_input:
             x = center_input(x, self.config.center_scale)
         e = self.embed(x.reshape(B, F, J * C))            # (B, F, d)
+        if self.source_embed is not None:
+            src = torch.as_tensor(self.config.default_source if source is None else source, device=x.device)
+            e = e + self.source_embed(src.long().expand(B))[:, None]   # (B, 1, d) over every frame
         h, _ = self.lstm(e)                                # (B, F, h)
         out = self.decode(e + self.proj(h))                # (B, F, J*3)
         out = out.reshape(B, F, J, self.config.output_dim)
@@ -252,6 +262,11 @@ def arch_of(model: nn.Module) -> str:
         if isinstance(model, cls):
             return k
     raise TypeError(type(model))
+
+
+def takes_source(model: nn.Module) -> bool:
+    """Whether the model has a source flag (LSTMConfig.num_sources): forward(x, source)."""
+    return bool(getattr(model.config, "num_sources", 0))
 
 
 def count_params(model: nn.Module) -> int:

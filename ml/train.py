@@ -31,10 +31,10 @@ import torch
 
 from . import skeleton
 from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, VirtualCameraConfig, WindowSampler,
-                   augment, load_sequences, resolve_data_dir, sources_of)
+                   augment, load_sequences, resolve_data_dir, source_id, sources_of)
 from . import checkpoint
 from .lift import H36M_FPS, predict_normalized
-from .models import arch_of, build_model, count_params, model_config
+from .models import arch_of, build_model, count_params, model_config, takes_source
 
 
 class StopTraining(Exception):
@@ -122,7 +122,8 @@ def validate(model, seqs, device, flip=False) -> float:
     model.eval()
     err, n = 0.0, 0
     for s in seqs:
-        pred = predict_normalized(model, s.kp2d, flip=flip, hop=model.receptive_field, device=device)
+        pred = predict_normalized(model, s.kp2d, flip=flip, hop=model.receptive_field, device=device,
+                                  source=source_id(s.source))
         err += float(np.linalg.norm(pred - s.pos3d, axis=-1).mean()) * len(pred)
         n += len(pred)
     model.train()
@@ -234,7 +235,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         tot, cnt = 0.0, 0
         it = tqdm(sampler, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
                   disable=not progress, mininterval=10)
-        for x, y, mask in it:
+        for x, y, mask, src in it:
             tf = (time.time() - t0 + elapsed_before) / (60 * cfg.max_minutes) if cfg.max_minutes else 0.0
             lr = lr_at(cfg, step, total, epoch, tf)
             for g in opt.param_groups:
@@ -242,7 +243,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
             x, y = augment(x, y, aug, gen)
             x, y, mask = x.to(device), y.to(device), mask.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16"):
-                pred = model(x)
+                pred = model(x, src.to(device)) if takes_source(model) else model(x)
             pred = pred.float()
             m = mask.float()
             err = torch.linalg.norm(pred - y, dim=-1).mean(-1)                 # (B, F)

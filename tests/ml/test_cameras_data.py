@@ -65,12 +65,13 @@ def test_window_sampler_covers_and_pads(h36m_dir):
     seqs = data.load_sequences(h36m_dir, ["S1"], "gt")
     sampler = data.WindowSampler(seqs, frames=27, stride=27, batch_size=16, seed=0)
     n = 0
-    for x, y, m in sampler:
+    for x, y, m, src in sampler:
+        assert src.shape == (len(x),) and (src == 0).all()  # projected ground truth
         assert x.shape[1:] == (27, 17, 2) and y.shape[1:] == (27, 17, 3) and m.shape == x.shape[:2]
         n += len(x)
     assert n > 0 and len(sampler) >= 1
     short = data.WindowSampler(seqs, frames=300, stride=10, batch_size=4, shuffle=False)
-    x, y, m = next(iter(short))
+    x, y, m, _ = next(iter(short))
     assert x.shape[1] == 300 and not m.all() and m[:, 0].all()
     assert torch.equal(x[0, -1], x[0, m[0].sum() - 1])   # edge padding repeats the last frame
 
@@ -134,19 +135,20 @@ def test_mixed_sources_load_both(h36m_dir):
 def test_virtual_cameras_refilm_only_projected_ground_truth(h36m_dir):
     seqs = data.load_sequences(h36m_dir, ["S9"], "sh_pt_mpii+gt")
     base = data.WindowSampler(seqs, 27, 27, 4096, shuffle=False)
-    x0, y0, _ = next(iter(base))
+    x0, y0, _, src0 = next(iter(base))
     ident = data.VirtualCameraConfig(prob=1.0, yaw_deg=0.0, elevation_deg=(0.0, 0.0), distance_scale=(1.0, 1.0))
-    x1, y1, _ = next(iter(data.WindowSampler(seqs, 27, 27, 4096, shuffle=False, virtual=ident)))
+    x1, y1, _, _ = next(iter(data.WindowSampler(seqs, 27, 27, 4096, shuffle=False, virtual=ident)))
     is_gt = np.array([s.source == "gt" for s in seqs])
     per_seq = [len(range(0, max(len(s.kp2d) - 27, 0) + 1, 27)) + 1 for s in seqs]  # unshuffled windows
     gt_win = torch.from_numpy(np.repeat(is_gt, per_seq)[:len(x0)])
     assert gt_win.any() and not gt_win.all()
+    assert torch.equal(src0, (~gt_win).long())  # each window knows its source: detections 1, GT 0
     assert torch.equal(x1[~gt_win], x0[~gt_win]) and torch.allclose(y1, y0, atol=1e-6)  # detections untouched
     # projected GT again, without lens distortion: the same pose up to a near-constant offset
     rel = lambda x: x - x[:, :, :1]
     assert (rel(x1[gt_win]) - rel(x0[gt_win])).abs().max() < 0.04  # the fixture lens distorts strongly
     assert not torch.equal(x1[gt_win], x0[gt_win])
-    x2, y2, _ = next(iter(data.WindowSampler(seqs, 27, 27, 4096, shuffle=False,
+    x2, y2, _, _ = next(iter(data.WindowSampler(seqs, 27, 27, 4096, shuffle=False,
                                              virtual=data.VirtualCameraConfig(prob=1.0))))
     bones = lambda y: torch.linalg.norm(y[..., 1:, :] - y[..., [0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15], :], dim=-1)
     assert torch.allclose(bones(y2), bones(y0), atol=1e-5)                 # a rigid turn of the person

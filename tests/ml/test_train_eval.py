@@ -102,3 +102,32 @@ def test_evaluate_from_another_viewpoint(h36m_dir, tmp_path):
     assert flat["average"]["p1"] != high["average"]["p1"] and "+40° elevation" in evaluate.format_table(high)
     with pytest.raises(ValueError, match="keypoints gt"):
         evaluate.evaluate(lf, h36m_dir, "sh_pt_mpii", ["S9"], view_elevation=30.0)
+
+
+def test_a_source_flag_model_trains_in_bf16_and_lifts_as_its_default_source(h36m_dir, tmp_path):
+    """num_sources: each window tells the model its 2D source (detector or projected GT); the app's
+    input uses the checkpoint's default_source, evaluation the source of the keypoints it reads."""
+    import numpy as np
+    import torch
+
+    from ml.lift import predict_normalized
+
+    cfg = train.load_config(None, **dict(TINY, epochs=1, train_subjects=["S9"],
+                                         model={"embed_dim": 32, "hidden": 16, "num_sources": 2, "default_source": 1}),
+                            keypoints="sh_pt_mpii+gt", amp="bf16", data_dir=str(h36m_dir), out=str(tmp_path / "src"))
+    train.train(cfg, progress=False)
+    lf = Lifter.load(tmp_path / "src" / "best.pt")
+    assert lf.meta["model_config"]["num_sources"] == 2 and lf.meta["train_config"]["amp"] == "bf16"
+    x = np.random.default_rng(0).normal(0, 0.2, (30, 17, 2)).astype(np.float32)
+    as_gt, as_det = (predict_normalized(lf.model, x, source=s) for s in (0, 1))
+    assert np.abs(as_gt - as_det).max() > 1e-4                       # the flag changes the 3D
+    np.testing.assert_allclose(predict_normalized(lf.model, x), as_det, atol=1e-6)  # default_source = 1
+    with torch.no_grad():                                           # per window, in one batch
+        both = lf.model(torch.from_numpy(np.stack([x[:9], x[:9]])), torch.tensor([0, 1]))
+        np.testing.assert_allclose(both[1].numpy(), lf.model(torch.from_numpy(x[None, :9]), 1)[0].numpy(), atol=1e-5)
+
+
+def test_amp_must_be_known(h36m_dir, tmp_path):
+    cfg = train.load_config(None, **TINY, amp="fp8", data_dir=str(h36m_dir), out=str(tmp_path / "x"))
+    with pytest.raises(ValueError, match="amp"):
+        train.train(cfg, progress=False)
