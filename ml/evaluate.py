@@ -46,7 +46,7 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
             kp2d, gt = (a[0] for a in refilm(gt[None], s.root[None], np.array([s.focal]), 0.0,
                                              view_elevation, view_distance))
         pred = predict_normalized(lifter.model, kp2d[::frame_step], flip=flip, device=lifter.device,
-                                  rate=1.0 / frame_step if resample else 1.0, source=source_id(keypoints))
+                                  rate=1.0 / frame_step if resample else 1.0, source=source_id(s.source))
         gt = gt[::frame_step]
         facing = quality.facing_error_deg(pred, gt)
         rows.append({"subject": s.subject, "action": s.action_group, "sequence": s.action, "camera": s.camera,

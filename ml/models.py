@@ -64,6 +64,7 @@ class LSTM_PoseNet(nn.Module):
         cfg = LSTMConfig(num_joints=num_joints, num_frames=num_frames, input_dim=input_dim,
                          output_dim=output_dim, **kw)
         self.config = cfg
+        assert not cfg.num_sources or 0 <= cfg.default_source < cfg.num_sources, (cfg.num_sources, cfg.default_source)
         J, d = cfg.num_joints, cfg.embed_dim
         self.embed = nn.Sequential(nn.Linear(J * cfg.input_dim, d), nn.LayerNorm(d), nn.GELU(),
                                    ResidualMLP(d, cfg.dropout))
@@ -91,7 +92,11 @@ class LSTM_PoseNet(nn.Module):
             src = torch.as_tensor(self.config.default_source if source is None else source, device=x.device)
             e = e + self.source_embed(src.long().expand(B))[:, None]   # (B, 1, d) over every frame
         h, _ = self.lstm(e)                                # (B, F, h)
-        out = self.decode(e + self.proj(h))                # (B, F, J*3)
+        z = self.decode[0](e + self.proj(h))               # (B, F, d)
+        # The output layer in float32 even under bf16 autocast: bfloat16 steps are 2-4 mm at 0.25-1 m,
+        # as large as the frame-to-frame motion the velocity loss compares.
+        with torch.autocast(x.device.type, enabled=False):
+            out = self.decode[1](z.float())                # (B, F, J*3)
         out = out.reshape(B, F, J, self.config.output_dim)
         return out - out[:, :, :1]                         # root-relative, root = 0
 

@@ -27,8 +27,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         job = await database_sync_to_async(PoseJob.objects.get)(pk=self.job_id)
         if job.is_terminal:
             # The job may have ended while the log was replayed: its last chunks were written after that
-            # read, and their live copies wait behind this handler. Nothing follows the final status:
-            # the rest of the (now complete) log goes first.
+            # read, and their live copies wait behind this handler. No new chunk may follow the final
+            # status (live copies of replayed ones still can; clients de-duplicate): the rest of the
+            # (now complete) log goes first.
             await self._replay(job.frames_log_path, offset)
             await self.send_json(stream.status_message(job))
         elif job.stage:
