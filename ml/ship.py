@@ -3,7 +3,8 @@ weights as float32, and attaches evaluation tables (from `ml.evaluate --json` ou
 Also writes OUT with a .json suffix: the model's name, architecture, size, training data and
 headline figures, which the web app shows in its model registry without loading torch.
 
-    python -m ml.ship runs/NAME/best.pt [--eval-gt gt.json] [--eval-sh sh.json] [--out ml/weights/lifter_default.pt]
+    python -m ml.ship runs/NAME/best.pt [--eval-gt gt.json] [--eval-sh sh.json] [--name "..."]
+                      [--set default_source=0] [--out ml/weights/lifter_default.pt]
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def main(argv=None):
     ap.add_argument("--eval-gt")
     ap.add_argument("--eval-sh")
     ap.add_argument("--set", nargs="*", default=[], help="model_config overrides key=json (for old checkpoints)")
+    ap.add_argument("--name", help="the name the app's registry and results show (default: the trained one, "
+                                   "which says only architecture, window and data)")
     ap.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
     a = ap.parse_args(argv)
     ck = checkpoint.load(a.checkpoint)
@@ -48,6 +51,8 @@ def main(argv=None):
     for kv in a.set:
         k, v = kv.split("=", 1)
         ck["model_config"][k] = json.loads(v)
+    if a.name:
+        ck["name"] = a.name
     for key, path in (("eval_s9_gt", a.eval_gt), ("eval_s9_sh_pt_mpii", a.eval_sh)):
         if path:
             last = Path(path).read_text().strip().splitlines()[-1]

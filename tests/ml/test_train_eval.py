@@ -131,3 +131,21 @@ def test_amp_must_be_known(h36m_dir, tmp_path):
     cfg = train.load_config(None, **TINY, amp="fp8", data_dir=str(h36m_dir), out=str(tmp_path / "x"))
     with pytest.raises(ValueError, match="amp"):
         train.train(cfg, progress=False)
+
+
+def test_ship_names_the_model_sets_its_source_and_drops_training_state(h36m_dir, tmp_path):
+    from ml import checkpoint, ship
+
+    cfg = train.load_config(None, **dict(TINY, epochs=1, train_subjects=["S9"],
+                                         model={"embed_dim": 32, "hidden": 16, "num_sources": 2}),
+                            keypoints="sh_pt_mpii+gt", data_dir=str(h36m_dir), out=str(tmp_path / "r"))
+    train.train(cfg, progress=False)
+    out = tmp_path / "shipped.pt"
+    ship.main([str(tmp_path / "r" / "last.pt"), "--name", "LSTM 4.5M + source flag (test)",
+               "--set", "default_source=0", "--out", str(out)])
+    ck = checkpoint.load(out)
+    assert "optimizer" not in ck and "rng" not in ck
+    lf = Lifter.load(out)
+    assert lf.name == "LSTM 4.5M + source flag (test)" and lf.meta["model_config"]["default_source"] == 0
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert summary["name"] == lf.name and summary["arch"] == "lstm"
