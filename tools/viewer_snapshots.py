@@ -1,6 +1,6 @@
 """Look at a result with your own eyes: process VIDEO on a private stack, screenshot the job page.
 
-    .venv/bin/python tools/viewer_snapshots.py VIDEO --out DIR [--frames 20,60,100,140]
+    .venv/bin/python tools/viewer_snapshots.py VIDEO --out DIR [--frames 20,60,100,140] [--people several]
                                                [--checkpoint PATH] [--height-m H] [--timeout S]
 
 Starts everything it needs, privately, like the tests' `live_stack` fixture (tests/conftest.py): a
@@ -46,6 +46,8 @@ def parse_args(argv=None):
     ap.add_argument("--frames", default="20,60,100,140", help="comma-separated 0-based frame indices")
     ap.add_argument("--checkpoint", type=Path, help="lifter checkpoint to use (registered as a model)")
     ap.add_argument("--height-m", type=float, help="the person's height in metres (0.5-2.5)")
+    ap.add_argument("--people", choices=["one", "several"], default="one",
+                    help="the job's people mode (several: every person, each with an id)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the job (default 3600)")
     ap.add_argument("--views", default="front,side",
                     help="3D views to shoot per frame: free, front (the video camera's), side, top")
@@ -209,6 +211,7 @@ def run(args, tmp: Path, stack: Stack) -> int:
                 form["lifter"] = str(lifter.pk)
             if args.height_m is not None:
                 form["height_m"] = str(args.height_m)
+            form["people"] = args.people
             log(f"uploading {args.video} ({args.video.stat().st_size / 1e6:.1f} MB)")
             resp = page.request.post(base + "/api/jobs/", multipart=form,
                                      headers={"Authorization": f"Token {token}"}, timeout=300_000)
@@ -298,10 +301,15 @@ def run(args, tmp: Path, stack: Stack) -> int:
     print(f"Job {job_id} succeeded: {n} frames at {summary['fps']} fps, model '{model.get('name', summary['model'])}'"
           f" (registered as '{job.lifter.name if job.lifter_id else '-'}', checkpoint"
           f" {model.get('checkpoint') or '?'}), smoothing {summary['smoothing']}")
-    sk = result.get("skeleton", {})
-    print(f"  skeleton height {sk.get('height_m')} m ({sk.get('height_source')}),"
-          f" detected in {sum(result.get('detected', []))}/{n} frames, cuts {result.get('cuts', [])},"
-          f" timings {json.dumps(summary['timings'])}")
+    if "people" in result:  # result format 2: several people
+        print(f"  {len(result['people'])} people: " + ", ".join(
+            f"id {p['id']} frames {p['start']}-{p['end']}" for p in result["people"])
+            + f"; timings {json.dumps(summary['timings'])}")
+    sk = result.get("skeleton", {}) if "people" not in result else None
+    if sk is not None:
+        print(f"  skeleton height {sk.get('height_m')} m ({sk.get('height_source')}),"
+              f" detected in {sum(result.get('detected', []))}/{n} frames, cuts {result.get('cuts', [])},"
+              f" timings {json.dumps(summary['timings'])}")
     print("Screenshots:")
     for path in saved:
         print(f"  {path}")
