@@ -1,11 +1,12 @@
 """How far should ml.postprocess.fit_to_2d turn bones towards the 2D? Human3.6M S9, 24 random
 sequences, every 5th frame, the shipped lifter, the true focal length, the root placed by
-ml.postprocess.root_translation: P1 and the reprojection error for strengths 0 .. 1.
+ml.postprocess.root_translation: P1 and the reprojection error for strengths 0 .. 1. A model with
+a source flag is told each sequence's own 2D source, as ml.evaluate does.
 
     PYTHONPATH=. .venv/bin/python tools/fit2d_experiment.py [sh_pt_mpii|gt]
 """
 import numpy as np, sys, time
-from ml.data import load_sequences, resolve_data_dir
+from ml.data import load_sequences, resolve_data_dir, source_id
 from ml.lift import Lifter, predict_normalized
 from ml.postprocess import bone_lengths, fit_to_2d, root_translation, with_bone_lengths
 from ml import metrics
@@ -18,7 +19,7 @@ res = {s: [] for s in (0.0, 0.25, 0.5, 0.75, 1.0)}
 rep = {s: [] for s in res}
 t0 = time.time()
 for s in seqs:
-    pred = predict_normalized(lifter.model, s.kp2d, flip=True, device='cpu')[::5].astype(np.float64)
+    pred = predict_normalized(lifter.model, s.kp2d, flip=True, device='cpu', source=source_id(s.source))[::5].astype(np.float64)
     gt = s.pos3d[::5]; kp = s.kp2d[::5]
     W, H = s.width, s.height
     uv = np.stack([(kp[..., 0] + 1) * W / 2, (kp[..., 1] + H / W) * W / 2], -1)
