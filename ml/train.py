@@ -73,7 +73,8 @@ class TrainConfig:
     max_minutes: float = 0.0                # stop after this wall time (0: no limit); checkpoints stay valid
     init: str = ""                          # start from this checkpoint's weights (fine-tuning; fresh optimizer)
     amp: str = ""                           # "bf16": forward in bfloat16 autocast (weights and loss stay float32);
-                                            # ~1.7-2x on CPUs with AMX/AVX512-BF16 and on GPUs; "" = float32
+                                            # ~1.7-2x on CPUs with AMX/AVX512-BF16 and on GPUs (float32, with a
+                                            # warning, where unsupported); "" = float32
 
 
 PRESETS = {
@@ -157,6 +158,13 @@ def make_checkpoint(model, cfg: TrainConfig, data_info: dict, metrics: dict, epo
     return ck
 
 
+def bf16_supported(device: torch.device) -> bool:
+    """Whether autocast to bfloat16 runs on this device (CPU: oneDNN needs AVX512-BF16 or AMX)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: bool = True) -> dict:
     from tqdm import tqdm
 
@@ -168,6 +176,10 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
     device = pick_device(cfg.device)
     if cfg.amp not in ("", "bf16"):
         raise ValueError(f"amp must be '' or 'bf16', not {cfg.amp!r}")
+    use_bf16 = cfg.amp == "bf16" and bf16_supported(device)
+    if cfg.amp == "bf16" and not use_bf16:
+        # oneDNN's LSTM has no bfloat16 kernel without AVX512-BF16/AMX: it fails at the first step.
+        print(f"[train] this {device.type} has no bfloat16 support: training in float32", flush=True)
     if device.type == "cuda":  # TF32 matrix products and convolutions: several times faster, ample precision
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -242,7 +254,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                 g["lr"] = lr
             x, y = augment(x, y, aug, gen)
             x, y, mask = x.to(device), y.to(device), mask.to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16"):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 pred = model(x, src.to(device)) if takes_source(model) else model(x)
             pred = pred.float()
             m = mask.float()
