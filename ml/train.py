@@ -165,6 +165,29 @@ def bf16_supported(device: torch.device) -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
+# Weights a fine-tune may add to its init checkpoint's: they start at zero, so the model starts as the init.
+NEW_ON_FINE_TUNE = ("source_embed.weight",)
+
+
+def load_init_weights(model: torch.nn.Module, init: dict, path: str) -> None:
+    """Start `model` from a checkpoint's weights. The architecture must match, except that a source
+    flag (LSTMConfig.num_sources) may be added to a model without one; anything else is a clear error."""
+    if init.get("arch") != arch_of(model):
+        raise ValueError(f"init checkpoint {path} is a {init.get('arch')!r} model; the config builds "
+                         f"{arch_of(model)!r}: use a checkpoint of the same architecture")
+    own, theirs = model.state_dict(), init["model"]
+    added = [k for k in own if k not in theirs]
+    wrong = [k for k in own if k in theirs and own[k].shape != theirs[k].shape] + [k for k in theirs if k not in own]
+    if wrong or any(k not in NEW_ON_FINE_TUNE for k in added):
+        diff = {k: v for k, v in init.get("model_config", {}).items() if model_config(model).get(k) != v}
+        raise ValueError(f"init checkpoint {path} does not fit this config's model (its settings that differ: "
+                         f"{diff or 'none recorded'}; weights that differ: {(wrong + added)[:4]}): "
+                         "train with the checkpoint's model settings")
+    for k in added:
+        theirs = dict(theirs, **{k: torch.zeros_like(own[k])})
+    model.load_state_dict(theirs)
+
+
 def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: bool = True) -> dict:
     from tqdm import tqdm
 
@@ -200,7 +223,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
     model = build_model(cfg.arch, dict(cfg.model, num_frames=cfg.frames)).to(device)
     if cfg.init and not resume:
         init = checkpoint.load(cfg.init, device)
-        model.load_state_dict(init["model"])
+        load_init_weights(model, init, cfg.init)
         data_info["init_from"] = {"checkpoint": cfg.init, "name": init.get("name"),
                                   "train_config": init.get("train_config")}
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

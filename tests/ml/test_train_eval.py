@@ -149,3 +149,32 @@ def test_ship_names_the_model_sets_its_source_and_drops_training_state(h36m_dir,
     assert lf.name == "LSTM 4.5M + source flag (test)" and lf.meta["model_config"]["default_source"] == 0
     summary = json.loads(out.with_suffix(".json").read_text())
     assert summary["name"] == lf.name and summary["arch"] == "lstm"
+
+
+def test_fine_tuning_adds_a_source_flag_to_a_model_without_one_and_rejects_other_mismatches(h36m_dir, tmp_path):
+    """--init from a checkpoint without the flag: the new flag starts at zero (the model starts as the
+    init, whatever the source); a checkpoint of other sizes is a clear error, not a state-dict dump."""
+    import numpy as np
+
+    from ml.lift import predict_normalized
+
+    base = train.load_config(None, **dict(TINY, epochs=1, train_subjects=["S9"]), data_dir=str(h36m_dir),
+                             out=str(tmp_path / "base"))
+    train.train(base, progress=False)
+    init = str(tmp_path / "base" / "best.pt")
+    flagged = dict(TINY, epochs=1, train_subjects=["S9"], lr=1e-9, warmup_steps=0,
+                   model={"embed_dim": 32, "hidden": 16, "num_sources": 2})
+    cfg = train.load_config(None, **flagged, init=init, keypoints="sh_pt_mpii+gt", data_dir=str(h36m_dir),
+                            out=str(tmp_path / "ft"))
+    train.train(cfg, progress=False)
+    before, after = Lifter.load(init), Lifter.load(tmp_path / "ft" / "last.pt")
+    assert after.meta["data"]["init_from"]["checkpoint"] == init
+    x = np.random.default_rng(1).normal(0, 0.2, (20, 17, 2)).astype(np.float32)
+    for s in (0, 1):  # lr 1e-9: the weights barely move, so the fine-tune starts where the init is
+        np.testing.assert_allclose(predict_normalized(after.model, x, source=s),
+                                   predict_normalized(before.model, x), atol=1e-4)
+
+    wider = train.load_config(None, **dict(TINY, model={"embed_dim": 48, "hidden": 16}), init=init,
+                              data_dir=str(h36m_dir), out=str(tmp_path / "wide"))
+    with pytest.raises(ValueError, match="embed_dim"):
+        train.train(wider, progress=False)
