@@ -6,9 +6,25 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from .models import LifterModel, PoseJob, TrainingJob
 
 HEIGHT_RANGE_M = (0.5, 2.5)
-HEIGHT_ERROR = "Height must be between 0.5 and 2.5 metres."
+HEIGHT_ERROR = "Height must be a number of metres between 0.5 and 2.5, e.g. 1.75."
 HEIGHT_SEVERAL = ("A height is one person's: leave it blank for several people (each person's size comes from "
                   "where they stand in the scene).")
+
+
+class HeightField(forms.FloatField):
+    """Metres; a decimal comma (1,75), as many keyboards type it, reads as a point."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        return super().to_python(value)
+
+
+def choice_error(label: str, choices) -> dict:
+    """'"crowd" is not a choice: People must be "one" or "several".' (Django says "Select a valid choice.")."""
+    values = [f'"{v}"' for v, _ in choices]
+    listed = values[0] if len(values) == 1 else ", ".join(values[:-1]) + f" or {values[-1]}"
+    return {"invalid_choice": f'"%(value)s" is not a choice: {label} must be {listed}.'}
 
 
 class UploadForm(forms.Form):
@@ -20,15 +36,17 @@ class UploadForm(forms.Form):
     lifter = forms.ModelChoiceField(queryset=LifterModel.objects.all(), required=False, label="Model",
                                     empty_label=None)
     smoothing = forms.ChoiceField(choices=PoseJob._meta.get_field("smoothing").choices, initial="light",
-                                  required=False)
+                                  required=False,
+                                  error_messages=choice_error("Smoothing", PoseJob._meta.get_field("smoothing").choices))
 
     complexity = forms.TypedChoiceField(choices=PoseJob._meta.get_field("complexity").choices, coerce=int,
                                         initial=1, required=False, label="2D detector",
                                         help_text="Lite is faster, heavy is more accurate.")
     people = forms.ChoiceField(choices=PoseJob._meta.get_field("people_mode").choices, initial="one", required=False,
+                               error_messages=choice_error("People", PoseJob._meta.get_field("people_mode").choices),
                                label="People", help_text="Several people: everyone in the video, each with an id "
                                                          "(MoveNet MultiPose; no height option).")
-    height_m = forms.FloatField(
+    height_m = HeightField(
         required=False, label="Person's height (m), optional",
         help_text="Sets the skeleton's size. Leave blank for a typical adult.",
         error_messages={"invalid": HEIGHT_ERROR},

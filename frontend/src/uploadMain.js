@@ -1,4 +1,6 @@
 // Entry point (built to dist/upload.js): the home page's chunked, resumable upload form.
-import { enhanceUploadForm } from './upload/uploadForm.js';
+import { enhanceUploadForm, linkPeopleAndHeight } from './upload/uploadForm.js';
 
-enhanceUploadForm(document.getElementById('upload-form'));
+const form = document.getElementById('upload-form');
+linkPeopleAndHeight(form);
+enhanceUploadForm(form);

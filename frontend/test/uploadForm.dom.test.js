@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The upload form's options travel with the chunked upload, the one / several people choice included.
 import { describe, it, expect } from 'vitest';
-import { enhanceUploadForm } from '../src/upload/uploadForm.js';
+import { enhanceUploadForm, linkPeopleAndHeight } from '../src/upload/uploadForm.js';
 
 function form(people) {
   document.body.innerHTML = `<form id="upload-form"><input type="hidden" name="csrfmiddlewaretoken" value="t">
@@ -42,5 +42,51 @@ describe('upload form options', () => {
   it('a form without the field sends no people (the server default: one)', async () => {
     const body = await startBody(form(''));
     expect('people' in body).toBe(false);
+  });
+
+  it('turns the height off while several people are chosen, and does not send it', async () => {
+    const f = form(`<select name="people"><option value="one" selected>One</option>
+      <option value="several">Several</option></select><div class="height"><input name="height_m" value="1.7"></div>`);
+    linkPeopleAndHeight(f);
+    const height = f.elements.namedItem('height_m');
+    expect(height.disabled).toBe(false);
+    f.elements.namedItem('people').value = 'several';
+    f.dispatchEvent(new Event('change'));
+    expect(height.disabled).toBe(true);
+    const body = await startBody(f);
+    expect(body.people).toBe('several');
+    expect('height_m' in body).toBe(false);
+  });
+});
+
+describe('a refused upload', () => {
+  async function refuse(fields) {
+    const f = form('<div class="height"><input name="height_m" value="3"></div>');
+    const transport = async () => ({ status: 400, data: { error: 'The upload was rejected.', fields } });
+    enhanceUploadForm(f, { transport, go: () => {} });
+    const input = f.querySelector('input[name=video]');
+    Object.defineProperty(input, 'files', { value: [new File(['abc'], 'clip.mp4')] });
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    for (let k = 0; k < 50 && !f.querySelector('#upload-error')?.textContent; k++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return { main: f.querySelector('#upload-error').textContent, height: f.querySelector('#height-error')?.textContent };
+  }
+
+  it('shows the height message under the height field', async () => {
+    const { main, height } = await refuse({ height_m: ['Height must be between 0.5 and 2.5 metres.'] });
+    expect(height).toBe('Height must be between 0.5 and 2.5 metres.');
+    expect(main).toBe('Please correct the height below.');
+  });
+
+  it('says what is wrong with the other options, not only that it was rejected', async () => {
+    const { main, height } = await refuse({ people: ['People must be "one" or "several".'] });
+    expect(main).toBe('People must be "one" or "several".');
+    expect(height).toBe('');
+  });
+
+  it('keeps the video message first', async () => {
+    const { main } = await refuse({ video: ['This file is empty.'], smoothing: ['Smoothing must be one of …'] });
+    expect(main).toBe('This file is empty. Smoothing must be one of …');
   });
 });

@@ -92,7 +92,7 @@ def test_upload_with_a_bad_height_is_400_with_a_sentence(client, token, people_c
     with open(people_clip, "rb") as f:
         response = client.post(reverse("api-jobs"), {"video": f, "height_m": given}, **auth(token))
     assert response.status_code == 400
-    assert response.json()["fields"]["height_m"] == ["Height must be between 0.5 and 2.5 metres."]
+    assert response.json()["fields"]["height_m"] == ["Height must be a number of metres between 0.5 and 2.5, e.g. 1.75."]
     assert not PoseJob.objects.exists()
 
 

@@ -88,7 +88,7 @@ def test_upload_over_the_duration_limit_fails_with_a_message(client, owner, peop
     assert job.error == "This video is 12 seconds long; the limit is 5 seconds. Please trim it and upload it again."
 
 
-HEIGHT_ERROR = "Height must be between 0.5 and 2.5 metres."
+HEIGHT_ERROR = "Height must be a number of metres between 0.5 and 2.5, e.g. 1.75."
 
 
 def test_upload_page_offers_an_optional_height(client, owner):
@@ -98,7 +98,8 @@ def test_upload_page_offers_an_optional_height(client, owner):
     assert "skeleton&#x27;s size" in page and "typical adult" in page
 
 
-@pytest.mark.parametrize("given, stored", [("1.82", 1.82), ("", None), ("0.5", 0.5), ("2.5", 2.5)])
+@pytest.mark.parametrize("given, stored", [("1.82", 1.82), ("", None), ("0.5", 0.5), ("2.5", 2.5),
+                                           ("1,82", 1.82)])  # a decimal comma, as many keyboards type it
 def test_owner_upload_stores_the_height(client, owner, people_clip, settings, tmp_path, given, stored,
                                         django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path

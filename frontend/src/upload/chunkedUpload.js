@@ -5,10 +5,12 @@
 import { Backoff } from '../net/backoff.js';
 
 export class UploadFailed extends Error {
-  constructor(message, status = 0) {
+  /** fields: the server's per-field messages ({height_m: ['…'], …}) when it refused the form. */
+  constructor(message, status = 0, fields = {}) {
     super(message);
     this.name = 'UploadFailed';
     this.status = status;
+    this.fields = fields;
   }
 }
 
@@ -139,8 +141,9 @@ export class ChunkedUploader {
 
   failure(res) {
     const message = (res.data && res.data.error) || `The upload failed (HTTP ${res.status}). Please try again.`;
-    const field = res.data && res.data.fields && res.data.fields.video;
-    return new UploadFailed(field && field.length ? field.join(' ') : message, res.status);
+    const fields = (res.data && res.data.fields) || {};
+    const video = fields.video;
+    return new UploadFailed(video && video.length ? video.join(' ') : message, res.status, fields);
   }
 
   /** Stop now and delete what the server has (best effort). */

@@ -21,6 +21,50 @@ function errorBox(form) {
   return box;
 }
 
+/** The height field's own error line (the page renders it only after a plain post). */
+function heightErrorBox(form) {
+  const input = form.elements.namedItem('height_m');
+  if (!input) return null;
+  let box = form.querySelector('#height-error');
+  if (!box) {
+    box = document.createElement('div');
+    box.id = 'height-error';
+    box.className = 'error';
+    box.setAttribute('role', 'alert');
+    (input.parentElement || form).appendChild(box);
+  }
+  return box;
+}
+
+/** Shows a refused upload where the user looks: the video's and the other options' messages in the
+ * main box, the height's under the height field. */
+function showFailure(form, err) {
+  const fields = err.fields || {};
+  const height = fields.height_m || [];
+  const hbox = heightErrorBox(form);
+  if (hbox) hbox.textContent = height.join(' ');
+  const others = Object.entries(fields)
+    .filter(([name]) => name !== 'video' && name !== 'height_m')
+    .map(([, msgs]) => msgs.join(' '));
+  const main = fields.video && fields.video.length ? [err.message, ...others] : others;
+  if (main.length) errorBox(form).textContent = main.join(' ');
+  else errorBox(form).textContent = height.length && hbox ? 'Please correct the height below.' : err.message;
+}
+
+/** A height is one person's: the field is off while "several people" is chosen (the server refuses both). */
+export function linkPeopleAndHeight(form) {
+  const people = form && form.elements.namedItem('people');
+  const height = form && form.elements.namedItem('height_m');
+  if (!people || !height) return;
+  const sync = () => {
+    const several = people.value === 'several';
+    height.disabled = several;
+    height.title = several ? 'Each person\'s size comes from the scene when several people are tracked.' : '';
+  };
+  form.addEventListener('change', sync);
+  sync();
+}
+
 export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) => window.location.assign(url) } = {}) {
   const input = form && form.querySelector('input[name=video]');
   const panel = document.getElementById('upload-progress');
@@ -45,9 +89,11 @@ export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) =
     const fields = {};
     for (const name of OPTION_FIELDS) {
       const el = form.elements.namedItem(name);
-      if (el && el.value !== '') fields[name] = el.value;
+      if (el && !el.disabled && el.value !== '') fields[name] = el.value;
     }
     errorBox(form).textContent = '';
+    const hbox = form.querySelector('#height-error');
+    if (hbox) hbox.textContent = '';
     panel.hidden = false;
     submit.disabled = true;
     bar.value = 0;
@@ -72,7 +118,8 @@ export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) =
       go(job.url);
     } catch (err) {
       reset();
-      errorBox(form).textContent = err instanceof UploadCancelled ? 'The upload was cancelled.' : err.message;
+      if (err instanceof UploadCancelled) errorBox(form).textContent = 'The upload was cancelled.';
+      else showFailure(form, err);
     }
   });
 
