@@ -422,7 +422,7 @@ def run_pipeline(
         camera={"world_from_camera": np.round(aligner.tilt, 6).tolist(),
                 "tilt_deg": round(float(np.degrees(np.arccos(np.clip(aligner.tilt[1, 1], -1, 1)))), 2)},
         times=np.array(times, dtype=np.float64),
-        model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
+        model={"name": lifter.name, "checkpoint": Path(getattr(lifter, "path", "") or "").name,  # not the server path
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),
                "smoothing": options.smoothing},
         detector=detector_label(options.detector, options.complexity, options.detect_stride),

@@ -342,7 +342,7 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
         fps=info.fps, width=info.width, height=info.height, frame_count=n, joint_names=list(JOINT_NAMES),
         parents=list(PARENTS), people=people, cuts=run.cuts, times=np.array(times, np.float64),
         camera=_camera(*run.scene),
-        model={"name": lifter.name, "checkpoint": str(getattr(lifter, "path", "")),
+        model={"name": lifter.name, "checkpoint": Path(getattr(lifter, "path", "") or "").name,  # not the server path
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(info.known_fps),
                "smoothing": options.smoothing, "smoothing_applies_to": "root"},
         detector=detector.name, source_name=Path(video_path).name)

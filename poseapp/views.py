@@ -123,10 +123,12 @@ def job_delete(request, job_id: int):
 def api_token(request):
     token = ApiToken.objects.filter(user=request.user).first()
     if request.method == "POST":
+        replaced = token is not None
         if token:
             token.delete()
         token = ApiToken.objects.create(user=request.user)
-        messages.info(request, "A new API token was created; the old one no longer works.")
+        messages.info(request, "A new API token was created; the old one no longer works." if replaced
+                      else "Your API token was created.")
         return redirect("api-token")
     return render(request, "poseapp/token.html", {"token": token, "now": timezone.now()})
 

@@ -168,6 +168,32 @@ describe('viewer page', () => {
     expect(window.poseViewer.status).toBe('failed');
   });
 
+  it('a job that ends before its first frame shows no empty viewer; a cancel is not an error', () => {
+    page();
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    const root = document.getElementById('viewer');
+    expect(root.dataset.empty).toBeUndefined();
+    s.msg({ type: 'status', status: 'cancelled', message: 'The job was cancelled.' });
+    frame(16);
+    expect(root.dataset.empty).toBe('true');
+    expect(document.querySelector('.pv-progress-text').textContent).toBe('Cancelled');
+    expect(document.getElementById('job-error').hidden).toBe(true);
+  });
+
+  it('a job that fails after some frames keeps them on show', () => {
+    page();
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    s.msg(chunk(0, 10));
+    s.msg({ type: 'status', status: 'failed', message: 'The worker stopped.' });
+    frame(16);
+    expect(document.getElementById('viewer').dataset.empty).toBeUndefined();
+    expect(document.getElementById('job-error').textContent).toBe('The worker stopped.');
+  });
+
   it('a forbidden socket stops reconnecting and says so', () => {
     page();
     FakeSocket.all[0].close(4403);
@@ -282,7 +308,7 @@ describe('the page follows the job', () => {
     s.msg({ type: 'status', status: 'failed', message: 'The job failed.' });
     expect(document.getElementById('cancel-form').hidden).toBe(true);
     expect(document.getElementById('retry-form').hidden).toBe(false);
-    expect(note.textContent).toMatch(/cannot be played in the browser/); // no copy is coming now
+    expect(note.textContent).toBe('No browser copy of the video: the job stopped before it was made.'); // none is coming now
     expect(pv.jobStatus).toBe('failed');
   });
 

@@ -68,6 +68,7 @@ def test_frames_stream_to_the_browser_while_the_job_runs(live_stack, client, own
     assert (kp3d[:, 10, 1] > kp3d[:, 0, 1]).mean() > 0.95
     assert np.asarray(result["keypoints_2d"]).shape == (120, 17, 3)
     assert result["model"]["name"] and result["timings"]["fps"] > 0
+    assert result["model"]["checkpoint"].endswith(".pt") and "/" not in result["model"]["checkpoint"]  # no server path
 
     # Reconnecting after the end replays everything, then the final status.
     replay = []

@@ -128,3 +128,12 @@ def test_token_page_creates_a_token(client, owner):
     key = ApiToken.objects.get(user=owner).key
     assert key in client.get(reverse("api-token")).content.decode()
     assert client.get(reverse("api-token")).status_code == 200
+
+
+def test_the_token_message_says_replaced_only_when_there_was_one(client, owner):
+    client.force_login(owner)
+    first = client.post(reverse("api-token"), follow=True).content.decode()
+    assert "Your API token was created." in first and "no longer works" not in first
+    old = ApiToken.objects.get(user=owner).key
+    again = client.post(reverse("api-token"), follow=True).content.decode()
+    assert "the old one no longer works" in again and ApiToken.objects.get(user=owner).key != old

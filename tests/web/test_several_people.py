@@ -61,6 +61,17 @@ def test_the_upload_form_offers_the_choice(client, owner):
     assert 'name="people"' in page and "Several people" in page
 
 
+def test_the_job_page_names_the_detector_of_each_mode_and_no_height_for_several(client, owner):
+    client.force_login(owner)
+    video = Video.objects.create(owner=owner, original_name="crowd.mp4")
+    several = PoseJob.objects.create(owner=owner, video=video, people_mode="several")
+    one = PoseJob.objects.create(owner=owner, video=video, people_mode="one", height_m=1.8)
+    page = client.get(several.get_absolute_url()).content.decode()
+    assert "2D detector: MoveNet MultiPose" in page and "Height:" not in page
+    page = client.get(one.get_absolute_url()).content.decode()
+    assert "MoveNet" not in page and "Height: 1.80 m" in page
+
+
 def test_retry_keeps_the_people_mode(owner, settings, tmp_path, people_clip, django_capture_on_commit_callbacks):
     from poseapp import jobs
 

@@ -60,9 +60,14 @@ export class StatusView {
     else this.progressBar.value = frac;
     this.progressEl.dataset.stage = job.progress ? job.progress.stage || '' : '';
     this.progressEl.dataset.step = job.progress ? job.progress.step || '' : '';
-    const err = job.error || '';
+    // a cancellation is what the user asked for, not an error: the progress line says "Cancelled"
+    const err = job.status === 'cancelled' ? '' : job.error || '';
     this.errorEl.textContent = humanMessage(err);
     this.errorEl.hidden = !err;
+    // a job that ended without a single frame has nothing to show: no empty stage, grid and timeline
+    const empty = isTerminal(job.status) && job.status !== 'succeeded' && job.buffer.size === 0;
+    if (empty) this.root.dataset.empty = 'true';
+    else delete this.root.dataset.empty;
     if (isTerminal(job.status) && this.ui.connBadge) this.ui.connBadge.hidden = true;
     this._updateActions();
   }
@@ -115,9 +120,12 @@ export class StatusView {
     if (!note || !panel) return;
     if (state === 'error') {
       const preparing = !this.job.finished && !this.job.videoReady;
+      const stopped = this.job.finished && (this.job.status === 'cancelled' || this.job.status === 'failed');
       note.textContent = preparing
         ? 'Preparing a browser copy of the video… showing the 2D keypoints meanwhile.'
-        : 'This video cannot be played in the browser; showing the 2D keypoints only.';
+        : stopped
+          ? `No browser copy of the video: the job ${this.job.status === 'cancelled' ? 'was cancelled' : 'stopped'} before it was made.`
+          : 'This video cannot be played in the browser; showing the 2D keypoints only.';
       note.dataset.kind = preparing ? 'preparing' : 'error';
       note.hidden = false;
       panel.classList.add('pv-novideo');
