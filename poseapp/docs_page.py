@@ -71,7 +71,7 @@ def render_markdown(text: str) -> str:
             out.append(f"<pre><code{cls}>{html.escape(chr(10).join(body))}</code></pre>")
         elif m := re.match(r"(#{1,6})\s+(.*)", line):
             flush()
-            level = min(len(m.group(1)) + 1, 6)  # the page has its own <h1>
+            level = max(len(m.group(1)), 2)  # the page has its own <h1> (the file's title is left out)
             out.append(f"<h{level}>{_inline(m.group(2))}</h{level}>")
         elif line.startswith("|") and i + 1 < len(lines) and re.match(r"^\|[\s:|-]+\|$", lines[i + 1].strip()):
             flush()
@@ -105,7 +105,10 @@ def render_markdown(text: str) -> str:
 
 @lru_cache(maxsize=16)
 def _page_html(name: str, mtime_ns: int) -> str:
-    return render_markdown((DOCS_DIR / f"{name}.md").read_text(encoding="utf-8"))
+    text = (DOCS_DIR / f"{name}.md").read_text(encoding="utf-8")
+    if text.startswith("# "):  # the file's title: the page shows PAGES[name] as its <h1> already
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return render_markdown(text)
 
 
 def page_html(name: str, base_url: str) -> str:

@@ -15,6 +15,7 @@ def test_each_doc_is_a_page(client, name):
     assert response.status_code == 200
     page = response.content.decode()
     assert f"<h1>{docs_page.PAGES[name]}</h1>" in page and "<h2>" in page
+    assert page.count("<h1>") == 1 and f"<h2>{docs_page.PAGES[name]}</h2>" not in page  # the title once
 
 
 def test_api_page_renders_the_markdown(client):
