@@ -56,7 +56,7 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
     assert page.js_errors == []
 
 
-def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not_a_video):
+def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not_a_video, screenshot_dir):
     # Without the upload script the form posts in one request, and an unusable file becomes a failed
     # job that says why (with the script it is refused on the upload page: tests/e2e/test_chunked_upload.py).
     page.route("**/static/upload.js", lambda route: route.abort())
@@ -70,3 +70,6 @@ def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not
     assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
     assert page.locator("#delete-job").is_visible()
     assert "Traceback" not in page.content()
+    # no frame was made: no empty 3D stage, grid and timeline under the message
+    assert page.locator(".pv-stage").is_hidden() and page.locator(".pv-timeline").is_hidden()
+    page.screenshot(path=str(screenshot_dir / "job-page-failed.png"), full_page=True)
