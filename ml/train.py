@@ -183,9 +183,7 @@ def load_init_weights(model: torch.nn.Module, init: dict, path: str) -> None:
         raise ValueError(f"init checkpoint {path} does not fit this config's model (its settings that differ: "
                          f"{diff or 'none recorded'}; weights that differ: {(wrong + added)[:4]}): "
                          "train with the checkpoint's model settings")
-    for k in added:
-        theirs = dict(theirs, **{k: torch.zeros_like(own[k])})
-    model.load_state_dict(theirs)
+    model.load_state_dict({**theirs, **{k: torch.zeros_like(own[k]) for k in added}})
 
 
 def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: bool = True) -> dict:

@@ -9,31 +9,26 @@ import { xhrTransport } from './xhrTransport.js';
 // `people`: "one" or "several" (radios or a select: namedItem(...).value is the choice either way)
 const OPTION_FIELDS = ['lifter', 'smoothing', 'complexity', 'height_m', 'people'];
 
-function errorBox(form) {
-  let box = form.querySelector('#upload-error');
+/** The error line with this id (the page renders it only after a plain post), created where `place` puts it. */
+function alertBox(form, id, place) {
+  let box = form.querySelector(`#${id}`);
   if (!box) {
     box = document.createElement('div');
-    box.id = 'upload-error';
+    box.id = id;
     box.className = 'error';
     box.setAttribute('role', 'alert');
-    form.querySelector('input[name=video]').insertAdjacentElement('afterend', box);
+    place(box);
   }
   return box;
 }
 
-/** The height field's own error line (the page renders it only after a plain post). */
+const errorBox = (form) => alertBox(form, 'upload-error',
+  (box) => form.querySelector('input[name=video]').insertAdjacentElement('afterend', box));
+
+/** The height field's own error line; null on a form without the field. */
 function heightErrorBox(form) {
   const input = form.elements.namedItem('height_m');
-  if (!input) return null;
-  let box = form.querySelector('#height-error');
-  if (!box) {
-    box = document.createElement('div');
-    box.id = 'height-error';
-    box.className = 'error';
-    box.setAttribute('role', 'alert');
-    (input.parentElement || form).appendChild(box);
-  }
-  return box;
+  return input ? alertBox(form, 'height-error', (box) => (input.parentElement || form).appendChild(box)) : null;
 }
 
 /** Shows a refused upload where the user looks: the video's and the other options' messages in the
