@@ -5,6 +5,7 @@
     GET  /api/jobs/<id>/                one job's status
     GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | glb | mp4
     POST /api/jobs/<id>/cancel/         cancel a queued or running job
+    POST /api/jobs/<id>/retry/          a new job from a failed or cancelled job's upload
 """
 from functools import wraps
 
@@ -112,3 +113,21 @@ def job_cancel(request, job_id: int):
         return _error(409, f"The job is already {job.status}.")
     job.refresh_from_db()
     return JsonResponse(jobs.job_json(job))
+
+
+@api_view(["POST"])
+def job_retry(request, job_id: int):
+    job = _visible(request, job_id)
+    if job is None:
+        return _error(404, "No such job.")
+    try:
+        new = jobs.retry(job)
+    except quotas.QuotaExceeded as exc:
+        return JsonResponse({"error": str(exc), "code": exc.code}, status=exc.status)
+    except QueueUnavailable as exc:  # the new job stays queued and is sent once the broker is back
+        response = JsonResponse({"error": str(exc), "job": jobs.job_json(exc.job)}, status=503)
+        response["Retry-After"] = "60"
+        return response
+    if new is None:
+        return _error(409, jobs.retry_refusal(job))
+    return JsonResponse(jobs.job_json(new), status=201)

@@ -17,7 +17,7 @@ from django.conf import settings
 
 DOCS_DIR = Path(settings.BASE_DIR) / "docs"
 PAGES = {"api": "JSON API", "websocket": "Live stream (websocket)", "result-format": "result.json",
-         "animation": "BVH and GLB animation"}  # docs/<name>.md: title
+         "animation": "BVH and GLB animation", "deploy": "Running your own site"}  # docs/<name>.md: title
 EXAMPLE_BASE = "http://127.0.0.1:8000"
 
 

@@ -57,7 +57,8 @@ def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothin
         if problem:
             video.file.delete(save=True)  # not a usable video: do not keep its bytes
             job.status, job.error, job.finished_at = PoseJob.Status.FAILED, problem, timezone.now()
-            job.save(update_fields=["status", "error", "finished_at"])
+            job.error_repeats = True
+            job.save(update_fields=["status", "error", "finished_at", "error_repeats"])
         else:
             enqueue_pose_job(job)
     return job
@@ -79,7 +80,8 @@ def cancel(job: PoseJob) -> bool:
 
 
 def retry(job: PoseJob) -> PoseJob | None:
-    if not job.is_terminal or not job.video.file or not job.video.file.storage.exists(job.video.file.name):
+    """A new job from the same upload and options; None where that cannot end differently (see can_retry)."""
+    if not job.can_retry or not job.video.file.storage.exists(job.video.file.name):
         return None
     quotas.check_can_submit(job.owner)  # the jobs limit (the video is already stored and counted)
     with transaction.atomic():
@@ -88,6 +90,15 @@ def retry(job: PoseJob) -> PoseJob | None:
                                      people_mode=job.people_mode)
         enqueue_pose_job(new)
     return new
+
+
+def retry_refusal(job: PoseJob) -> str:
+    """Why retry(job) returned None, in a sentence for the user."""
+    if job.error_repeats:
+        return "Retrying would fail the same way, because the problem is in the video. Please upload another video."
+    if job.status == PoseJob.Status.SUCCEEDED:
+        return "This job has already succeeded: there is nothing to retry."
+    return "This job cannot be retried: it is still running, or its video is gone."
 
 
 def delete(job: PoseJob) -> None:
@@ -128,7 +139,7 @@ def job_json(job: PoseJob) -> dict:
         "eta_seconds": job.eta_seconds, "error": job.error, "model": job.model_name or
         (job.lifter.name if job.lifter_id else ""), "smoothing": job.smoothing, "complexity": job.complexity,
         "height_m": job.height_m, "people": job.people_mode, "frame_count": job.frame_count,
-        "fps": job.fps, "timings": job.timings,
+        "fps": job.fps, "timings": job.timings, "can_retry": job.can_retry,
         "created_at": job.created_at.isoformat(), "started_at": job.started_at and job.started_at.isoformat(),
         "finished_at": job.finished_at and job.finished_at.isoformat(),
         "url": job.get_absolute_url(), "websocket": f"/ws/jobs/{job.pk}/",

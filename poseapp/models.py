@@ -155,6 +155,9 @@ class PoseJob(QueuedWork):
     # "one": the main person (MediaPipe, result version 1); "several": everyone (ml.pipeline_people, version 2)
     people_mode = models.CharField(max_length=10, default="one", verbose_name="people",
                                    choices=[("one", "One person"), ("several", "Several people")])
+    # The failure comes from the video itself (not a video, no person, too long): the same job would fail
+    # the same way, so the page offers a new upload instead of Retry.
+    error_repeats = models.BooleanField(default=False)
     frame_count = models.IntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
     width = models.IntegerField(null=True, blank=True)
@@ -169,6 +172,12 @@ class PoseJob(QueuedWork):
 
     def __str__(self):
         return f"Job {self.pk} ({self.status})"
+
+    @property
+    def can_retry(self) -> bool:
+        """Retry makes a new job from the same upload: only where that can end differently."""
+        return (self.is_terminal and self.status != self.Status.SUCCEEDED and not self.error_repeats
+                and bool(self.video.file))
 
     def get_absolute_url(self):
         return reverse("job-detail", args=[self.pk])

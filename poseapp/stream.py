@@ -79,8 +79,9 @@ def people_frames_message(start: int, count: int, people, cuts=()) -> dict:
 
 
 def status_message(job) -> dict:
+    # repeats: the failure is the video's, so retrying the same job would fail the same way
     return {"type": "status", "status": job.status, "message": job.error, "model": job.model_name,
-            "frame_count": job.frame_count}
+            "frame_count": job.frame_count, "repeats": job.error_repeats}
 
 
 def video_message(job) -> dict:

@@ -262,13 +262,13 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
                         progress_done=result.frame_count, progress_total=result.frame_count)
     except (Cancelled, JobStopped):
         if time.monotonic() > deadline:
-            _fail(job, playable, TOO_LONG)
+            _fail(job, playable, TOO_LONG, repeats=True)
         else:
             playable.finish(kill=True)  # cancelled, deleted or taken over: whoever did that decided
     except TimeoutError:
-        _fail(job, playable, TOO_LONG)
-    except (VideoError, PipelineError) as exc:
-        _fail(job, playable, str(exc))
+        _fail(job, playable, TOO_LONG, repeats=True)
+    except (VideoError, PipelineError) as exc:  # about this video and its options: the same job would fail again
+        _fail(job, playable, str(exc), repeats=True)
     except Exception:
         log.exception("pose job %s failed", job.pk)
         _fail(job, playable, INTERNAL_ERROR)
@@ -297,10 +297,11 @@ def remove_partial_results(job: PoseJob) -> None:
             path.unlink(missing_ok=True)
 
 
-def _fail(job: PoseJob, playable: BrowserCopy, message: str) -> None:
+def _fail(job: PoseJob, playable: BrowserCopy, message: str, repeats: bool = False) -> None:
+    """repeats: the failure is the video's (or its options'), so Retry is not offered."""
     playable.finish(kill=True)
     if PoseJob.objects.filter(pk=job.pk, status=PoseJob.Status.RUNNING, attempts=job.attempts).update(
-            status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message):
+            status=PoseJob.Status.FAILED, finished_at=timezone.now(), error=message, error_repeats=repeats):
         remove_partial_results(job)  # only while the job is still this attempt's: never another's files
 
 

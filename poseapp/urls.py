@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/jobs/<int:job_id>/", api.job_item, name="api-job"),
     path("api/jobs/<int:job_id>/result/<str:fmt>", api.job_result, name="api-job-result"),
     path("api/jobs/<int:job_id>/cancel/", api.job_cancel, name="api-job-cancel"),
+    path("api/jobs/<int:job_id>/retry/", api.job_retry, name="api-job-retry"),
     path("api/uploads/", api_uploads.uploads_collection, name="api-uploads"),
     path("api/uploads/<uuid:upload_id>/", api_uploads.upload_item, name="api-upload"),
     path("api/uploads/<uuid:upload_id>/finish/", api_uploads.upload_finish, name="api-upload-finish"),

@@ -103,7 +103,7 @@ def job_retry(request, job_id: int):
         messages.error(request, str(exc))
         return redirect(exc.job)
     if new is None:
-        messages.error(request, "This job cannot be retried: it is still running, or its video is gone.")
+        messages.error(request, jobs.retry_refusal(job))
         return redirect(job)
     return redirect(new)
 

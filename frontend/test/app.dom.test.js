@@ -325,4 +325,21 @@ describe('the page follows the job', () => {
     s.msg({ type: 'status', status: 'failed', message: 'Not a video.' });
     expect(document.getElementById('retry-form').hidden).toBe(true);
   });
+
+  it('a failure that is the video\'s own offers another upload instead of Retry', () => {
+    document.body.innerHTML = '';
+    withActions('running');
+    actions();
+    document.body.insertAdjacentHTML('afterbegin', '<a id="upload-another" href="/" hidden>Upload another video</a>');
+    const s = FakeSocket.all[FakeSocket.all.length - 1];
+    s.open();
+    s.msg(meta());
+    s.msg({ type: 'status', status: 'failed', message: 'No person was found in any frame of this video.', repeats: true });
+    expect(document.getElementById('retry-form').hidden).toBe(true);
+    expect(document.getElementById('upload-another').hidden).toBe(false);
+    // a worker lost mid-job is not the video's fault: Retry, and no "upload another"
+    s.msg({ type: 'status', status: 'failed', message: 'The worker stopped.', repeats: false });
+    expect(document.getElementById('retry-form').hidden).toBe(false);
+    expect(document.getElementById('upload-another').hidden).toBe(true);
+  });
 });

@@ -23,7 +23,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    # Not UTC, so that times shown in the reader's zone are told apart from the server's UTC ones.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True,
+                                  timezone_id="Europe/Paris", locale="en-GB")
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))

@@ -1,5 +1,6 @@
 """A real user in a real browser: sign in, upload, watch the skeleton stream in, download result.json."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -66,10 +67,16 @@ def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not
     error = page.locator("#job-error")
     error.wait_for(state="visible")
     assert "not a video" in error.inner_text().lower()
-    # its bytes were not kept: Retry could not help, only Delete is offered
+    # its bytes were not kept and the problem is the file's own: no Retry, but another upload and Delete
     assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
-    assert page.locator("#delete-job").is_visible()
+    assert page.locator("#delete-job").is_visible() and page.locator("#upload-another").is_visible()
     assert "Traceback" not in page.content()
     # no frame was made: no empty 3D stage, grid and timeline under the message
     assert page.locator(".pv-stage").is_hidden() and page.locator(".pv-timeline").is_hidden()
     page.screenshot(path=str(screenshot_dir / "job-page-failed.png"), full_page=True)
+
+    # the job list gives its time in the reader's zone (here Paris), the UTC time in the tooltip
+    page.locator("#upload-another").click()
+    when = page.locator("table.jobs time").first
+    assert re.search(r"(CET|CEST|GMT\+[12])$", when.inner_text()), when.inner_text()
+    assert when.get_attribute("title").endswith(" UTC")

@@ -89,6 +89,7 @@ def test_bad_input_ends_in_a_failed_job_with_a_plain_message(live_stack, client,
     job = wait_for_job(job.pk, timeout=180, stack=live_stack)
     assert job.status == "failed", live_stack.log_tail()
     assert expected.lower() in job.error.lower()
+    assert job.error_repeats  # the video's own problem: the page offers another upload, not Retry
     page = client.get(job.get_absolute_url()).content.decode()
     assert job.error in page and "Traceback" not in page
     assert not job.result_path.exists()

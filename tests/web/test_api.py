@@ -68,6 +68,26 @@ def test_upload_with_a_token_and_cancel(client, token, people_clip, settings, tm
     assert client.post(reverse("api-job-cancel", args=[body["id"]]), **auth(token)).status_code == 409
 
 
+def test_retry_a_cancelled_job_and_refuse_a_repeat(client, token, people_clip, settings, tmp_path,
+                                                   django_capture_on_commit_callbacks, other_user):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=False), open(people_clip, "rb") as f:
+        body = client.post(reverse("api-jobs"), {"video": f, "smoothing": "strong"}, **auth(token)).json()
+    assert body["can_retry"] is False  # queued
+    retry = reverse("api-job-retry", args=[body["id"]])
+    assert client.post(retry, **auth(token)).status_code == 409
+    assert client.post(reverse("api-job-cancel", args=[body["id"]]), **auth(token)).json()["can_retry"] is True
+    assert client.post(retry, **auth(ApiToken.objects.create(user=other_user))).status_code == 404
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(retry, **auth(token))
+    assert response.status_code == 201 and len(queued) == 1
+    new = response.json()
+    assert new["id"] != body["id"] and new["status"] == "queued" and new["smoothing"] == "strong"
+    PoseJob.objects.filter(pk=new["id"]).update(status="failed", error="No person was found.", error_repeats=True)
+    refused = client.post(reverse("api-job-retry", args=[new["id"]]), **auth(token))
+    assert refused.status_code == 409 and "problem is in the video" in refused.json()["error"]
+
+
 def test_upload_rejections_are_json(client, token):
     response = client.post(reverse("api-jobs"), {}, **auth(token))
     assert response.status_code == 400 and "video" in response.json()["fields"]

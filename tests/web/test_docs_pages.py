@@ -25,11 +25,12 @@ def test_api_page_renders_the_markdown(client):
     assert '<pre><code class="language-bash">' in page
     assert "http://localhost:8080/api/jobs/7/" in page and "127.0.0.1:8000" not in page  # this site's address
     assert '<a href="/docs/websocket/"><code>docs/websocket.md</code></a>' in page
+    assert '<a href="/docs/deploy/"><code>docs/deploy.md</code></a>' in page  # fair use, the sweeper
     assert "&lt;id&gt;" in page  # escaped, not HTML
 
 
 def test_unknown_doc_is_404(client):
-    assert client.get("/docs/deploy/").status_code == 404
+    assert client.get("/docs/nope/").status_code == 404
     assert client.get("/docs/..%2Fsettings/").status_code == 404
 
 

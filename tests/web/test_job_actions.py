@@ -1,10 +1,12 @@
 """Cancel, retry, delete and downloads, for owner / other user / anonymous."""
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from poseapp import jobs
 from poseapp.models import PoseJob, Video
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,35 @@ def test_retry_a_failed_job_makes_a_new_queued_job(client, owner, running_job, d
     assert new.pk != running_job.pk and new.status == "queued" and new.video == running_job.video
     assert new.height_m == 1.55  # a retry keeps the options of the job it repeats
     assert response["Location"] == new.get_absolute_url() and len(queued) == 1
+
+
+def test_a_failure_that_is_the_videos_own_offers_another_upload_not_retry(client, owner, running_job):
+    PoseJob.objects.filter(pk=running_job.pk).update(status="failed", error="No person was found in any frame.",
+                                                     error_repeats=True)
+    client.force_login(owner)
+    page = client.get(running_job.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*id="retry-form"[^>]* hidden>', page)
+    assert re.search(r'<a [^>]*id="upload-another"(?![^>]* hidden)[^>]*>Upload another video</a>', page)
+    response = client.post(reverse("job-retry", args=[running_job.pk]), follow=True)
+    assert PoseJob.objects.count() == 1  # no new job
+    assert "Retrying would fail the same way" in response.content.decode()
+    assert jobs.job_json(PoseJob.objects.get())["can_retry"] is False
+
+
+def test_a_failure_retry_can_help_shows_retry_only(client, owner, running_job):
+    PoseJob.objects.filter(pk=running_job.pk).update(status="failed", error="The worker stopped.")
+    client.force_login(owner)
+    page = client.get(running_job.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*id="retry-form"(?![^>]* hidden)[^>]*>', page)
+    assert re.search(r'<a [^>]*id="upload-another"[^>]* hidden>', page)
+    assert jobs.job_json(PoseJob.objects.get())["can_retry"] is True
+
+
+def test_a_succeeded_job_is_not_retried(client, owner, done_job):
+    client.force_login(owner)
+    response = client.post(reverse("job-retry", args=[done_job.pk]), follow=True)
+    assert PoseJob.objects.count() == 1
+    assert "already succeeded" in response.content.decode()
 
 
 def test_delete_removes_the_job_and_its_files(client, owner, done_job):

@@ -26,7 +26,8 @@ DOC = ROOT / "docs" / "websocket.md"
 
 def _job(status, **kw):
     fields = dict(pk=7, status=status, fps=25.0, width=640, height=480, frame_count=None,
-                  model_name="vp3d-27f", error="", playable_video_path=Path("/nonexistent/video.mp4"))
+                  model_name="vp3d-27f", error="", error_repeats=False,
+                  playable_video_path=Path("/nonexistent/video.mp4"))
     return SimpleNamespace(**{**fields, **kw})
 
 

@@ -16,6 +16,7 @@ export class JobModel {
     this.status = status || 'queued';
     this.message = '';
     this.error = '';
+    this.errorRepeats = false;
     this.progress = null; // {stage, done, total}
     this.buffer = new FrameBuffer(); // every frame received (a several-people job: the frames, not their people)
     this.peopleMode = 'one'; // meta's people_mode; older jobs have none: one person
@@ -97,6 +98,8 @@ export class JobModel {
         if (isTerminal(s)) this.finalStatus = true;
         if (msg.frame_count != null && Number(msg.frame_count) >= 0) this.declaredFrameCount = Number(msg.frame_count);
         this.message = humanMessage(msg.message);
+        // the failure is the video's own (no person, not a video, too long): Retry would fail the same way
+        this.errorRepeats = s === 'failed' && Boolean(msg.repeats);
         // queued again after running: its worker stopped and the job will start over (poseapp/sweeper.py)
         if (s === 'queued') this.progress = null;
         if (s === 'failed' || s === 'cancelled') this.error = this.message || (s === 'failed' ? 'The job failed.' : 'The job was cancelled.');

@@ -74,7 +74,8 @@ export class StatusView {
 
   /**
    * The page rendered its buttons for the status it had; follow the job from there. Retry makes a
-   * new job from the same upload, which can only help a job that did not succeed.
+   * new job from the same upload, which can only help a job that did not succeed for a reason other
+   * than the video itself; for those, "Upload another video" takes its place.
    */
   _updateActions() {
     // the job page's server-rendered forms (poseapp/templates/poseapp/job.html), when present
@@ -82,8 +83,13 @@ export class StatusView {
     const retryForm = this.doc.getElementById('retry-form');
     const ended = isTerminal(this.job.status);
     if (cancelForm) cancelForm.hidden = ended;
+    const repeats = ended && this.job.errorRepeats;
     // an upload that was not a usable video is not kept (data-can-retry="false"): nothing to retry
-    if (retryForm) retryForm.hidden = !(ended && retryForm.dataset.canRetry !== 'false' && this.job.status !== 'succeeded');
+    if (retryForm) {
+      retryForm.hidden = !(ended && retryForm.dataset.canRetry !== 'false' && this.job.status !== 'succeeded' && !repeats);
+    }
+    const another = this.doc.getElementById('upload-another');
+    if (another) another.hidden = !repeats;
   }
 
   connection(state, { connects = 0, delay = 0 } = {}) {
