@@ -37,6 +37,11 @@ class PipelineError(ValueError):
     """The video cannot be turned into 3D; the message is meant for the user."""
 
 
+class VideoProblem(PipelineError):
+    """The video itself (or the options chosen for it) is the cause: the same job would fail the same way,
+    whereas a PipelineError about the server's models may pass once an administrator has fixed them."""
+
+
 class Cancelled(Exception):
     """`should_stop()` returned True."""
 
@@ -85,7 +90,8 @@ def load_lifter(checkpoint: str | Path | None, device: str = "cpu"):
 
     path = Path(checkpoint or DEFAULT_CHECKPOINT)
     if not path.is_file():
-        raise PipelineError(f"The model checkpoint {path} does not exist. Choose another model.")
+        raise PipelineError(f"The model file {path.name} is missing on the server. Choose another model, or ask "
+                            "the site's administrators to restore it.")
     device = lifter_device(device)
     key = (str(path.resolve()), path.stat().st_mtime_ns, device)
     if key not in _LIFTERS:
@@ -251,10 +257,10 @@ def check_frame(options: PipelineOptions, i: int, t_s: float, should_stop: Calla
     if i % options.progress_every == 0 and should_stop():
         raise Cancelled()
     if options.max_seconds and t_s > options.max_seconds:
-        raise PipelineError(
+        raise VideoProblem(
             f"This video is longer than the {options.max_seconds:.0f} s limit. Please trim it and try again.")
     if options.max_frames and i >= options.max_frames:
-        raise PipelineError(
+        raise VideoProblem(
             f"This video has more than {options.max_frames:,} frames, the most one job may decode. Please "
             "upload a shorter clip, one recorded at a lower frame rate, or a lower resolution.")
 
@@ -278,9 +284,9 @@ def run_pipeline(
 
     options = options or PipelineOptions()
     if options.people not in PEOPLE_MODES:
-        raise PipelineError(f"Unknown people mode {options.people!r}; choose one of {', '.join(PEOPLE_MODES)}.")
+        raise VideoProblem(f"Unknown people mode {options.people!r}; choose one of {', '.join(PEOPLE_MODES)}.")
     if options.smoothing not in SMOOTHING:  # both paths: several people smooth each root at this level
-        raise PipelineError(f"Unknown smoothing {options.smoothing!r}; choose one of {', '.join(SMOOTHING)}.")
+        raise VideoProblem(f"Unknown smoothing {options.smoothing!r}; choose one of {', '.join(SMOOTHING)}.")
     on_progress = on_progress or (lambda *a: None)
     on_frames = on_frames or (lambda *a, **k: None)
     should_stop = should_stop or (lambda: False)
@@ -382,15 +388,15 @@ def run_pipeline(
         t_detect = time.perf_counter() - t0
         n = len(detected)
         if n == 0:
-            raise PipelineError("No frames could be decoded from this video. The file may be damaged or empty.")
+            raise VideoProblem("No frames could be decoded from this video. The file may be damaged or empty.")
         on_progress("detect", n, n)
         if not any(detected):
-            raise PipelineError(
+            raise VideoProblem(
                 "No person was found in any frame of this video. Please upload a video in which one "
                 "person is clearly visible (whole body, not too small)."
             )
         if sum(detected) < MIN_DETECTED_FRACTION * n:
-            raise PipelineError(
+            raise VideoProblem(
                 f"A person was found in only {sum(detected)} of {n} frames, too few for a usable 3D "
                 "skeleton. Please upload a video in which the person stays in view most of the time."
             )

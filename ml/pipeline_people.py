@@ -297,7 +297,7 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
                         should_stop) -> PeopleResult:
     """The several-people run (see the module docstring), called by ml.pipeline.run_pipeline, which checks
     the options and fills in the callbacks. Raises video_io.VideoError / PipelineError."""
-    from ml.pipeline import PipelineError, check_frame, start_run
+    from ml.pipeline import PipelineError, VideoProblem, check_frame, start_run
 
     t_start = time.perf_counter()
     info, lifter = start_run(video_path, options, lifter, on_progress)
@@ -327,14 +327,14 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
                 on_progress("lift", run.emitted, max(total_hint, i + 1))
         n = len(times)
         if n == 0:
-            raise PipelineError("No frames could be decoded from this video. The file may be damaged or empty.")
+            raise VideoProblem("No frames could be decoded from this video. The file may be damaged or empty.")
         on_progress("detect", n, n)
         run.finish()
     finally:
         source.close()  # stops decoding and detection (the detector stays warm for the next job)
     people = run.result_people()
     if not people:
-        raise PipelineError("No person was found in this video (nobody stayed in view for half a second). Please "
+        raise VideoProblem("No person was found in this video (nobody stayed in view for half a second). Please "
                             "upload a video in which people are visible (whole body, not too small).")
     on_progress("lift", n, n)
     total = time.perf_counter() - t_start

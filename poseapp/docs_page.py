@@ -1,8 +1,8 @@
 """The user-facing docs as pages of the app (/docs/api/, /docs/websocket/, /docs/result-format/,
-/docs/animation/): web users cannot open files in the repository.
+/docs/animation/, /docs/deploy/): web users cannot open files in the repository.
 
-A small Markdown renderer for what the docs use (headings, paragraphs, lists, tables, fenced code,
-inline `code` and **bold**); everything is HTML-escaped first. The examples' http://127.0.0.1:8000 becomes
+A small Markdown renderer for what the docs use (headings, paragraphs, lists with one nested level,
+tables, fenced code, inline `code`, **bold** and *em*); everything is HTML-escaped first. The examples' http://127.0.0.1:8000 becomes
 the address the page was served from, and a mention of another served doc (`docs/websocket.md`)
 links to its page.
 """
@@ -17,21 +17,25 @@ from django.conf import settings
 
 DOCS_DIR = Path(settings.BASE_DIR) / "docs"
 PAGES = {"api": "JSON API", "websocket": "Live stream (websocket)", "result-format": "result.json",
-         "animation": "BVH and GLB animation", "deploy": "Running your own site"}  # docs/<name>.md: title
+         "animation": "BVH and GLB animation",
+         "deploy": "Running your own site"}  # docs/<name>.md: title (deploy: the defaults, not this site's settings)
 EXAMPLE_BASE = "http://127.0.0.1:8000"
 
 
 def _inline(text: str) -> str:
-    parts = re.split(r"(`[^`]+`)", text)
-    out = []
-    for p in parts:
-        if p.startswith("`") and p.endswith("`") and len(p) > 1:
-            code = f"<code>{html.escape(p[1:-1])}</code>"
-            m = re.fullmatch(r"docs/([\w-]+)\.md", p[1:-1])
-            out.append(f'<a href="/docs/{m.group(1)}/">{code}</a>' if m and m.group(1) in PAGES else code)
-        else:
-            out.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(p)))
-    return "".join(out)
+    """`code` (a served doc's name links to its page), **strong** and *em*, which may wrap code."""
+    codes: list[str] = []
+
+    def keep(m: re.Match) -> str:
+        code = f"<code>{html.escape(m.group(1))}</code>"
+        doc = re.fullmatch(r"docs/([\w-]+)\.md", m.group(1))
+        codes.append(f'<a href="/docs/{doc.group(1)}/">{code}</a>' if doc and doc.group(1) in PAGES else code)
+        return f"\x00{len(codes) - 1}\x00"
+
+    out = html.escape(re.sub(r"`([^`]+)`", keep, text))  # code is set aside first: no markup inside it
+    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+    out = re.sub(r"(?<![\w*])\*(?![\s*])(.+?)(?<![\s*])\*(?![\w*])", r"<em>\1</em>", out)
+    return re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], out)
 
 
 def _cells(row: str) -> list[str]:
@@ -85,14 +89,21 @@ def render_markdown(text: str) -> str:
             continue
         elif line.startswith(("- ", "* ")):
             flush()
-            items = []
+            items: list[tuple[list[str], list[list[str]]]] = []  # (text lines, nested items' text lines)
             while i < len(lines) and (lines[i].startswith(("- ", "* ")) or (lines[i].startswith("  ") and items)):
                 if lines[i].startswith(("- ", "* ")):
-                    items.append(lines[i][2:].strip())
-                else:  # a continuation line of the item
-                    items[-1] += " " + lines[i].strip()
+                    items.append(([lines[i][2:]], []))
+                elif re.match(r" {2,3}[-*] ", lines[i]):  # an item of a list inside the item
+                    items[-1][1].append([lines[i].strip()[2:]])
+                else:  # a continuation line of the item (or of its last nested item)
+                    (items[-1][1][-1] if items[-1][1] else items[-1][0]).append(lines[i])
                 i += 1
-            out.append("<ul>" + "".join(f"<li>{_inline(t)}</li>" for t in items) + "</ul>")
+
+            def li(text: list[str], nested: list[list[str]] = ()) -> str:
+                sub = "<ul>" + "".join(li(t) for t in nested) + "</ul>" if nested else ""
+                return f"<li>{_inline(' '.join(t.strip() for t in text))}{sub}</li>"
+
+            out.append("<ul>" + "".join(li(t, n) for t, n in items) + "</ul>")
             continue
         elif not line.strip():
             flush()

@@ -18,10 +18,12 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
+from django.utils.html import format_html
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.utils import timezone
@@ -49,8 +51,10 @@ def expiry_text(job: PoseJob) -> str:
     when = expires_at(job)
     if when is None:
         return f"Results are kept for {days} days after the job ends, then deleted with the job."
-    return (f"This job and its files will be deleted on {timezone.localtime(when):%d %b %Y at %H:%M} UTC "
-            f"({days} days after it ended). Download what you want to keep before then.")
+    utc = when.astimezone(dt_timezone.utc)  # the page shows it in the reader's own zone (base.html)
+    return format_html('This job and its files will be deleted on <time datetime="{}" data-local>{}</time> '
+                       "({} days after it ended). Download what you want to keep before then.",
+                       f"{utc:%Y-%m-%dT%H:%M:%SZ}", f"{utc:%d %b %Y at %H:%M} UTC", days)
 
 
 # --- files follow their rows ---------------------------------------------------------------------

@@ -109,7 +109,7 @@ def claim_pose_job(job_id: int, task_id: str) -> int | None:
     now, attempt = timezone.now(), row["attempts"] + 1
     claimed = PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.QUEUED, attempts=row["attempts"]).update(
         status=PoseJob.Status.RUNNING, attempts=attempt, started_at=now, heartbeat_at=now, task_id=task_id,
-        stage="decode", progress_done=0, progress_total=0, error="")
+        stage="decode", progress_done=0, progress_total=0, error="", error_repeats=False)
     return attempt if claimed else None
 
 
@@ -146,7 +146,7 @@ def run_pose_job(self, job_id: int) -> None:
 
 def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> None:
     from ml.export import export
-    from ml.pipeline import Cancelled, PipelineError, PipelineOptions, run_pipeline
+    from ml.pipeline import Cancelled, PipelineError, PipelineOptions, VideoProblem, run_pipeline
     from ml.video import VideoError, probe
 
     last_saved, last_sent = [0.0], {}
@@ -262,13 +262,14 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
                         progress_done=result.frame_count, progress_total=result.frame_count)
     except (Cancelled, JobStopped):
         if time.monotonic() > deadline:
-            _fail(job, playable, TOO_LONG, repeats=True)
+            _fail(job, playable, TOO_LONG)
         else:
             playable.finish(kill=True)  # cancelled, deleted or taken over: whoever did that decided
-    except TimeoutError:
-        _fail(job, playable, TOO_LONG, repeats=True)
-    except (VideoError, PipelineError) as exc:  # about this video and its options: the same job would fail again
-        _fail(job, playable, str(exc), repeats=True)
+    except TimeoutError:  # wall-clock: on a quieter server the same job may finish, so Retry stays offered
+        _fail(job, playable, TOO_LONG)
+    except (VideoError, PipelineError) as exc:
+        # the video's own problem repeats; one with the server's models may pass once an administrator fixed it
+        _fail(job, playable, str(exc), repeats=isinstance(exc, (VideoError, VideoProblem)))
     except Exception:
         log.exception("pose job %s failed", job.pk)
         _fail(job, playable, INTERNAL_ERROR)

@@ -35,7 +35,8 @@ export class PoseViewerApp {
     this.downloads = parseJSON(ds.downloads) || null;
     const statusEl = doc.getElementById('job-status');
     const initialStatus = ds.status || (statusEl && statusEl.textContent.trim().toLowerCase()) || 'queued';
-    this.job = new JobModel({ status: initialStatus });
+    // a failed job's sentence and kind, as the server rendered them: shown even if the websocket never connects
+    this.job = new JobModel({ status: initialStatus, error: ds.error || '', errorRepeats: ds.repeats === 'true' });
     this.messageCount = 0;
     this._lastTick = null;
 

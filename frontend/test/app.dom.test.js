@@ -326,6 +326,15 @@ describe('the page follows the job', () => {
     expect(document.getElementById('retry-form').hidden).toBe(true);
   });
 
+  it('a failed page keeps its sentence and actions as rendered, before (or without) the websocket', () => {
+    const forms = '<form id="retry-form" hidden data-can-retry="true"></form><a id="upload-another" href="/">Upload another video</a>';
+    mountViewer({ status: 'failed', error: 'No person was found in any frame of this video.', repeats: true, before: forms });
+    expect(document.getElementById('job-error').hidden).toBe(false);
+    expect(document.getElementById('job-error').textContent).toBe('No person was found in any frame of this video.');
+    expect(document.getElementById('retry-form').hidden).toBe(true);
+    expect(document.getElementById('upload-another').hidden).toBe(false);
+  });
+
   it('a failure that is the video\'s own offers another upload instead of Retry', () => {
     document.body.innerHTML = '';
     withActions('running');

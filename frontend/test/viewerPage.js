@@ -15,12 +15,13 @@ export function frame(now) {
 
 /** The job page's markup with the viewer mounted in it. */
 export function mountViewer({ status = 'running', progress = '', hash = '', video = '',
-  downloads = '{"json":"/jobs/7/download/json"}' } = {}) {
-  document.body.innerHTML = `
+  downloads = '{"json":"/jobs/7/download/json"}', error = '', repeats = false, before = '' } = {}) {
+  // as poseapp/templates/poseapp/job.html renders it; `before`: more of the page (e.g. its action forms)
+  document.body.innerHTML = `${before}
     <strong id="job-status" class="status-${status}">${status}</strong>
-    <div id="job-progress">${progress}</div><div id="job-error" hidden></div>
+    <div id="job-progress">${progress}</div><div id="job-error"${error ? '' : ' hidden'}>${error}</div>
     <div id="viewer" data-ws-url="/ws/jobs/7/" data-job-id="7" data-video-url="${video}" data-result-url="/jobs/7/result.json"
-      data-downloads='${downloads}'></div>`;
+      data-downloads='${downloads}' data-status="${status}" data-error="${error}" data-repeats="${repeats}"></div>`;
   window.location.hash = hash;
   return mount(document.getElementById('viewer'));
 }

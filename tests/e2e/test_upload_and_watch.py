@@ -75,8 +75,10 @@ def test_failed_job_shows_a_plain_message(live_stack, page, owner, password, not
     assert page.locator(".pv-stage").is_hidden() and page.locator(".pv-timeline").is_hidden()
     page.screenshot(path=str(screenshot_dir / "job-page-failed.png"), full_page=True)
 
-    # the job list gives its time in the reader's zone (here Paris), the UTC time in the tooltip
+    # times are given in the reader's zone (here Paris), the UTC time in the tooltip: the expiry, the job list
+    paris = r"(CET|CEST|GMT\+[12])$"
+    assert re.search(paris, page.locator("#job-expiry time").inner_text())
     page.locator("#upload-another").click()
     when = page.locator("table.jobs time").first
-    assert re.search(r"(CET|CEST|GMT\+[12])$", when.inner_text()), when.inner_text()
+    assert re.search(paris, when.inner_text()), when.inner_text()
     assert when.get_attribute("title").endswith(" UTC")

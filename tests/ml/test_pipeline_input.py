@@ -10,7 +10,7 @@ from ml.postprocess import bone_lengths
 import pytest
 import torch
 
-from ml.pipeline import PipelineError, PipelineOptions, _GapFiller, run_pipeline
+from ml.pipeline import PipelineError, PipelineOptions, VideoProblem, _GapFiller, run_pipeline
 from ml.video import VideoError, probe
 from tests.conftest import write_video
 
@@ -112,7 +112,7 @@ def test_truncated_file(people_clip, tmp_path, tiny_checkpoint):
 
 
 def test_no_person(no_person_video, tiny_checkpoint):
-    with pytest.raises(PipelineError, match="No person was found"):
+    with pytest.raises(VideoProblem, match="No person was found"):  # the video's own: a retry would repeat it
         run(no_person_video, tiny_checkpoint)
 
 
@@ -160,8 +160,9 @@ def test_checkpoint_for_another_joint_set(people_clip, tiny_checkpoint, tmp_path
 
 
 def test_a_file_that_is_not_a_checkpoint(people_clip, not_a_video):
-    with pytest.raises(PipelineError, match="not a usable 3DPoseNet lifter checkpoint"):
+    with pytest.raises(PipelineError, match="not a usable 3DPoseNet lifter checkpoint") as info:
         run(people_clip, not_a_video)
+    assert not isinstance(info.value, VideoProblem)  # the server's model, not the video: Retry stays
 
 
 def test_infer_cli_fails_with_one_line(not_a_video, tmp_path, tiny_checkpoint):

@@ -34,6 +34,14 @@ def test_unknown_doc_is_404(client):
     assert client.get("/docs/..%2Fsettings/").status_code == 404
 
 
+def test_render_emphasis_around_code_and_nested_lists():
+    html = docs_page.render_markdown("It does **`acks_late`** for a *running* job, not `a*b*` or 2*3*4:\n"
+                                     "- one\n  more of one\n  - nested\n    more of nested\n- two")
+    assert "<strong><code>acks_late</code></strong>" in html and "<em>running</em>" in html
+    assert "<code>a*b*</code>" in html and "2*3*4" in html
+    assert "<ul><li>one more of one<ul><li>nested more of nested</li></ul></li><li>two</li></ul>" in html
+
+
 def test_render_escapes_and_keeps_pipes_in_code():
     html = docs_page.render_markdown("| a | b |\n|---|---|\n| `x|y` | <script> |\n\n- one\n  more\n- two")
     assert "<td><code>x|y</code></td>" in html and "&lt;script&gt;" in html and "<script>" not in html

@@ -114,7 +114,9 @@ def test_the_owner_sees_when_the_result_expires(client, owner, other_user, peopl
     client.force_login(owner)
     page = client.get(job.get_absolute_url()).content.decode()
     when = timezone.localtime(job.finished_at + timedelta(days=30))
-    assert f"This job and its files will be deleted on {when:%d %b %Y}" in page
+    # in UTC, marked for the page's script to show in the reader's own zone
+    assert (f'This job and its files will be deleted on <time datetime="{when:%Y-%m-%dT%H:%M:%SZ}" data-local>'
+            f"{when:%d %b %Y at %H:%M} UTC</time>") in page
     assert "Download what you want to keep before then." in page
     token = ApiToken.objects.create(user=owner)
     body = client.get(reverse("api-job", args=[job.pk]), HTTP_AUTHORIZATION=f"Token {token.key}").json()

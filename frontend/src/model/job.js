@@ -6,7 +6,8 @@ import { H36M_JOINT_NAMES, H36M_PARENTS } from './skeleton.js';
 import { humanMessage, isTerminal } from './progress.js';
 
 export class JobModel {
-  constructor({ status = 'queued' } = {}) {
+  /** status, error, errorRepeats: what the page was rendered with (the job page's #viewer data), until messages come. */
+  constructor({ status = 'queued', error = '', errorRepeats = false } = {}) {
     this.fps = 25;
     this.width = null;
     this.height = null;
@@ -15,8 +16,9 @@ export class JobModel {
     this.parents = H36M_PARENTS.slice();
     this.status = status || 'queued';
     this.message = '';
-    this.error = '';
-    this.errorRepeats = false;
+    const ended = status === 'failed' || status === 'cancelled';
+    this.error = ended ? humanMessage(error) : '';
+    this.errorRepeats = status === 'failed' && Boolean(errorRepeats);
     this.progress = null; // {stage, done, total}
     this.buffer = new FrameBuffer(); // every frame received (a several-people job: the frames, not their people)
     this.peopleMode = 'one'; // meta's people_mode; older jobs have none: one person
