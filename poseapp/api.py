@@ -3,6 +3,7 @@
     POST /api/jobs/                     upload (multipart: video, optional smoothing, complexity, lifter, height_m, people) → 201 job
     GET  /api/jobs/                     your jobs
     GET  /api/jobs/<id>/                one job's status
+    DELETE /api/jobs/<id>/              delete a job and its files (cancelled first if it runs)
     GET  /api/jobs/<id>/result/<fmt>    json | csv | npz | bvh | glb | mp4
     POST /api/jobs/<id>/cancel/         cancel a queued or running job
     POST /api/jobs/<id>/retry/          a new job from a failed or cancelled job's upload
@@ -10,7 +11,7 @@
 from functools import wraps
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -86,10 +87,15 @@ def jobs_collection(request):
     return JsonResponse(jobs.job_json(job), status=201)
 
 
-@api_view(["GET"])
+@api_view(["GET", "DELETE"])
 def job_item(request, job_id: int):
     job = _visible(request, job_id)
-    return JsonResponse(jobs.job_json(job)) if job else _error(404, "No such job.")
+    if job is None:
+        return _error(404, "No such job.")
+    if request.method == "DELETE":
+        jobs.delete(job)  # as the job page's Delete: a running job is cancelled, its upload and results go
+        return HttpResponse(status=204)
+    return JsonResponse(jobs.job_json(job))
 
 
 @api_view(["GET"])

@@ -30,7 +30,7 @@ def choice_error(label: str, choices) -> dict:
 class UploadForm(forms.Form):
     video = forms.FileField(
         label="Video file",
-        help_text="One person, whole body visible works best. MP4, MOV, AVI or WebM.",
+        help_text="MP4, MOV, AVI or WebM. Works best with the whole body in view.",
         widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
     )
     lifter = forms.ModelChoiceField(queryset=LifterModel.objects.all(), required=False, label="Model",

@@ -52,9 +52,10 @@ def expiry_text(job: PoseJob) -> str:
     if when is None:
         return f"Results are kept for {days} days after the job ends, then deleted with the job."
     utc = when.astimezone(dt_timezone.utc)  # the page shows it in the reader's own zone (base.html)
+    advice = " Download what you want to keep before then." if job.status == PoseJob.Status.SUCCEEDED else ""
     return format_html('This job and its files will be deleted on <time datetime="{}" data-local>{}</time> '
-                       "({} days after it ended). Download what you want to keep before then.",
-                       f"{utc:%Y-%m-%dT%H:%M:%SZ}", f"{utc:%d %b %Y at %H:%M} UTC", days)
+                       "({} days after it ended).{}", f"{utc:%Y-%m-%dT%H:%M:%SZ}", f"{utc:%d %b %Y at %H:%M} UTC",
+                       days, advice)
 
 
 # --- files follow their rows ---------------------------------------------------------------------

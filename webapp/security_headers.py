@@ -10,7 +10,7 @@ import secrets
 from django.conf import settings
 
 PERMISSIONS_POLICY = ", ".join([
-    "camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()", "serial=()", "bluetooth=()",
+    "camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()", "serial=()",
     "magnetometer=()", "gyroscope=()", "accelerometer=()", "display-capture=()", "fullscreen=(self)",
 ])
 

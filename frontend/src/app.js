@@ -221,7 +221,7 @@ export class PoseViewerApp {
 
   _renderDownloads() {
     const urls = this.downloads || (this.resultUrl ? { json: this.resultUrl } : null);
-    renderDownloads(this.ui.downloads, urls, this.job.status, this.doc);
+    renderDownloads(this.ui.downloads, urls, this.job.status, this.doc, { several: this.job.several });
   }
 
   // ---------------------------------------------------------------- the animation frame

@@ -306,6 +306,7 @@ describe('the page follows the job', () => {
     frame(16);
     expect(document.querySelector('.pv-progress-text').textContent).toBe('Writing BVH…');
     s.msg({ type: 'status', status: 'failed', message: 'The job failed.' });
+    expect(document.querySelector('.pv-progress-bar').hidden).toBe(true); // not a full bar that reads as "done"
     expect(document.getElementById('cancel-form').hidden).toBe(true);
     expect(document.getElementById('retry-form').hidden).toBe(false);
     expect(note.textContent).toBe('No browser copy of the video: the job stopped before it was made.'); // none is coming now

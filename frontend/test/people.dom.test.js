@@ -110,5 +110,8 @@ describe('several people in the viewer', () => {
     s.msg({ type: 'status', status: 'succeeded', message: '', frame_count: 4 });
     const mannequin = document.querySelector('#viewer .pv-figure input[value=mannequin]');
     expect(mannequin.disabled).toBe(true); // no WebGL here anyway: the sentence is tested in people.test.js
+    // the per-person formats arrive as zips of one file per person: the links say so
+    const labels = [...document.querySelectorAll('#viewer a.pv-dl')].map((a) => a.textContent);
+    expect(labels).toEqual(['JSON', 'GLB (rig + mannequin), zip: one per person']);
   });
 });

@@ -44,18 +44,26 @@ describe('upload form options', () => {
     expect('people' in body).toBe(false);
   });
 
-  it('turns the height off while several people are chosen, and does not send it', async () => {
+  it('turns the height and the 2D detector off while several people are chosen, and does not send them', async () => {
     const f = form(`<select name="people"><option value="one" selected>One</option>
-      <option value="several">Several</option></select><div class="height"><input name="height_m" value="1.7"></div>`);
+      <option value="several">Several</option></select><div class="height"><input name="height_m" value="1.7"></div>
+      <select name="complexity"><option value="1" selected>Full</option><option value="2">Heavy</option></select>`);
     linkPeopleAndHeight(f);
     const height = f.elements.namedItem('height_m');
+    const detector = f.elements.namedItem('complexity');
     expect(height.disabled).toBe(false);
+    expect(detector.disabled).toBe(false);
     f.elements.namedItem('people').value = 'several';
     f.dispatchEvent(new Event('change'));
     expect(height.disabled).toBe(true);
+    expect(detector.disabled).toBe(true);
     const body = await startBody(f);
     expect(body.people).toBe('several');
     expect('height_m' in body).toBe(false);
+    expect('complexity' in body).toBe(false);
+    f.elements.namedItem('people').value = 'one';
+    f.dispatchEvent(new Event('change'));
+    expect(detector.disabled).toBe(false);
   });
 });
 

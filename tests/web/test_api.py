@@ -88,6 +88,19 @@ def test_retry_a_cancelled_job_and_refuse_a_repeat(client, token, people_clip, s
     assert refused.status_code == 409 and "problem is in the video" in refused.json()["error"]
 
 
+def test_delete_a_job_with_its_files(client, token, job, other_user):
+    assert client.delete(reverse("api-job", args=[job.pk]), **auth(ApiToken.objects.create(user=other_user))
+                         ).status_code == 404  # not yours: nothing happens
+    assert PoseJob.objects.filter(pk=job.pk).exists()
+    results = job.work_dir
+    assert (results / "result.json").exists()
+    response = client.delete(reverse("api-job", args=[job.pk]), **auth(token))
+    assert response.status_code == 204 and response.content == b""
+    assert not PoseJob.objects.filter(pk=job.pk).exists() and not Video.objects.exists()
+    assert not results.exists()
+    assert client.delete(reverse("api-job", args=[job.pk]), **auth(token)).status_code == 404
+
+
 def test_upload_rejections_are_json(client, token):
     response = client.post(reverse("api-jobs"), {}, **auth(token))
     assert response.status_code == 400 and "video" in response.json()["fields"]

@@ -56,4 +56,19 @@ def test_token_page_has_curl_examples_and_links_to_the_docs(client, owner):
     page = client.get(reverse("api-token"), HTTP_HOST="localhost:8080").content.decode()
     assert f"TOKEN={token.key}" in page
     assert 'curl -s -H "Authorization: Token $TOKEN" -F video=@walk.mp4' in page
-    assert "http://localhost:8080/api/jobs/7/result/bvh" in page
+    assert "JOB=ID\n" in page and "http://localhost:8080/api/jobs/$JOB/result/bvh" in page  # no job yet
+    assert 'data-confirm="Replace your API token?' in page  # the old token stops working: asked first
+
+
+def test_token_page_examples_use_the_latest_job(client, owner, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from poseapp.models import PoseJob, Video
+
+    settings.MEDIA_ROOT = tmp_path
+    video = Video.objects.create(owner=owner, original_name="a.mp4", file=SimpleUploadedFile("a.mp4", b"x"))
+    older, latest = (PoseJob.objects.create(owner=owner, video=video) for _ in range(2))
+    ApiToken.objects.create(user=owner)
+    client.force_login(owner)
+    page = client.get(reverse("api-token")).content.decode()
+    assert f"JOB={latest.pk}\n" in page and "your latest job" in page

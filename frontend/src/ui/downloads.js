@@ -1,6 +1,6 @@
 // The job's download links, in the export's own order (ml.export.FORMATS via generated/tables.js).
 // Results exist only once the job has succeeded: no links that would answer 404 before that.
-import { FORMATS } from '../generated/tables.js';
+import { FORMATS, PEOPLE_FILE_NAMES } from '../generated/tables.js';
 import { DOWNLOAD_LABELS } from './dom.js';
 
 /** [format, url] pairs: the known formats first, in FORMATS order, then anything else the server lists. */
@@ -10,7 +10,14 @@ export function orderedDownloads(urls) {
   return entries.sort((a, b) => rank(a[0]) - rank(b[0]));
 }
 
-export function renderDownloads(box, urls, status, doc = document) {
+/** The link's text; a several-people job's per-person formats come as a zip of one file each (PEOPLE_FILE_NAMES). */
+export function downloadLabel(fmt, several = false) {
+  const label = DOWNLOAD_LABELS[fmt] || fmt.toUpperCase();
+  const zipped = several && String(PEOPLE_FILE_NAMES[fmt] || '').endsWith('.zip');
+  return zipped ? `${label}, zip: one per person` : label;
+}
+
+export function renderDownloads(box, urls, status, doc = document, { several = false } = {}) {
   box.textContent = '';
   if (!urls || typeof urls !== 'object' || status !== 'succeeded') {
     box.hidden = true;
@@ -26,7 +33,7 @@ export function renderDownloads(box, urls, status, doc = document) {
     a.href = url;
     a.setAttribute('download', '');
     a.dataset.format = fmt;
-    a.textContent = DOWNLOAD_LABELS[fmt] || fmt.toUpperCase();
+    a.textContent = downloadLabel(fmt, several);
     box.appendChild(a);
   }
   box.hidden = false;

@@ -56,6 +56,8 @@ export class StatusView {
       frac = null;
     }
     this.progressText.textContent = text;
+    // a stopped job's bar would read as "complete" (e.g. detection had finished before "no person")
+    this.progressBar.hidden = job.status === 'failed' || job.status === 'cancelled';
     if (frac == null) this.progressBar.removeAttribute('value');
     else this.progressBar.value = frac;
     this.progressEl.dataset.stage = job.progress ? job.progress.stage || '' : '';

@@ -50,11 +50,17 @@ function showFailure(form, err) {
 export function linkPeopleAndHeight(form) {
   const people = form && form.elements.namedItem('people');
   const height = form && form.elements.namedItem('height_m');
+  const detector = form && form.elements.namedItem('complexity');
   if (!people || !height) return;
   const sync = () => {
+    // several people: sizes come from the scene and the 2D detector is MoveNet MultiPose, so neither option applies
     const several = people.value === 'several';
     height.disabled = several;
     height.title = several ? 'Each person\'s size comes from the scene when several people are tracked.' : '';
+    if (detector) {
+      detector.disabled = several;
+      detector.title = several ? 'Several people are found by MoveNet MultiPose, whatever is chosen here.' : '';
+    }
   };
   form.addEventListener('change', sync);
   sync();
