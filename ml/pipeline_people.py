@@ -323,8 +323,9 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
             if people is not None:
                 found.append(len(people))
             if (i + 1) % options.progress_every == 0:
+                # one stage while both run: a "lift" report between two "detect" ones read as going backwards
+                # (the skeletons streaming in show the lifting)
                 on_progress("detect", i + 1, max(total_hint, i + 1))
-                on_progress("lift", run.emitted, max(total_hint, i + 1))
         n = len(times)
         if n == 0:
             raise VideoProblem("No frames could be decoded from this video. The file may be damaged or empty.")

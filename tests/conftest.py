@@ -116,15 +116,18 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """Start the real worker (`celery -A webapp worker`) and web server (daphne) against the test DB."""
     from django.conf import settings
 
-    from webapp.run import web_command, worker_command
+    from webapp.run import local_site_env, web_command, worker_command
 
     media = tmp_path_factory.mktemp("media")
     logs = tmp_path_factory.mktemp("logs")
     settings.MEDIA_ROOT = media  # uploads saved by this process must be visible to the worker
     with django_db_blocker.unblock():
         db_url = database_url_for_subprocess()
-    env = dict(os.environ, DATABASE_URL=db_url, DJANGO_MEDIA_ROOT=str(media), DJANGO_DEBUG="true",
-               PYTHONUNBUFFERED="1")
+    # As `make run` serves (DEBUG off, plain http), with this process's secret key: the test client's
+    # sessions are valid there.
+    mine = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
+    env = local_site_env(dict(mine, DATABASE_URL=db_url, DJANGO_MEDIA_ROOT=str(media), PYTHONUNBUFFERED="1",
+                              DJANGO_SECRET_KEY=settings.SECRET_KEY))
     port = free_port()
     worker_log = logs / "worker.log"
     worker = subprocess.Popen(worker_command() + ["--without-mingle", "--without-gossip"], cwd=ROOT, env=env,

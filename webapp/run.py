@@ -8,6 +8,7 @@ keeps dying within seconds of starting, or a web server that exits, stops everyt
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,10 +36,27 @@ def web_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "webapp.asgi:application"]
 
 
+def local_site_env(env: dict) -> dict:
+    """Settings for a site on this machine: DEBUG off unless asked for (a user sees the app's own error
+    pages, never Django's debug pages or a traceback), plain http, and a secret key made once and kept
+    in var/secret_key (sessions survive restarts)."""
+    if "DJANGO_DEBUG" in env:
+        return env
+    out = dict(env, DJANGO_DEBUG="false", POSENET_LOCAL_HTTP="true")
+    if not out.get("DJANGO_SECRET_KEY"):
+        key_file = var_dir() / "secret_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(50))
+        out["DJANGO_SECRET_KEY"] = key_file.read_text().strip()
+    return out
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
-    env = dict(os.environ)
+    env = local_site_env(dict(os.environ))
     redis = None
     if not env.get("REDIS_URL"):
         redis = embedded_redis.start(var_dir() / "redis")

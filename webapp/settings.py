@@ -238,7 +238,10 @@ POSENET_SPLIT_MIN_S = env_int("POSENET_SPLIT_MIN_S", 60)  # videos at least this
 POSENET_SPLIT_HELPERS = env_int("POSENET_SPLIT_HELPERS", 7)  # helper tasks queued per split job
 POSENET_SPLIT_STALE_S = env_int("POSENET_SPLIT_STALE_S", 30)  # a silent helper's part is redone
 
-if not DEBUG:
+# `make run` (webapp/run.py) serves this machine over plain http with DEBUG off (no debug pages, no
+# tracebacks in the browser): no HTTPS redirect, HSTS or secure-only cookies there.
+LOCAL_HTTP = env_bool("POSENET_LOCAL_HTTP", False)
+if not DEBUG and not LOCAL_HTTP:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -254,5 +257,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
 
-# Serve static files straight from the finders in development (no collectstatic needed).
-WHITENOISE_USE_FINDERS = DEBUG
+# Serve static files straight from the finders in development and under `make run` (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG or LOCAL_HTTP

@@ -188,3 +188,14 @@ def test_pedestrians_clip_end_to_end():
             for p in long}
     assert all(abs(v) < 0.1 for v in feet.values()), feet
     assert 1.0 < result.camera["height_m"] < 20.0 and 0 < result.camera["tilt_deg"] < 60
+
+
+def test_progress_never_goes_back_a_stage(people_3s):
+    stages = ("decode", "detect", "lift", "export")
+    seen = []
+    run_pipeline(people_3s, PipelineOptions(people="several", people_input_size=256, progress_every=5),
+                 on_progress=lambda stage, done, total: seen.append((stage, done)))
+    order = [stages.index(s) for s, _ in seen]
+    assert order == sorted(order), seen  # detect then lift, not interleaved
+    assert [d for s, d in seen if s == "detect"] == sorted(d for s, d in seen if s == "detect")
+    assert seen[-1] == ("lift", 30)
