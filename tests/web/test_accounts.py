@@ -37,3 +37,13 @@ def test_wrong_password_says_so(client, owner):
 def test_signed_in_user_visiting_sign_up_goes_home(client, owner):
     client.force_login(owner)
     assert client.get(reverse("signup"))["Location"] == reverse("home")
+
+
+def test_sign_up_says_the_passwords_differ_under_the_confirmation(client):
+    response = client.post(reverse("signup"), {"username": "ann", "password1": "a-long-Passw0rd!",
+                                               "password2": "another-Passw0rd!"})
+    page = response.content.decode()
+    confirmation = page.index('id="id_password2"')
+    error = page.index('id="id_password2_error"')
+    assert confirmation < error and "didn’t match" in page[error:error + 200]
+    assert 'id="id_password1_error"' not in page
