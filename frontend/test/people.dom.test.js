@@ -21,6 +21,18 @@ const chip = (id) => document.querySelector(`#viewer .pv-person[data-id="${id}"]
 useViewerFakes();
 
 describe('several people in the viewer', () => {
+  it('before the first frame the counter says what the job is waiting for', () => {
+    page();
+    const s = FakeSocket.all[0];
+    s.open();
+    s.msg(meta());
+    frame(16);
+    expect(document.querySelector('#viewer .pv-frame').textContent).toBe('3D after ~1 s of video…');
+    s.msg(meta({ people_mode: 'several' }));
+    frame(32);
+    expect(document.querySelector('#viewer .pv-frame').textContent).toMatch(/^Finding everyone and the ground/);
+  });
+
   it('a one-person job (meta without people_mode) shows no people list', () => {
     page();
     const s = FakeSocket.all[0];

@@ -28,7 +28,7 @@ export class TimelineView {
     const shownTotal = job.complete ? job.buffer.size : len || job.buffer.size;
     ui.frameCounter.textContent = job.buffer.size
       ? `Frame ${f + 1} / ${shownTotal}${job.complete ? '' : '…'}`
-      : 'No frames yet';
+      : waitingText(job);
     ui.time.textContent = `${formatTime(frameToTime(f, fps))} / ${formatTime(len / fps)}`;
     const icon = playing ? 'pause' : 'play';
     if (ui.playBtn.dataset.icon !== icon) setIcon(ui.playBtn, icon, this.doc);
@@ -60,4 +60,15 @@ export class TimelineView {
   showLoop(on) {
     this.ui.loopBtn.setAttribute('aria-pressed', String(on));
   }
+}
+
+/**
+ * What the frame counter says before the first frame: why nothing is drawn yet. The lifter needs about a
+ * second of video around a frame; several people wait once for the scene (who is there, where the ground
+ * is: ml/pipeline_people.py), about 4 s of video.
+ */
+export function waitingText(job) {
+  if (job.status === 'queued') return 'Waiting for a worker…';
+  if (job.status !== 'running') return 'No frames';
+  return job.several ? 'Finding everyone and the ground: skeletons after ~4 s of video…' : '3D after ~1 s of video…';
 }
