@@ -31,6 +31,14 @@ def register_default_model(sender, **kwargs):
         model.activate()
 
 
+def say_signed_out(sender, request=None, **kwargs):
+    """The sign-in page the user lands on says that signing out worked."""
+    if request is not None:
+        from django.contrib import messages
+
+        messages.info(request, "You are signed out.")
+
+
 class PoseappConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "poseapp"
@@ -42,5 +50,8 @@ class PoseappConfig(AppConfig):
 
         retention.connect()  # files go with their job or video, whatever deletes them
 
+        from django.contrib.auth.signals import user_logged_out
+
+        user_logged_out.connect(say_signed_out, dispatch_uid="poseapp.say_signed_out")
         warmup.connect()  # worker signals only: the models are loaded when a worker starts
         sweeper.connect()  # worker signals only: every worker sweeps for lost and stuck jobs

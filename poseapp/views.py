@@ -151,6 +151,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)
+        messages.success(request, f"Welcome, {user.username}. Upload a video to turn it into a 3D skeleton.")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 

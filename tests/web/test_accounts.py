@@ -11,7 +11,8 @@ def test_sign_up_creates_an_account_and_signs_in(client):
                                                "password2": "a-Long-test-passw0rd"})
     assert response.status_code == 302 and response["Location"] == reverse("home")
     assert get_user_model().objects.filter(username="newbie").exists()
-    assert client.get(reverse("home")).status_code == 200  # signed in
+    home = client.get(reverse("home"))
+    assert home.status_code == 200 and "Welcome, newbie." in home.content.decode()  # signed in, and told so
 
 
 def test_sign_up_rejects_a_weak_password_with_a_message(client):
@@ -24,7 +25,8 @@ def test_sign_in_and_out(client, owner, password):
     response = client.post(reverse("login"), {"username": owner.username, "password": password})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
-    client.post(reverse("logout"))
+    out = client.post(reverse("logout"), follow=True)
+    assert "You are signed out." in out.content.decode()
     assert client.get(reverse("home")).status_code == 302
 
 
