@@ -38,6 +38,12 @@ def _inline(text: str) -> str:
     return re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], out)
 
 
+def _li(text: list[str], nested: list[list[str]] = ()) -> str:
+    """One list item from its source lines, with the items of a list nested in it."""
+    sub = "<ul>" + "".join(_li(t) for t in nested) + "</ul>" if nested else ""
+    return f"<li>{_inline(' '.join(t.strip() for t in text))}{sub}</li>"
+
+
 def _cells(row: str) -> list[str]:
     row = row.strip().strip("|")
     cells, cur, in_code = [], "", False
@@ -98,12 +104,7 @@ def render_markdown(text: str) -> str:
                 else:  # a continuation line of the item (or of its last nested item)
                     (items[-1][1][-1] if items[-1][1] else items[-1][0]).append(lines[i])
                 i += 1
-
-            def li(text: list[str], nested: list[list[str]] = ()) -> str:
-                sub = "<ul>" + "".join(li(t) for t in nested) + "</ul>" if nested else ""
-                return f"<li>{_inline(' '.join(t.strip() for t in text))}{sub}</li>"
-
-            out.append("<ul>" + "".join(li(t, n) for t, n in items) + "</ul>")
+            out.append("<ul>" + "".join(_li(t, n) for t, n in items) + "</ul>")
             continue
         elif not line.strip():
             flush()

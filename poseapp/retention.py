@@ -23,10 +23,10 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.utils.html import format_html
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.utils import timezone
+from django.utils.html import format_html
 
 from .models import PoseJob, Video
 

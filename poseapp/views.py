@@ -130,7 +130,8 @@ def api_token(request):
         messages.info(request, "A new API token was created; the old one no longer works." if replaced
                       else "Your API token was created.")
         return redirect("api-token")
-    latest = PoseJob.objects.filter(owner=request.user).order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+    own = PoseJob.objects.filter(owner=request.user).order_by("-created_at", "-pk")
+    latest = own.values_list("pk", flat=True).first()  # the curl examples' job
     return render(request, "poseapp/token.html", {"token": token, "now": timezone.now(), "latest_job": latest})
 
 
