@@ -43,19 +43,30 @@ def expires_at(job: PoseJob) -> datetime | None:
     return job.finished_at + timedelta(days=days)
 
 
-def expiry_text(job: PoseJob) -> str:
-    """The sentence the job page shows."""
+def expiry_parts(job: PoseJob) -> dict:
+    """The job page's retention sentence, in parts: the page renders them (expiry_text) and the live
+    status message carries them, so a page left open while the job ends shows the date without a reload.
+    at: the deletion time (ISO, UTC) or None; at_text: how it reads before the browser localizes it."""
     days = settings.POSENET_RETENTION_DAYS
     if not days:
-        return "Results are kept until you delete the job."
+        return {"before": "Results are kept until you delete the job.", "at": None, "at_text": "", "after": ""}
     when = expires_at(job)
     if when is None:
-        return f"Results are kept for {days} days after the job ends, then deleted with the job."
+        return {"before": f"Results are kept for {days} days after the job ends, then deleted with the job.",
+                "at": None, "at_text": "", "after": ""}
     utc = when.astimezone(dt_timezone.utc)  # the page shows it in the reader's own zone (base.html)
     advice = " Download what you want to keep before then." if job.status == PoseJob.Status.SUCCEEDED else ""
-    return format_html('This job and its files will be deleted on <time datetime="{}" data-local>{}</time> '
-                       "({} days after it ended).{}", f"{utc:%Y-%m-%dT%H:%M:%SZ}", f"{utc:%d %b %Y at %H:%M} UTC",
-                       days, advice)
+    return {"before": "This job and its files will be deleted on ", "at": f"{utc:%Y-%m-%dT%H:%M:%SZ}",
+            "at_text": f"{utc:%d %b %Y at %H:%M} UTC", "after": f" ({days} days after it ended).{advice}"}
+
+
+def expiry_text(job: PoseJob) -> str:
+    """The sentence the job page shows."""
+    parts = expiry_parts(job)
+    if parts["at"] is None:
+        return parts["before"]
+    return format_html('{}<time datetime="{}" data-local>{}</time>{}', parts["before"], parts["at"],
+                       parts["at_text"], parts["after"])
 
 
 # --- files follow their rows ---------------------------------------------------------------------

@@ -79,9 +79,12 @@ def people_frames_message(start: int, count: int, people, cuts=()) -> dict:
 
 
 def status_message(job) -> dict:
-    # repeats: the failure is the video's, so retrying the same job would fail the same way
+    from .retention import expiry_parts
+
+    # repeats: the failure is the video's, so retrying the same job would fail the same way;
+    # expiry: the page's retention sentence, which names a date once the job has ended
     return {"type": "status", "status": job.status, "message": job.error, "model": job.model_name,
-            "frame_count": job.frame_count, "repeats": job.error_repeats}
+            "frame_count": job.frame_count, "repeats": job.error_repeats, "expiry": expiry_parts(job)}
 
 
 def video_message(job) -> dict:

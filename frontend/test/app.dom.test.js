@@ -352,4 +352,21 @@ describe('the page follows the job', () => {
     expect(document.getElementById('retry-form').hidden).toBe(false);
     expect(document.getElementById('upload-another').hidden).toBe(true);
   });
+
+  it('a page left open while the job ends names the deletion date (the server\'s sentence)', () => {
+    const running = 'Results are kept for 30 days after the job ends, then deleted with the job.';
+    mountViewer({ before: `<p id="job-expiry">${running}</p>` });
+    const s = FakeSocket.all[FakeSocket.all.length - 1];
+    s.open();
+    s.msg(meta());
+    s.msg({ type: 'status', status: 'running', message: '', expiry: { before: running, at: null, at_text: '', after: '' } });
+    const el = document.getElementById('job-expiry');
+    expect(el.textContent).toBe(running);
+    expect(el.querySelector('time')).toBe(null);
+    s.msg({ type: 'status', status: 'succeeded', message: '', expiry: { before: 'This job and its files will be deleted on ',
+      at: '2026-12-31T09:30:00Z', at_text: '31 Dec 2026 at 09:30 UTC', after: ' (30 days after it ended).' } });
+    const time = el.querySelector('time[data-local]');
+    expect(time.dateTime).toBe('2026-12-31T09:30:00Z');
+    expect(el.textContent).toBe('This job and its files will be deleted on 31 Dec 2026 at 09:30 UTC (30 days after it ended).');
+  });
 });

@@ -33,6 +33,10 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
     # the page's actions follow the job: no Cancel once it has ended, no Retry after a success
     assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
     assert page.locator("#delete-job").is_visible()
+    # the page was open while the job ended: its retention sentence now names the date, in the reader's zone
+    expiry = page.locator("#job-expiry")
+    assert "Download what you want to keep" in expiry.inner_text(), expiry.inner_text()
+    assert re.search(r"(CET|CEST|GMT\+[12])$", expiry.locator("time").inner_text())
     assert page.evaluate("window.poseViewer.frameCount") == 120
     page.screenshot(path=str(screenshot_dir / "job-page-finished.png"), full_page=True)
     assert page.get_by_role("radio", name="Mannequin").is_enabled()

@@ -102,6 +102,8 @@ export class JobModel {
         this.message = humanMessage(msg.message);
         // the failure is the video's own (no person, not a video, too long): Retry would fail the same way
         this.errorRepeats = s === 'failed' && Boolean(msg.repeats);
+        // the page's retention sentence: names the deletion date once the job has ended
+        if (msg.expiry && typeof msg.expiry === 'object') this.expiry = msg.expiry;
         // queued again after running: its worker stopped and the job will start over (poseapp/sweeper.py)
         if (s === 'queued') this.progress = null;
         if (s === 'failed' || s === 'cancelled') this.error = this.message || (s === 'failed' ? 'The job failed.' : 'The job was cancelled.');

@@ -72,6 +72,24 @@ export class StatusView {
     else delete this.root.dataset.empty;
     if (isTerminal(job.status) && this.ui.connBadge) this.ui.connBadge.hidden = true;
     this._updateActions();
+    this._updateExpiry();
+  }
+
+  /** The server's retention sentence (poseapp/retention.py expiry_parts), as the page renders it. */
+  _updateExpiry() {
+    const el = this.doc.getElementById('job-expiry');
+    const e = this.job.expiry;
+    if (!el || !e || e === this._expiryShown) return;
+    this._expiryShown = e;
+    const parts = [String(e.before || '')];
+    if (e.at) {
+      const time = this.doc.createElement('time');
+      time.dateTime = String(e.at);
+      time.dataset.local = '';  // base.html shows it in the reader's time zone
+      time.textContent = String(e.at_text || e.at);
+      parts.push(time, String(e.after || ''));
+    }
+    el.replaceChildren(...parts);
   }
 
   /**
