@@ -166,6 +166,15 @@ def mirror_mean(lengths: np.ndarray) -> np.ndarray:
     return 0.5 * (lengths + lengths[FLIP_PERM])
 
 
+def one_skeleton(pose: np.ndarray) -> np.ndarray:
+    """(T,17,3) root-relative poses rebuilt with one skeleton: each bone at its median length over
+    the clip, left and right averaged, directions kept. What BoneLengths gives the app's result,
+    without the adult size prior (ml.evaluate --one-skeleton measures it on Human3.6M)."""
+    lengths = mirror_mean(np.median(bone_lengths(pose), axis=0))
+    lengths[0] = 0.0
+    return with_bone_lengths(pose, lengths)
+
+
 class BoneLengths:
     """One skeleton per clip, streaming: `update(poses, seen)` with each chunk's root-relative poses
     (n,17,3) and which joints were seen (n,17); `lengths` is the current (17,) estimate, frozen

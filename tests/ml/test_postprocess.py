@@ -5,8 +5,8 @@ from ml.contact import ANKLE_OF_STATURE
 
 from ml.postprocess import (ANKLE_TO_HEAD_OF_STATURE, DEFAULT_STATURE_M, H36M_BONE_LENGTHS, BoneLengths, OneEuro, WorldAligner,
                             bone_length_std_mm, bone_lengths, chain_height, jitter, root_translation,
-                            gaussian_smooth, visible_joints, with_bone_lengths)
-from ml.skeleton import PARENTS
+                            gaussian_smooth, one_skeleton, visible_joints, with_bone_lengths)
+from ml.skeleton import FLIP_PERM, PARENTS
 
 
 def standing_pose(T=10, seed=0):
@@ -28,6 +28,21 @@ def test_with_bone_lengths_fixes_lengths_and_keeps_directions():
             cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
             assert (cos > 0.9999).all()
     assert bone_length_std_mm(out) < 1e-6 < bone_length_std_mm(pose)
+
+
+def test_one_skeleton_gives_a_clip_one_symmetric_skeleton_and_undoes_length_noise():
+    truth = standing_pose(1)[0]
+    rng = np.random.default_rng(3)
+    swing = np.stack([truth] * 60)  # one skeleton; each frame's bones stretched or shrunk by a lifter-like error
+    noisy = np.empty_like(swing)
+    for t in range(60):
+        noisy[t] = with_bone_lengths(swing[t:t + 1], bone_lengths(swing[t:t + 1])[0] * rng.uniform(0.85, 1.15, 17))[0]
+    out = one_skeleton(noisy)
+    L = bone_lengths(out)
+    assert np.allclose(L, L[:1], atol=1e-9)  # the same lengths in every frame
+    assert np.allclose(L[0], L[0][FLIP_PERM], atol=1e-9)  # left and right alike
+    err = lambda p: np.linalg.norm(p - swing, axis=-1).mean()  # noqa: E731
+    assert err(out) < 0.5 * err(noisy), (err(out), err(noisy))
 
 
 def test_root_translation_recovers_a_known_position():

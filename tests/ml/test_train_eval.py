@@ -63,6 +63,11 @@ def test_cli_evaluate_json(h36m_dir, tmp_path, capsys):
                    "--subjects", "S9", "--json", "--no-flip", "--frame-step", "2"])
     d3 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert d3["frame_step"] == 2 and d3["average"]["frames"] * 2 == d["average"]["frames"]
+    evaluate.main(["--checkpoint", str(tmp_path / "r" / "best.pt"), "--data-dir", str(h36m_dir),
+                   "--subjects", "S9", "--json", "--no-flip", "--one-skeleton"])
+    d4 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert d4["one_skeleton"] is True and d["one_skeleton"] is False
+    assert d4["average"]["frames"] == d["average"]["frames"] and d4["average"]["p1"] != d["average"]["p1"]
 
 
 def test_presets_and_unknown_keys():
