@@ -369,4 +369,14 @@ describe('the page follows the job', () => {
     expect(time.dateTime).toBe('2026-12-31T09:30:00Z');
     expect(el.textContent).toBe('This job and its files will be deleted on 31 Dec 2026 at 09:30 UTC (30 days after it ended).');
   });
+
+  it('the queue line goes as soon as the job has left the queue', () => {
+    mountViewer({ status: 'queued', before: '<p id="job-queue">Yours is next in the queue.</p>' });
+    const s = FakeSocket.all[FakeSocket.all.length - 1];
+    s.open();
+    s.msg({ type: 'status', status: 'queued', message: '' });
+    expect(document.getElementById('job-queue').hidden).toBe(false);
+    s.msg({ type: 'status', status: 'running', message: '' });
+    expect(document.getElementById('job-queue').hidden).toBe(true);
+  });
 });

@@ -33,6 +33,7 @@ def test_upload_watch_live_and_download(live_stack, page, owner, password, peopl
     # the page's actions follow the job: no Cancel once it has ended, no Retry after a success
     assert page.locator("#cancel-job").is_hidden() and page.locator("#retry-job").is_hidden()
     assert page.locator("#delete-job").is_visible()
+    assert page.locator("#job-queue").count() == 0 or page.locator("#job-queue").is_hidden()
     # the page was open while the job ended: its retention sentence now names the date, in the reader's zone
     expiry = page.locator("#job-expiry")
     assert "Download what you want to keep" in expiry.inner_text(), expiry.inner_text()

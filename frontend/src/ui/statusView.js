@@ -73,6 +73,9 @@ export class StatusView {
     if (isTerminal(job.status) && this.ui.connBadge) this.ui.connBadge.hidden = true;
     this._updateActions();
     this._updateExpiry();
+    // the page's queue line (job.html polls it every 15 s) is over once the job has left the queue
+    const queueEl = this.doc.getElementById('job-queue');
+    if (queueEl && job.status !== 'queued') queueEl.hidden = true;
   }
 
   /** The server's retention sentence (poseapp/retention.py expiry_parts), as the page renders it. */
