@@ -1,0 +1,57 @@
+"""Average the weights of several checkpoints of one training run (e.g. its last epochs): one
+model of the same size and cost that usually scores better than any single epoch (stochastic weight
+averaging, Izmailov et al. 2018). Measured in ml/RESULTS.md.
+
+    python -m ml.average runs/NAME/ep10.pt runs/NAME/ep11.pt ... --out runs/NAME/averaged.pt
+
+The inputs must share architecture and model config. Floating-point tensors are averaged; integer
+buffers (e.g. BatchNorm's batch counter) come from the last input. BatchNorm running statistics are
+averaged too, an approximation: the shipped LSTMs and transformers have none. The output carries the
+last input's config, data and training history, with "averaged_from" saying what went in.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from . import checkpoint
+
+
+def average(ckpts: list[dict]) -> dict:
+    """The checkpoints' weights averaged, in a copy of the last one (no optimizer state)."""
+    assert ckpts, "nothing to average"
+    first = ckpts[0]
+    for ck in ckpts[1:]:
+        if ck["arch"] != first["arch"] or ck["model_config"] != first["model_config"]:
+            raise ValueError("checkpoints to average must share architecture and model config "
+                             f"({first['arch']} {first['model_config']} vs {ck['arch']} {ck['model_config']})")
+        if ck["model"].keys() != first["model"].keys():
+            raise ValueError("checkpoints to average must have the same tensors")
+    out = {k: v for k, v in ckpts[-1].items() if k not in ("optimizer", "rng", "step")}
+    model = {}
+    for k, last in ckpts[-1]["model"].items():
+        if last.is_floating_point():
+            model[k] = torch.stack([ck["model"][k].float() for ck in ckpts]).mean(0).to(last.dtype)
+        else:
+            model[k] = last.clone()
+    out["model"] = model
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoints", nargs="+")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args(argv)
+    ckpts = [checkpoint.load(p) for p in a.checkpoints]
+    out = average(ckpts)
+    out["averaged_from"] = [{"path": str(p), "epoch": ck.get("epoch")} for p, ck in zip(a.checkpoints, ckpts)]
+    checkpoint.save(out, a.out)
+    epochs = ", ".join(str(ck.get("epoch")) for ck in ckpts)
+    print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB): {len(ckpts)} checkpoints averaged (epochs {epochs})")
+
+
+if __name__ == "__main__":
+    main()
