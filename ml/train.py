@@ -72,6 +72,7 @@ class TrainConfig:
     log_every: int = 10                     # steps between "step" callback events
     max_minutes: float = 0.0                # stop after this wall time (0: no limit); checkpoints stay valid
     init: str = ""                          # start from this checkpoint's weights (fine-tuning; fresh optimizer)
+    keep_epochs: bool = False               # also keep each epoch's weights as epoch_NN.pt (for ml.average)
     amp: str = ""                           # "bf16": forward in bfloat16 autocast (weights and loss stay float32);
                                             # ~1.7-2x on CPUs with AMX/AVX512-BF16 and on GPUs (float32, with a
                                             # warning, where unsupported); "" = float32
@@ -316,6 +317,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1, opt, step, rng), out / "last.pt")
         if is_best:
             checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1), out / "best.pt")
+        if cfg.keep_epochs:
+            checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1), out / f"epoch_{epoch + 1:02d}.pt")
         (out / "metrics.json").write_text(json.dumps({"config": asdict(cfg), **metrics}, indent=1))
         print(f"[train] epoch {epoch + 1}: loss {rec['loss']:.1f} mm, val MPJPE {val:.1f} mm, "
               f"lr {lr:.2e}, {rec['elapsed_s'] / 60:.1f} min", flush=True)

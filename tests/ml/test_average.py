@@ -9,15 +9,11 @@ from tests.ml.test_train_eval import TINY
 
 @pytest.fixture
 def two_epochs(h36m_dir, tmp_path):
-    """A tiny run's checkpoints after epoch 1 and after epoch 2 (resumed), as a long run's snapshots."""
+    """A tiny run's weights after epoch 1 and after epoch 2 ("keep_epochs")."""
     out = tmp_path / "run"
-    cfg = train.load_config(None, **dict(TINY, epochs=1), data_dir=str(h36m_dir), out=str(out))
+    cfg = train.load_config(None, **dict(TINY, epochs=2, keep_epochs=True), data_dir=str(h36m_dir), out=str(out))
     train.train(cfg, progress=False)
-    first = tmp_path / "ep1.pt"
-    first.write_bytes((out / "last.pt").read_bytes())
-    cfg2 = train.load_config(None, **dict(TINY, epochs=2), data_dir=str(h36m_dir), out=str(out))
-    train.train(cfg2, resume=str(out / "last.pt"), progress=False)
-    return first, out / "last.pt"
+    return out / "epoch_01.pt", out / "epoch_02.pt"
 
 
 def test_average_of_two_epochs_is_their_mean_and_loads(two_epochs, tmp_path, capsys):
