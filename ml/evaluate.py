@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 from . import metrics, quality
-from .postprocess import one_skeleton as rebuild_one_skeleton
 from .data import CORRUPT_GT, load_sequences, refilm, resolve_data_dir, source_id
 from .lift import H36M_FPS, Lifter, predict_normalized
+from .postprocess import one_skeleton as rebuild_one_skeleton
 
 
 def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False,

@@ -11,8 +11,8 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from datetime import datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
