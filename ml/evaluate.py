@@ -2,7 +2,7 @@
 
     python -m ml.evaluate --checkpoint PATH [--data-dir DIR] [--keypoints gt|sh_pt_mpii]
                           [--subjects S9 [S11 ...]] [--no-flip] [--exclude-corrupt] [--frame-step N [--no-resample]]
-                          [--json] [--markdown]
+                          [--keep-swaps] [--one-skeleton] [--json] [--markdown]
 
 Every frame of every test sequence and camera is lifted with the same centred-window scheme as
 ml.lift.Lifter (flip test-time augmentation on by default). Prints the per-action table of
@@ -16,6 +16,8 @@ lifters are trained at 50 Hz; most uploaded videos are 25-30 fps), lifted as the
 video (resampled to the model's rate, see ml.lift); --no-resample lifts the frames as they are.
 --view-elevation DEG (with GT 2D) films the test mocap again from a camera orbited DEG degrees up or
 down around the person (ml.data.refilm): how a model copes with viewpoints Human3.6M lacks.
+--keep-swaps lifts the 2D exactly as given; by default each window's left/right label swaps are
+undone first (ml.swaps), as the app does.
 --one-skeleton rebuilds each sequence's predictions with one set of bone lengths (their medians),
 as the app's result is built (ml.postprocess.one_skeleton): not the standard protocol, which scores
 the lifter's own output, but what a user gets.
@@ -37,7 +39,8 @@ from .postprocess import one_skeleton as rebuild_one_skeleton
 
 def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False,
              exclude_corrupt=False, frame_step: int = 1, resample: bool = True,
-             view_elevation: float | None = None, view_distance: float = 1.0, one_skeleton: bool = False) -> dict:
+             view_elevation: float | None = None, view_distance: float = 1.0, one_skeleton: bool = False,
+             unswap: bool = True) -> dict:
     exclude = CORRUPT_GT if exclude_corrupt else set()
     if view_elevation is not None and keypoints != "gt":
         raise ValueError("--view-elevation re-films the mocap: use it with --keypoints gt")
@@ -50,7 +53,8 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
             kp2d, gt = (a[0] for a in refilm(gt[None], s.root[None], np.array([s.focal]), 0.0,
                                              view_elevation, view_distance))
         pred = predict_normalized(lifter.model, kp2d[::frame_step], flip=flip, device=lifter.device,
-                                  rate=1.0 / frame_step if resample else 1.0, source=source_id(s.source))
+                                  rate=1.0 / frame_step if resample else 1.0, source=source_id(s.source),
+                                  unswap=unswap)
         gt = gt[::frame_step]
         if one_skeleton:
             pred = rebuild_one_skeleton(pred)
@@ -67,7 +71,7 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
                   "flip": flip, "sequences": len(rows),
                   "excluded": sorted(" ".join(e) for e in exclude if e[0] in subjects), "seconds": round(time.time() - t0, 1),
                   "frame_step": frame_step, "resample": resample, "view_elevation": view_elevation,
-                  "view_distance": view_distance, "one_skeleton": one_skeleton, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)"})
+                  "view_distance": view_distance, "one_skeleton": one_skeleton, "unswap": unswap, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)"})
     return table
 
 
@@ -80,7 +84,8 @@ def format_table(t: dict) -> str:
              + (f" | excluded (corrupt ground truth): {', '.join(t['excluded'])}" if t.get("excluded") else "")
              + (f" | re-filmed from {t['view_elevation']:+g}° elevation, {t['view_distance']:g}x distance"
                 if t.get("view_elevation") is not None else "")
-             + (" | one skeleton per sequence (median bone lengths)" if t.get("one_skeleton") else ""),
+             + (" | one skeleton per sequence (median bone lengths)" if t.get("one_skeleton") else "")
+             + (" | left/right swaps kept" if not t.get("unswap", True) else ""),
              f"{'action':<14}{'frames':>8}{'P1':>8}{'P2':>8}{'N-MPJPE':>9}{'MPJVE':>8}{'facing°':>9}{'>45° %':>8}"]
     rows = list(t["actions"].items()) + [("AVERAGE", t["average"])]
     for act, r in rows:
@@ -121,6 +126,8 @@ def main(argv=None):
                     help="with --view-elevation: the camera X times further away")
     ap.add_argument("--one-skeleton", action="store_true",
                     help="rebuild each sequence with its median bone lengths, as the app's result is (not the standard protocol)")
+    ap.add_argument("--keep-swaps", action="store_true",
+                    help="lift the 2D as given, without undoing left/right label swaps (ml.swaps)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     a = ap.parse_args(argv)
@@ -130,7 +137,7 @@ def main(argv=None):
     lifter = Lifter.load(a.checkpoint, device=device)
     t = evaluate(lifter, a.data_dir, a.keypoints, a.subjects, flip=not a.no_flip, exclude_corrupt=a.exclude_corrupt,
                  frame_step=a.frame_step, resample=not a.no_resample, view_elevation=a.view_elevation,
-                 view_distance=a.view_distance, one_skeleton=a.one_skeleton)
+                 view_distance=a.view_distance, one_skeleton=a.one_skeleton, unswap=not a.keep_swaps)
     print(format_markdown(t) if a.markdown else format_table(t))
     if a.json:
         print(json.dumps(t))

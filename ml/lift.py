@@ -26,6 +26,7 @@ from .checkpoint import FORMAT as CHECKPOINT_FORMAT  # noqa: F401 (the name call
 from .checkpoint import load as load_checkpoint
 from .models import build_model, takes_source
 from .skeleton import PARENTS
+from .swaps import unswap as unswap_labels
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "lifter_default.pt"
 CHECKPOINT_FORMAT = "3dposenet-lifter/1"
@@ -71,11 +72,15 @@ def resample_windows(w: torch.Tensor, frames: int) -> torch.Tensor:
     return out.reshape(K, J, C, frames).permute(0, 3, 1, 2)
 
 
-def lift_windows(model: torch.nn.Module, w: torch.Tensor, flip: bool, source: int | None = None) -> torch.Tensor:
+def lift_windows(model: torch.nn.Module, w: torch.Tensor, flip: bool, source: int | None = None,
+                 unswap: bool = True) -> torch.Tensor:
     """(K, n, J, 2) windows of n input frames -> (K, n, J, 3), resampled to and from the model's
     receptive field when n differs from it. flip: average with the mirrored input. source: the 2D
-    source (ml.data.source_id) for a model with a source flag; None: the model's default."""
+    source (ml.data.source_id) for a model with a source flag; None: the model's default.
+    unswap: first undo the detector's left/right label swaps within each window (ml.swaps)."""
     n, F = w.shape[1], model.receptive_field
+    if unswap:
+        w = torch.from_numpy(unswap_labels(w.cpu().numpy())).to(w.device)
     wm = resample_windows(w, F)
     run = (lambda v: model(v, source)) if takes_source(model) else model
     if flip:  # both views in one batch
@@ -88,9 +93,11 @@ def lift_windows(model: torch.nn.Module, w: torch.Tensor, flip: bool, source: in
 
 @torch.no_grad()
 def predict_normalized(model: torch.nn.Module, x: np.ndarray, flip: bool = True, hop: int | None = None,
-                       batch_size: int = 256, device="cpu", rate: float = 1.0, source: int | None = None) -> np.ndarray:
+                       batch_size: int = 256, device="cpu", rate: float = 1.0, source: int | None = None,
+                       unswap: bool = True) -> np.ndarray:
     """x (T, J, 2) normalised screen coordinates -> (T, J, 3) root-relative 3D.
-    rate: input frame rate / the model's (0.5 for 25 fps input to a 50 Hz model); source: see lift_windows."""
+    rate: input frame rate / the model's (0.5 for 25 fps input to a 50 Hz model); source, unswap:
+    see lift_windows."""
     assert x.ndim == 3 and x.shape[-1] == 2, x.shape
     F = window_frames(model.receptive_field, rate)
     hop = hop or max(1, F // 3)
@@ -103,7 +110,7 @@ def predict_normalized(model: torch.nn.Module, x: np.ndarray, flip: bool = True,
     wins = torch.stack([xp[s:s + F] for s in starts])          # (K, F, J, 2)
     outs = []
     for b in range(0, len(wins), batch_size):
-        outs.append(lift_windows(model, wins[b:b + batch_size].to(device), flip, source).float().cpu())
+        outs.append(lift_windows(model, wins[b:b + batch_size].to(device), flip, source, unswap).float().cpu())
     y = torch.cat(outs).numpy()                                # (K, F, J, 3)
     return y[k, pos]
 
