@@ -40,9 +40,16 @@ def ensure_landmark_model(complexity: int) -> None:
             "frontend/ (the @mediapipe/pose package carries it), or set POSENET_MEDIAPIPE_MODELS to a folder "
             "that holds it, or use complexity 1."
         )
+    # Copy then rename: a copy cut short (two workers at once, a full disk, npm still writing) must
+    # never be left where mediapipe looks, or every later start fails on a truncated model.
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
-        shutil.copyfile(source, target)
+        shutil.copyfile(source, part)
+        if part.stat().st_size != source.stat().st_size:
+            raise OSError(f"copied {part.stat().st_size} of {source.stat().st_size} bytes")
+        os.replace(part, target)
     except OSError as exc:
+        part.unlink(missing_ok=True)
         raise ValueError(f"Cannot install {name} into the mediapipe package ({exc}); use complexity 1.") from None
 
 
