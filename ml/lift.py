@@ -26,6 +26,7 @@ from .checkpoint import FORMAT as CHECKPOINT_FORMAT  # noqa: F401 (the name call
 from .checkpoint import load as load_checkpoint
 from .models import build_model, takes_source
 from .skeleton import PARENTS
+from .swaps import relabel, relabelling
 from .swaps import unswap as unswap_labels
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "lifter_default.pt"
@@ -175,17 +176,18 @@ class Lifter:
 
     @torch.no_grad()
     def lift_window(self, kp2d: np.ndarray, width: int, height: int, conf: np.ndarray | None = None,
-                    flip: bool = True, fps: float | None = None) -> np.ndarray:
+                    flip: bool = True, fps: float | None = None, unswap: bool = True) -> np.ndarray:
         """Exactly one window, for streaming: kp2d (F,17,2) pixels with F == window_frames(fps) ->
         (F,17,3) like lift(). A streaming caller keeps the `hop_for(fps)` frames nearest the centre,
-        which is what lift() does with its overlapping windows, at 1/3 of the cost per frame."""
+        which is what lift() does with its overlapping windows, at 1/3 of the cost per frame.
+        unswap: see lift_windows (False: the caller has relabelled the window itself)."""
         kp = np.asarray(kp2d, np.float32)
         F = self.window_frames(fps)
         assert kp.shape == (F, 17, 2), (kp.shape, F)
         if conf is not None:
             kp = fill_low_confidence(kp, np.asarray(conf, np.float32))
         w = torch.from_numpy(normalize_screen(kp, float(width), float(height)).astype(np.float32))[None]
-        y = lift_windows(self.model, w.to(self.device), flip)
+        y = lift_windows(self.model, w.to(self.device), flip, unswap=unswap)
         y = y[0].float().cpu().numpy()
         y[:, 0] = 0.0
         return y.astype(np.float32)
@@ -219,7 +221,7 @@ def canonical_view(window: np.ndarray, width: int, height: int) -> np.ndarray:
 class Chunk:
     """Finished frames of a StreamingLifter: [start, start + len(kp2d)) of its sequence."""
     start: int
-    kp2d: np.ndarray    # (n, 17, 3) pixels + confidence, as pushed
+    kp2d: np.ndarray    # (n, 17, 3) pixels + confidence, as pushed, brief left/right swaps undone
     cam: np.ndarray     # (n, 17, 3) metres, camera frame, root-relative (Lifter.lift's output)
     window: np.ndarray  # (F, 17, 3) the whole lifted window around them (more frames for bone lengths)
     window_kp2d: np.ndarray  # (F, 17, 3) its 2D (edge-padded at the ends of the sequence)
@@ -273,16 +275,23 @@ class StreamingLifter:
             if lo >= hi or (not final and first + F > n):
                 return out
             window = np.stack([self.frames[i] for i in np.clip(np.arange(first, first + F), 0, n - 1)])
-            cam = self._lift(window)
+            window, cam = self._lift(window)
             out.append(Chunk(lo, window[lo - first:hi - first], cam[lo - first:hi - first], cam, window, lo - first))
             self.next_centre += hop
 
-    def _lift(self, window: np.ndarray) -> np.ndarray:
+    def _lift(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """window (F,17,3) pixels + confidence -> (the window relabelled as the lifter saw it, its 3D).
+        The left/right relabelling (ml.swaps) is decided here rather than inside the lifter so that
+        the 2D handed on (fit to the 2D, root, visibility, overlay, exports) has the 3D's labels;
+        it is decided on what lift_window would have seen, so the 3D is the same either way."""
         if self.reframe:
             xy, w, h = canonical_view(window, self.width, self.height), CANONICAL_SIDE, CANONICAL_SIDE
         else:
             xy, w, h = window[..., :2], self.width, self.height
-        return self.lifter.lift_window(xy, w, h, conf=window[..., 2], flip=self.flip, fps=self.fps)
+        filled = fill_low_confidence(xy, window[..., 2])
+        idx = relabelling(normalize_screen(filled, float(w), float(h)))          # (F, 17)
+        cam = self.lifter.lift_window(relabel(filled, idx), w, h, flip=self.flip, fps=self.fps, unswap=False)
+        return relabel(window, idx), cam
 
 
 def fill_low_confidence(kp: np.ndarray, conf: np.ndarray, thr: float = 0.3) -> np.ndarray:

@@ -8,7 +8,8 @@ the 2D of the mirror-image pose facing the other way, so the lifter turns the pe
 that frame: a flicker in the viewer, up to 0.5 m of error per joint.
 
 unswap() runs on each lifting window (ml.lift.lift_windows, so the app's streaming lifter and
-ml.evaluate do the same). For each group of left/right joint pairs it finds the Viterbi path over
+ml.evaluate do the same); the streaming lifter applies the same relabelling() to the 2D and
+confidence it hands on, so the fit to the 2D, the overlay and the exports see the labels the 3D has. For each group of left/right joint pairs it finds the Viterbi path over
 "swapped or not" per frame that makes the joints' trajectories shortest, with a cost per swapped
 frame and per switch so that nothing changes without a clear jump. Only short runs (MAX_RUN frames)
 with unswapped frames on both sides are swapped back: inside one window a longer run cannot be told
@@ -72,17 +73,28 @@ def short_inner_runs(mask: np.ndarray, max_run: int) -> np.ndarray:
     return out
 
 
-def unswap(x: np.ndarray, cost: float = SWAP_COST, switch: float = SWITCH_COST) -> np.ndarray:
-    """x (..., T, 17, C) with C >= 2 (pixels or normalised; a confidence channel travels with its
-    joint) -> a copy with the left/right labels swapped back where continuity says so."""
+def relabelling(x: np.ndarray, cost: float = SWAP_COST, switch: float = SWITCH_COST) -> np.ndarray:
+    """x (..., T, 17, C) with C >= 2, normalised screen units -> (..., T, 17) int: per frame, the
+    joint each label should take its values from (identity where nothing is swapped back). Apply it
+    with relabel(); callers that carry other per-joint arrays (pixels, confidence) apply the same."""
     assert x.ndim >= 3 and x.shape[-2] == 17 and x.shape[-1] >= 2, x.shape
     lead, (T, J, C) = x.shape[:-3], x.shape[-3:]
     flat = np.asarray(x).reshape(-1, T, J, C)
-    out = flat.copy()
-    if T < 2:
-        return out.reshape(x.shape)
-    for left, right in GROUPS:
-        swap = swap_states(flat, left, right, cost, switch)        # (B, T)
-        b, t = np.nonzero(swap)
-        out[b[:, None], t[:, None], np.array(left + right)] = flat[b[:, None], t[:, None], np.array(right + left)]
-    return out.reshape(x.shape)
+    idx = np.broadcast_to(np.arange(J), (len(flat), T, J)).copy()
+    if T >= 2:
+        for left, right in GROUPS:
+            b, t = np.nonzero(swap_states(flat, left, right, cost, switch))   # (B, T) -> frames
+            idx[b[:, None], t[:, None], np.array(left + right)] = np.array(right + left)
+    return idx.reshape(*lead, T, J)
+
+
+def relabel(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """x (..., T, 17, C), idx (..., T, 17) from relabelling() -> x with each label's values moved."""
+    assert idx.shape == x.shape[:-1], (idx.shape, x.shape)
+    return np.take_along_axis(np.asarray(x), idx[..., None], axis=-2)
+
+
+def unswap(x: np.ndarray, cost: float = SWAP_COST, switch: float = SWITCH_COST) -> np.ndarray:
+    """x (..., T, 17, C) with C >= 2 (normalised; a confidence channel travels with its joint) ->
+    a copy with the left/right labels swapped back where continuity says so."""
+    return relabel(x, relabelling(x, cost, switch))

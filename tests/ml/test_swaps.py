@@ -75,3 +75,28 @@ def test_the_lifter_sees_the_labels_swapped_back():
     clean = lift.predict_normalized(m, x)
     np.testing.assert_allclose(lift.predict_normalized(m, swapped), clean, atol=1e-6)
     assert np.abs(lift.predict_normalized(m, swapped, unswap=False) - clean).max() > 1e-4
+
+
+@pytest.mark.parametrize("reframe", [False, True])
+def test_the_streaming_lifter_hands_on_2d_with_the_labels_of_its_3d(reframe):
+    """The pipeline fits the 3D to the chunk's 2D and draws and exports it: a swap undone for the
+    lifter must be undone there too, or the fit pulls the left forearm towards the right wrist."""
+    lifter = lift.Lifter(build_model("lstm", dict(num_frames=9, embed_dim=32, hidden=16)), {})
+    px = (walking_track(60) + 1.0) * 500.0                       # pixels of a 1000 x 1000 video
+    conf = np.linspace(0.5, 0.9, 17, dtype=np.float32)[None, :, None].repeat(60, 0)
+    clean = np.concatenate([px, conf], -1)
+    swapped = swap_labels(clean, [21], *GROUPS[3])
+
+    def stream(track):
+        s = lift.StreamingLifter(lifter, 1000, 1000, fps=50.0, reframe=reframe)
+        chunks = s.push(track) + s.finish()
+        return (np.concatenate([c.kp2d for c in chunks]), np.concatenate([c.cam for c in chunks]),
+                [c.window_kp2d for c in chunks])
+
+    kp_clean, cam_clean, win_clean = stream(clean)
+    kp_fixed, cam_fixed, win_fixed = stream(swapped)
+    np.testing.assert_array_equal(kp_fixed, kp_clean)            # 2D and confidence both relabelled
+    for a, b in zip(win_fixed, win_clean):
+        np.testing.assert_array_equal(a, b)
+    if not reframe:  # (reframing measures the window's median size, which the swapped frame nudges)
+        np.testing.assert_allclose(cam_fixed, cam_clean, atol=1e-6)
