@@ -309,6 +309,7 @@ def run_pipeline(
     detected: list[bool] = []
     times: list[float] = []
     kp3d_parts: list[np.ndarray] = []
+    kp2d_parts: list[np.ndarray] = []  # the 2D as lifted: brief left/right swaps undone (ml.swaps)
     visible_parts: list[np.ndarray] = []
     t_lift = [0.0]
     lifting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lift")  # one thread: chunks in order
@@ -360,6 +361,7 @@ def run_pipeline(
         while pending and (wait or pending[0].done()):
             for start, kp2d_chunk, world, seen in pending.popleft().result():
                 kp3d_parts.append(world)
+                kp2d_parts.append(kp2d_chunk)
                 visible_parts.append(seen)
                 end = start + len(world)
                 on_frames(start, kp2d_chunk, world, visible=seen, cuts=[c for c in cuts if start <= c < end])
@@ -412,7 +414,8 @@ def run_pipeline(
     total = time.perf_counter() - t_start
     kp3d = np.concatenate(kp3d_parts).astype(np.float32)
     contact = np.concatenate(aligner.contacts).astype(bool)
-    kp2d = np.concatenate([np.stack(sh.filler.frames) for sh in closed + [shot]]).astype(np.float32)
+    kp2d = np.concatenate(kp2d_parts).astype(np.float32)
+    assert len(kp2d) == len(kp3d), (len(kp2d), len(kp3d))
     return PoseResult(
         fps=info.fps, width=info.width, height=info.height,
         joint_names=list(JOINT_NAMES), parents=list(PARENTS),

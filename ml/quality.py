@@ -50,8 +50,6 @@ def project_fit(pose_cam: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, width:
                 focal: float | None = None) -> np.ndarray:
     """Project root-relative camera-frame poses (T,17,3) into the image at the root position
     that best explains the 2D (pinhole, focal = the larger image side unless given) -> (T,17,2) px."""
-
-
     focal = focal or float(max(width, height))
     root = root_translation(pose_cam, kp2d, conf, width, height, focal)
     P = pose_cam + root[:, None, :]
