@@ -57,22 +57,28 @@ def project_fit(pose_cam: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, width:
     return focal * P[..., :2] / z + np.array([width / 2.0, height / 2.0])
 
 
-def reprojection_error_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: int, height: int) -> float:
-    """Median over frames of the mean pixel distance between the 3D projected into the image (best
-    root position) and the 2D it was lifted from, over the joints seen (conf >= VISIBLE_CONF), as a
-    percentage of the 2D body height of that frame (extent of the seen joints in y)."""
+def reprojection_per_frame_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(T,) per frame: the mean pixel distance between the 3D projected into the image (best root
+    position) and the 2D it was lifted from, over the joints seen (conf >= VISIBLE_CONF), as a
+    percentage of the 2D body height of that frame (extent of the seen joints in y); NaN where
+    fewer than 6 joints are seen or the body is under a pixel tall."""
     xy, conf = kp2d[..., :2], kp2d[..., 2]
     proj = project_fit(pose_cam, xy, conf, width, height)
-    out = []
+    out = np.full(len(xy), np.nan)
     for t in range(len(xy)):
         seen = conf[t] >= VISIBLE_CONF
         if seen.sum() < 6:
             continue
         body = np.ptp(xy[t, seen, 1])
-        if body < 1.0:
-            continue
-        out.append(100.0 * np.linalg.norm(proj[t, seen] - xy[t, seen], axis=-1).mean() / body)
-    return float(np.median(out)) if out else float("nan")
+        if body >= 1.0:
+            out[t] = 100.0 * np.linalg.norm(proj[t, seen] - xy[t, seen], axis=-1).mean() / body
+    return out
+
+
+def reprojection_error_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: int, height: int) -> float:
+    """Median over frames of reprojection_per_frame_pct (NaN when no frame can be measured)."""
+    per_frame = reprojection_per_frame_pct(pose_cam, kp2d, width, height)
+    return float(np.nanmedian(per_frame)) if np.isfinite(per_frame).any() else float("nan")
 
 
 def ankle_to_head_m(pose_world: np.ndarray, upright_percentile: float = 90.0) -> float:

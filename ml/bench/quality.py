@@ -1,4 +1,4 @@
-"""`python -m ml.bench quality VIDEO [--checkpoint PATH | --result result.json] [--json]`
+"""`python -m ml.bench quality VIDEO [--checkpoint PATH | --result result.json] [--frames 80-85,150] [--json]`
 
 What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.quality):
   facing      torso facing (shoulder-line yaw) vs MediaPipe's own world landmarks on the same
@@ -13,6 +13,8 @@ What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.q
               lowest ankle and the root go below the ground (cm; ankle at its contact height)
   cuts / not visible  scene cuts found, and frames where some joint is not seen (outside the
               frame or unconfident: a close-up's legs)
+--frames also prints those frames one by one (facing disagreement, reprojection), to look at the
+frames a change is about (e.g. a detector's left/right swap) where the medians hardly move.
 The 3D is the full pipeline's (ml.pipeline.run_pipeline with the given checkpoint), or a saved
 result.json (e.g. one made by another version of the code, to compare before and after).
 """
@@ -71,6 +73,34 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
     }
 
 
+def per_frame(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict[str, np.ndarray]:
+    """(T,) arrays: facing disagreement with MediaPipe (degrees) and reprojection (% of the body
+    height) of every frame; NaN where a frame has no figure (no person, too few joints seen)."""
+    from ml import quality
+
+    k3 = np.asarray(result.keypoints_3d, np.float64)
+    cam = quality.world_to_camera(k3 - k3[:, :1], (result.camera or {}).get("world_from_camera"))
+    n = min(len(cam), len(mp_world))
+    both = np.zeros(len(cam), bool)
+    both[:n] = mp_found[:n] & np.asarray(result.detected[:n], bool)
+    facing = np.full(len(cam), np.nan)
+    facing[both] = quality.facing_error_deg(cam[both], mp_world[:n][both[:n]])
+    reprojection = quality.reprojection_per_frame_pct(cam, np.asarray(result.keypoints_2d, np.float64),
+                                                      result.width, result.height)
+    return {"facing_deg": facing, "reprojection_pct": reprojection}
+
+
+def parse_frames(spec: str) -> list[int]:
+    """'80-85,150' -> [80, 81, 82, 83, 84, 85, 150]."""
+    out: list[int] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()) or (hi and int(hi) < int(lo)):
+            raise argparse.ArgumentTypeError(f"bad frame list {spec!r}: give frames like 80-85,150")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 def foot_figures(result, k3: np.ndarray) -> dict:
     from ml.contact import ANKLE_OF_STATURE, FEET, contacts_of, sliding_speed_cm_s
     from ml.postprocess import DEFAULT_STATURE_M
@@ -100,6 +130,8 @@ def main(argv=None) -> int:
                    "(no contacts, no locking: the earlier behaviour)")
     p.add_argument("--detect-stride", type=int, default=1,
                    help="show the 2D detector every n-th frame, interpolate the others (the pipeline's option)")
+    p.add_argument("--frames", type=parse_frames, default=[],
+                   help="also print these frames one by one (0-based, e.g. 80-85,150)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
@@ -134,6 +166,15 @@ def main(argv=None) -> int:
           f"{f['ankle_below_ground_cm']:.1f} cm, root {f['root_below_ground_cm']:.1f} cm")
     print(f"flags         cuts at {f['cuts'] or 'none'}; {f['frames_not_all_visible']} of {f['frames_detected']} "
           f"detected frames have joints not visible")
+    if args.frames:
+        rows = per_frame(result, mp_world, mp_found)
+        print("frame  facing vs MediaPipe  reprojection")
+        for t in args.frames:
+            if t >= f["frames"]:
+                print(f"{t:5d}  (the video has {f['frames']} frames)")
+                continue
+            fa, rp = rows["facing_deg"][t], rows["reprojection_pct"][t]
+            print(f"{t:5d}  {'-' if np.isnan(fa) else f'{fa:.1f}°':>19}  {'-' if np.isnan(rp) else f'{rp:.2f} %':>12}")
     if args.json:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}))
     return 0
