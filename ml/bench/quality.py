@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -91,14 +92,21 @@ def per_frame(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict[str, n
 
 
 def parse_frames(spec: str) -> list[int]:
-    """'80-85,150' -> [80, 81, 82, 83, 84, 85, 150]."""
+    """'80-85,150' -> [80, 81, 82, 83, 84, 85, 150] (spaces allowed, at most MAX_LISTED frames)."""
     out: list[int] = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        lo, _, hi = part.partition("-")
-        if not lo.isdigit() or (hi and not hi.isdigit()) or (hi and int(hi) < int(lo)):
-            raise argparse.ArgumentTypeError(f"bad frame list {spec!r}: give frames like 80-85,150")
-        out.extend(range(int(lo), int(hi or lo) + 1))
+    for part in filter(None, (p.replace(" ", "") for p in spec.split(","))):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        lo, hi = (int(m[1]), int(m[2] or m[1])) if m else (0, -1)
+        if hi < lo or len(out) + hi - lo + 1 > MAX_LISTED:
+            raise argparse.ArgumentTypeError(f"bad frame list {spec!r}: give up to {MAX_LISTED} frames "
+                                             "like 80-85,150")
+        out.extend(range(lo, hi + 1))
+    if not out:
+        raise argparse.ArgumentTypeError(f"bad frame list {spec!r}: give frames like 80-85,150")
     return out
+
+
+MAX_LISTED = 2000  # frames --frames prints (a minute and more of video, one line each)
 
 
 def foot_figures(result, k3: np.ndarray) -> dict:

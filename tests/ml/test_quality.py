@@ -47,6 +47,7 @@ def test_per_frame_figures_single_out_the_frame_that_is_wrong():
     assert np.nanargmax(rows["facing_deg"]) == 30 and rows["facing_deg"][30] > 45
     assert np.nanargmax(rows["reprojection_pct"]) == 40
     assert np.nanmedian(rows["reprojection_pct"]) == measure(r, ref, np.ones(60, bool))["reprojection_pct"]
-    assert parse_frames("80-82,150") == [80, 81, 82, 150]
-    with pytest.raises(argparse.ArgumentTypeError):
-        parse_frames("85-80")
+    assert parse_frames("80-82,150") == [80, 81, 82, 150] == parse_frames("80 - 82, 150,")
+    for bad in ["85-80", "80-", "", ",", "a", "0-999999999"]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_frames(bad)
