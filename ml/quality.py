@@ -75,12 +75,6 @@ def reprojection_per_frame_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: in
     return out
 
 
-def reprojection_error_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: int, height: int) -> float:
-    """Median over frames of reprojection_per_frame_pct (NaN when no frame can be measured)."""
-    per_frame = reprojection_per_frame_pct(pose_cam, kp2d, width, height)
-    return float(np.nanmedian(per_frame)) if np.isfinite(per_frame).any() else float("nan")
-
-
 def ankle_to_head_m(pose_world: np.ndarray, upright_percentile: float = 90.0) -> float:
     """Upright height: the `upright_percentile` of the head's height above the lower ankle over the
     frames (a walking person's standing height; crouches and bends fall below the percentile)."""

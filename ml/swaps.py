@@ -7,10 +7,11 @@ of frames swapped, in runs of 1 to 92 frames. A skeleton whose left and right la
 the 2D of the mirror-image pose facing the other way, so the lifter turns the person round for
 that frame: a flicker in the viewer, up to 0.5 m of error per joint.
 
-unswap() runs on each lifting window (ml.lift.lift_windows, so the app's streaming lifter and
-ml.evaluate do the same); the streaming lifter applies the same relabelling() to the 2D and
-confidence it hands on, so the fit to the 2D, the overlay and the exports see the labels the 3D has. For each group of left/right joint pairs it finds the Viterbi path over
-"swapped or not" per frame that makes the joints' trajectories shortest, with a cost per swapped
+unswap() runs on each lifting window (ml.lift.lift_windows, so ml.evaluate and the app do the
+same); the app's streaming lifter applies the same relabelling() to the 2D and confidence it hands
+on, so the fit to the 2D, the overlay and the exports see the labels the 3D has.
+
+For each group of left/right joint pairs it finds the Viterbi path over "swapped or not" per frame that makes the joints' trajectories shortest, with a cost per swapped
 frame and per switch so that nothing changes without a clear jump. Only short runs (MAX_RUN frames)
 with unswapped frames on both sides are swapped back: inside one window a longer run cannot be told
 from the correct labels (fixing every run made S9 worse, 68.7 -> 68.8 mm, and relabelled a spinning

@@ -51,18 +51,16 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
     from ml.postprocess import jitter
 
     k3 = np.asarray(result.keypoints_3d, np.float64)
-    cam = quality.world_to_camera(k3 - k3[:, :1], (result.camera or {}).get("world_from_camera"))
-    n = min(len(cam), len(mp_world))
-    both = mp_found[:n] & np.asarray(result.detected[:n], bool)
-    facing = quality.facing_error_deg(cam[:n][both], mp_world[:n][both])
+    rows = per_frame(result, mp_world, mp_found)
+    compared = np.isfinite(rows["facing_deg"])
+    reprojection = rows["reprojection_pct"]
     vis = np.asarray(result.visible, bool)
     det = np.asarray(result.detected, bool)
     feet = foot_figures(result, k3)
     return {
         "frames": int(len(k3)), "fps": float(result.fps), "model": result.model.get("name", ""),
-        "frames_compared": int(both.sum()), **quality.facing_summary(facing),
-        "reprojection_pct": quality.reprojection_error_pct(cam, np.asarray(result.keypoints_2d, np.float64),
-                                                           result.width, result.height),
+        "frames_compared": int(compared.sum()), **quality.facing_summary(rows["facing_deg"][compared]),
+        "reprojection_pct": float(np.nanmedian(reprojection)) if np.isfinite(reprojection).any() else float("nan"),
         "ankle_to_head_m": quality.ankle_to_head_m(k3),
         "mediapipe_ankle_to_head_m": quality.ankle_to_head_m(quality.world_to_camera(mp_world[mp_found])),
         "jitter_m_s2": jitter(k3 - k3[:, :1], result.fps),
