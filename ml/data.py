@@ -33,12 +33,17 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" 
 # figures); `ml.evaluate --exclude-corrupt` reports detector-input results without them.
 # 2D sources as a model's source flag sees them (LSTMConfig.num_sources): projected ground truth, or
 # any detector's output (its own joint definitions and errors).
-SOURCES = ("gt", "detector")
+# A third, "mocap", is projected motion capture of another skeleton (ml.motion: Bandai Namco's joints
+# are not Human3.6M's), so the model learns its motion without learning its joint definitions.
+SOURCES = ("gt", "detector", "mocap")
+# Sources whose 3D is known in a camera frame, so a window can be filmed again (virtual cameras,
+# ml.poseaug): projected ground truth and projected motion capture.
+REFILMABLE = ("gt", "mocap")
 
 
 def source_id(keypoints: str) -> int:
-    """'gt' -> 0, any detection file ('sh_pt_mpii', ...) -> 1 (an index into SOURCES)."""
-    return 0 if keypoints == "gt" else 1
+    """'gt' -> 0, 'mocap' -> 2, any detection file ('sh_pt_mpii', ...) -> 1 (an index into SOURCES)."""
+    return {"gt": 0, "mocap": 2}.get(keypoints, 1)
 
 
 CORRUPT_GT = {("S9", "Greeting"), ("S9", "SittingDown 1"), ("S9", "Waiting 1")}
@@ -171,14 +176,19 @@ class WindowSampler:
     """
 
     def __init__(self, seqs: list[Sequence], frames: int, stride: int, batch_size: int,
-                 shuffle: bool = True, seed: int = 0, virtual: "VirtualCameraConfig | None" = None):
+                 shuffle: bool = True, seed: int = 0, virtual: "VirtualCameraConfig | None" = None,
+                 pose_aug: "PoseAugConfig | None" = None):
         self.frames, self.stride, self.batch_size, self.shuffle = frames, stride, batch_size, shuffle
         self.x = np.concatenate([s.kp2d for s in seqs]).astype(np.float32)
         self.y = np.concatenate([s.pos3d for s in seqs]).astype(np.float32)
         self.src = np.concatenate([np.full(len(s.kp2d), source_id(s.source)) for s in seqs]).astype(np.int64)
-        self.virtual = virtual if virtual is not None and virtual.prob > 0 else None
-        if self.virtual is not None:  # what re-projection needs, for projected-GT frames only
-            self.is_gt = np.concatenate([np.full(len(s.kp2d), s.source == "gt") for s in seqs])
+        on = virtual is not None and (virtual.prob > 0 or virtual.mocap_prob > 0 and any(s.source == "mocap" for s in seqs))
+        self.virtual = virtual if on else None
+        self.pose_aug = pose_aug if pose_aug is not None and pose_aug.prob > 0 else None
+        if self.virtual is not None:  # what re-projection needs, for projected (GT or mocap) frames only
+            # per frame: the probability that a window starting there is filmed again (0: a detector's 2D)
+            self.refilm_p = np.concatenate([np.full(len(s.kp2d), {"gt": virtual.prob, "mocap": virtual.mocap_prob}
+                                                    .get(s.source, 0.0)) for s in seqs]).astype(np.float32)
             self.root = np.concatenate([s.root if s.root is not None else np.zeros((len(s.kp2d), 3))
                                         for s in seqs]).astype(np.float32)
             self.focal = np.concatenate([np.full(len(s.kp2d), s.focal) for s in seqs]).astype(np.float32)
@@ -219,17 +229,25 @@ class WindowSampler:
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask), torch.from_numpy(self.src[idx[:, 0]])
 
     def _virtual_cameras(self, idx, x, y):
-        """Re-film a share of the projected-GT windows from another viewpoint (see refilm)."""
+        """Re-film a share of the projected windows from another viewpoint (see refilm), some of
+        them with a changed pose first (ml.poseaug)."""
         vc = self.virtual
-        pick = np.flatnonzero(self.is_gt[idx[:, 0]] & (self.rng.random(len(idx)) < vc.prob))
+        pick = np.flatnonzero(self.rng.random(len(idx)) < self.refilm_p[idx[:, 0]])
         if len(pick) == 0:
             return x, y
         x, y = x.copy(), y.copy()
         n = len(pick)
+        poses = y[pick]
+        if self.pose_aug is not None:
+            from .poseaug import augment_poses
+            change = self.rng.random(n) < self.pose_aug.prob
+            if change.any():
+                poses = poses.copy()
+                poses[change] = augment_poses(poses[change], self.pose_aug, self.rng)
         yaw = self.rng.uniform(-vc.yaw_deg, vc.yaw_deg, n)
         elevation = self.rng.uniform(vc.elevation_deg[0], vc.elevation_deg[1], n)
         dist = self.rng.uniform(vc.distance_scale[0], vc.distance_scale[1], n)
-        x[pick], y[pick] = refilm(y[pick], self.root[idx[pick]], self.focal[idx[pick]][:, 0], yaw, elevation, dist)
+        x[pick], y[pick] = refilm(poses, self.root[idx[pick]], self.focal[idx[pick]][:, 0], yaw, elevation, dist)
         return x, y
 
 
@@ -261,6 +279,7 @@ def refilm(y: np.ndarray, root: np.ndarray, focal: np.ndarray, yaw_deg, elevatio
 @dataclass
 class VirtualCameraConfig:
     prob: float = 0.0                       # share of projected-GT windows re-filmed (0: off)
+    mocap_prob: float = 1.0                 # share of motion-capture windows (ml.motion) re-filmed
     yaw_deg: float = 180.0                  # the person turned by up to this about their vertical axis
     elevation_deg: tuple = (-15.0, 35.0)    # camera orbit above (+) / below (-) Human3.6M's viewpoint
     distance_scale: tuple = (0.8, 2.5)      # camera distance x this (H36M: ~4-6 m)

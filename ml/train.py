@@ -65,6 +65,10 @@ class TrainConfig:
     test_subjects: list = field(default_factory=lambda: list(TEST_SUBJECTS))
     augment: dict = field(default_factory=dict)  # overrides of data.AugmentConfig
     virtual: dict = field(default_factory=dict)  # overrides of data.VirtualCameraConfig (prob 0: off)
+    motion: str = ""                        # more motion capture in the mixture (ml.motion): "shared" or a path
+                                            # to bandai_namco_d2_h36m17.npz; its windows get source "mocap" (2)
+    motion_val_every: int = 10              # hold out the takes numbered a multiple of this (validation)
+    pose_aug: dict = field(default_factory=dict)  # overrides of poseaug.PoseAugConfig (prob 0: off)
     seed: int = 0
     threads: int = 0                        # torch CPU threads (0: leave torch's default)
     device: str = "auto"                    # "auto" (CUDA when present) | "cpu" | "cuda"
@@ -168,15 +172,22 @@ def bf16_supported(device: torch.device) -> bool:
 
 # Weights a fine-tune may add to its init checkpoint's: they start at zero, so the model starts as the init.
 NEW_ON_FINE_TUNE = ("source_embed.weight",)
+# Weights a fine-tune may grow: more sources than the init had (a new source starts as projected GT, row 0).
+GROWN_ON_FINE_TUNE = ("source_embed.weight",)
 
 
 def load_init_weights(model: torch.nn.Module, init: dict, path: str) -> None:
     """Start `model` from a checkpoint's weights. The architecture must match, except that a source
-    flag (LSTMConfig.num_sources) may be added to a model without one; anything else is a clear error."""
+    flag (LSTMConfig.num_sources) may be added to a model without one, or given more sources (each
+    new one starts as source 0, projected ground truth); anything else is a clear error."""
     if init.get("arch") != arch_of(model):
         raise ValueError(f"init checkpoint {path} is a {init.get('arch')!r} model; the config builds "
                          f"{arch_of(model)!r}: use a checkpoint of the same architecture")
-    own, theirs = model.state_dict(), init["model"]
+    own, theirs = model.state_dict(), dict(init["model"])
+    for k in GROWN_ON_FINE_TUNE:
+        if k in own and k in theirs and own[k].shape[1:] == theirs[k].shape[1:] and len(own[k]) > len(theirs[k]):
+            extra = theirs[k][:1].expand(len(own[k]) - len(theirs[k]), *theirs[k].shape[1:])
+            theirs[k] = torch.cat([theirs[k], extra])
     added = [k for k in own if k not in theirs]
     wrong = [k for k in own if k in theirs and own[k].shape != theirs[k].shape] + [k for k in theirs if k not in own]
     if wrong or any(k not in NEW_ON_FINE_TUNE for k in added):
@@ -214,10 +225,21 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         val_seqs = load_sequences(data_dir, cfg.test_subjects, sources_of(cfg.keypoints)[0])
     except ValueError:
         val_seqs = load_sequences(data_dir, cfg.test_subjects, "gt")
+    motion_val = []
+    if cfg.motion:
+        from .motion import load_motion_sequences, resolve_motion_path
+        path = resolve_motion_path(None if cfg.motion == "shared" else cfg.motion)
+        train_seqs += load_motion_sequences(path, "train", cfg.motion_val_every, seed=cfg.seed)
+        motion_val = load_motion_sequences(path, "val", cfg.motion_val_every, seed=10_000 + cfg.motion_val_every)
     data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only", "fps": H36M_FPS,
                  "data_dir": str(data_dir), "train_subjects": cfg.train_subjects,
                  "test_subjects": sorted({s.subject for s in val_seqs}),
                  "train_frames": int(sum(len(s.kp2d) for s in train_seqs))}
+    if cfg.motion:
+        data_info |= {"dataset": "Human3.6M + Bandai Namco Research Motion Dataset 2",
+                      "licence": "Human3.6M: research use only; Bandai Namco dataset 2: CC BY-NC 4.0 (non-commercial)",
+                      "motion": {"file": str(path), "train_takes": sum(s.source == "mocap" for s in train_seqs),
+                                 "val_takes": len(motion_val), "val_every": cfg.motion_val_every}}
 
     model = build_model(cfg.arch, dict(cfg.model, num_frames=cfg.frames)).to(device)
     if cfg.init and not resume:
@@ -227,8 +249,9 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                                   "train_config": init.get("train_config")}
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     virtual = VirtualCameraConfig(**cfg.virtual)
+    from .poseaug import PoseAugConfig
     sampler = WindowSampler(train_seqs, cfg.frames, cfg.stride, cfg.batch_size, seed=cfg.seed,
-                            virtual=virtual)
+                            virtual=virtual, pose_aug=PoseAugConfig(**cfg.pose_aug))
     aug = AugmentConfig(**cfg.augment)
     gen = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = len(sampler)
@@ -306,6 +329,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         rec = {"epoch": epoch + 1, "loss": 1000 * tot / max(cnt, 1), "val_mpjpe": val, "lr": lr,
                "elapsed_s": time.time() - t0 + elapsed_before, "steps": step,
                "cpu_s": time.process_time() - cpu0 + cpu_before}
+        if motion_val:  # held-out takes of the new motion capture, their own skeleton (source 2)
+            rec["val_motion_mpjpe"] = validate(model, motion_val, device)
         history.append(rec)
         is_best = val < best
         best = min(best, val)
@@ -320,7 +345,8 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         if cfg.keep_epochs:
             checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1), out / f"epoch_{epoch + 1:02d}.pt")
         (out / "metrics.json").write_text(json.dumps({"config": asdict(cfg), **metrics}, indent=1))
-        print(f"[train] epoch {epoch + 1}: loss {rec['loss']:.1f} mm, val MPJPE {val:.1f} mm, "
+        print(f"[train] epoch {epoch + 1}: loss {rec['loss']:.1f} mm, val MPJPE {val:.1f} mm"
+              + (f" (motion capture {rec['val_motion_mpjpe']:.1f} mm)" if motion_val else "") + ", "
               f"lr {lr:.2e}, {rec['elapsed_s'] / 60:.1f} min", flush=True)
         emit({"event": "epoch", "epochs": cfg.epochs, "best_val_mpjpe": best,
               "checkpoint": str(out / "best.pt"), **rec})
