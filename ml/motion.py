@@ -25,6 +25,14 @@ TARGET_FPS = 50.0             # the lifter's training rate (Human3.6M)
 FOCAL = 2.29                  # normalised focal length (Human3.6M's cameras: ~1145 px over 1000 px)
 HEAD_TOP_M = 0.11             # head joint -> top of the head, along neck -> head (H36M: ~0.115 m)
 TAKE_RE = re.compile(r"^dataset-2_(?P<content>.+)_(?P<style>[a-z]+)_(?P<num>\d+)$")
+VAL_EVERY = 10                # held-out takes: numbered a multiple of this (ml.train's default too)
+VAL_SEED = 10_000 + VAL_EVERY  # the validation cameras' seed (ml.train, ml.evaluate --motion)
+
+
+def take_content(name: str) -> str:
+    """'dataset-2_walk-turn-left_feminine_013' -> 'walk-turn-left'."""
+    m = TAKE_RE.match(name)
+    return m["content"] if m else name
 
 
 def resolve_motion_path(path: str | Path | None) -> Path:

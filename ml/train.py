@@ -230,7 +230,7 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         from .motion import load_motion_sequences, resolve_motion_path
         path = resolve_motion_path(None if cfg.motion == "shared" else cfg.motion)
         train_seqs += load_motion_sequences(path, "train", cfg.motion_val_every, seed=cfg.seed)
-        motion_val = load_motion_sequences(path, "val", cfg.motion_val_every, seed=10_000 + cfg.motion_val_every)
+        motion_val = load_motion_sequences(path, "val", cfg.motion_val_every, seed=10_000 + cfg.motion_val_every)  # = motion.VAL_SEED
     data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only", "fps": H36M_FPS,
                  "data_dir": str(data_dir), "train_subjects": cfg.train_subjects,
                  "test_subjects": sorted({s.subject for s in val_seqs}),

@@ -1,5 +1,7 @@
 """More motion in training (issue 28, part 4): another skeleton's motion capture filmed by virtual
 cameras with its own source flag, and poses changed within anatomical limits (ml.poseaug)."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,19 @@ def test_fine_tuning_with_motion_capture_grows_the_source_flag_and_reports_its_v
     for new, old in ((0, 0), (1, 1), (2, 0)):
         np.testing.assert_allclose(predict_normalized(after.model, x, source=new),
                                    predict_normalized(before.model, x, source=old), atol=1e-4)
+
+
+def test_evaluate_scores_the_held_out_takes_per_content(h36m_dir, motion_file, tmp_path, monkeypatch, capsys):
+    from ml import evaluate
+
+    monkeypatch.setattr(motion, "VAL_EVERY", 5)
+    two = dict(TINY, epochs=1, train_subjects=["S9"], model={"embed_dim": 32, "hidden": 16, "num_sources": 2})
+    train.train(train.load_config(None, **two, keypoints="sh_pt_mpii+gt", data_dir=str(h36m_dir),
+                                  out=str(tmp_path / "two")), progress=False)
+    evaluate.main(["--checkpoint", str(tmp_path / "two" / "best.pt"), "--motion", str(motion_file), "--json"])
+    out = capsys.readouterr().out
+    t = json.loads(out.strip().splitlines()[-1])
+    assert list(t["actions"]) == ["walk"] and t["sequences"] == 2 and t["average"]["p1"] > 0  # no 'mocap' source: its default
+    assert "held-out motion-capture takes" in out
+    as_det = evaluate.evaluate(Lifter.load(tmp_path / "two" / "best.pt"), None, motion=str(motion_file), source=1)
+    assert as_det["average"]["p1"] != t["average"]["p1"]
