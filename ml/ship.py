@@ -3,7 +3,7 @@ weights as float32, and attaches evaluation tables (from `ml.evaluate --json` ou
 Also writes OUT with a .json suffix: the model's name, architecture, size, training data and
 headline figures, which the web app shows in its model registry without loading torch.
 
-    python -m ml.ship runs/NAME/best.pt [--eval-gt gt.json] [--eval-sh sh.json] [--name "..."]
+    python -m ml.ship runs/NAME/best.pt [--eval-gt gt.json] [--eval-sh sh.json] [--eval-motion motion.json] [--name "..."]
                       [--set default_source=0] [--out ml/weights/lifter_default.pt]
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def summary(ck: dict) -> dict:
            "training_keypoints": ck.get("data", {}).get("keypoints"),
            "dataset": ck.get("data", {}).get("dataset"), "licence": ck.get("data", {}).get("licence"),
            "model_card": "ml/weights/MODEL_CARD.md"}
-    for key, label in (("eval_s9_gt", "s9_gt2d"), ("eval_s9_sh_pt_mpii", "s9_sh")):
+    for key, label in (("eval_s9_gt", "s9_gt2d"), ("eval_s9_sh_pt_mpii", "s9_sh"), ("eval_motion_val", "motion_val")):
         avg = m.get(key, {}).get("average")
         if avg:
             out[f"{label}_p1_mm"] = round(avg["p1"], 1)
@@ -39,6 +39,7 @@ def main(argv=None):
     ap.add_argument("checkpoint")
     ap.add_argument("--eval-gt")
     ap.add_argument("--eval-sh")
+    ap.add_argument("--eval-motion", help="ml.evaluate --motion --json output (held-out motion-capture takes)")
     ap.add_argument("--set", nargs="*", default=[], help="model_config overrides key=json (for old checkpoints)")
     ap.add_argument("--name", help="the name the app's registry and results show (default: the trained one, "
                                    "which says only architecture, window and data)")
@@ -53,7 +54,7 @@ def main(argv=None):
         ck["model_config"][k] = json.loads(v)
     if a.name:
         ck["name"] = a.name
-    for key, path in (("eval_s9_gt", a.eval_gt), ("eval_s9_sh_pt_mpii", a.eval_sh)):
+    for key, path in (("eval_s9_gt", a.eval_gt), ("eval_s9_sh_pt_mpii", a.eval_sh), ("eval_motion_val", a.eval_motion)):
         if path:
             last = Path(path).read_text().strip().splitlines()[-1]
             ck["metrics"][key] = json.loads(last)

@@ -145,3 +145,10 @@ def test_evaluate_scores_the_held_out_takes_per_content(h36m_dir, motion_file, t
     assert "held-out motion-capture takes" in out
     as_det = evaluate.evaluate(Lifter.load(tmp_path / "two" / "best.pt"), None, motion=str(motion_file), source=1)
     assert as_det["average"]["p1"] != t["average"]["p1"]
+    from ml import ship
+
+    (tmp_path / "motion.json").write_text(out)
+    ship.main([str(tmp_path / "two" / "best.pt"), "--eval-motion", str(tmp_path / "motion.json"),
+               "--out", str(tmp_path / "shipped.pt")])
+    summary = json.loads((tmp_path / "shipped.json").read_text())
+    assert summary["motion_val_p1_mm"] == round(t["average"]["p1"], 1)
