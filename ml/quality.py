@@ -86,3 +86,62 @@ def bone_length_cv_pct(pose: np.ndarray) -> float:
     """Mean over the 16 bones of std / mean of the bone length over time, %."""
     bones = bone_lengths(pose)[:, 1:]
     return float(100.0 * (bones.std(0) / np.maximum(bones.mean(0), 1e-9)).mean())
+
+
+FLOAT_M = 0.3  # the lowest joint this far above (or below) the floor: floating (or sunk)
+
+
+def floor_shares_pct(pose_world: np.ndarray, frames: np.ndarray | None = None, limit_m: float = FLOAT_M) -> dict:
+    """Share (%) of the frames (those where `frames` (T,) bool is true: e.g. a person was detected)
+    whose lowest joint is more than `limit_m` above the floor (y = 0 of result.json's world) and
+    more than `limit_m` below it. A person standing, walking or crouching has a joint near the
+    floor; only a jump (or a box, a step) lifts them off it for real."""
+    low = np.asarray(pose_world, np.float64)[..., 1].min(axis=1)
+    if frames is not None:
+        low = low[np.asarray(frames, bool)]
+    if len(low) == 0:
+        return {"float_pct": float("nan"), "sunk_pct": float("nan")}
+    return {"float_pct": float(100.0 * np.mean(low > limit_m)), "sunk_pct": float(100.0 * np.mean(low < -limit_m))}
+
+
+def shot_ranges(frames: int, cuts) -> list[tuple[int, int]]:
+    """[start, end) of each shot of a clip with scene cuts at `cuts` (first frames of new shots)."""
+    edges = [0] + sorted(c for c in set(cuts or []) if 0 < c < frames) + [frames]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def facing_per_shot(err_deg: np.ndarray, cuts, min_frames: int = 5) -> list[dict]:
+    """Per shot: frames compared (finite err_deg (T,)) and the % over FACING_LIMIT_DEG; shots with
+    fewer than min_frames compared have pct NaN."""
+    out = []
+    for a, b in shot_ranges(len(err_deg), cuts):
+        e = err_deg[a:b][np.isfinite(err_deg[a:b])]
+        pct = float(100.0 * np.mean(e > FACING_LIMIT_DEG)) if len(e) >= min_frames else float("nan")
+        out.append({"start": a, "end": b, "compared": int(len(e)), "over_45_pct": pct})
+    return out
+
+
+SETTLE_TOL_M = 0.1   # within this of the shot lifted on its own: settled ...
+SETTLE_HOLD_S = 0.3  # ... for this long (at least 3 frames)
+
+
+def settle_frames(pose_world: np.ndarray, alone: dict, fps: float, tol_m: float = SETTLE_TOL_M,
+                  hold_s: float = SETTLE_HOLD_S) -> list[int]:
+    """For each shot start c (a cut) in `alone` {c: (n,17,3) the same frames' 3D when the video starts
+    at c}: how many frames after the cut the clip's 3D still differs from the shot's own, i.e.
+    until the lowest joint's height (the floor) and the root's height both stay within tol_m of
+    it for hold_s (at least 3 frames; the shot's length if they never do). 0: nothing carries
+    over from the previous shot. (Not the root's path across the floor: its depth scales with
+    the skeleton, which is the clip's, measured over its first seconds, not the shot's.)"""
+    out = []
+    for c in sorted(alone):
+        a = np.asarray(alone[c], np.float64)
+        m = np.asarray(pose_world, np.float64)[c:c + len(a)]
+        n = len(m)
+        if n == 0:
+            continue
+        a = a[:n]
+        ok = (np.abs(m[..., 1].min(1) - a[..., 1].min(1)) <= tol_m) & (np.abs(m[:, 0, 1] - a[:, 0, 1]) <= tol_m)
+        hold = min(n, max(3, round(hold_s * fps)))
+        out.append(next((k for k in range(n - hold + 1) if ok[k:k + hold].all()), n))
+    return out

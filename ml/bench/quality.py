@@ -1,4 +1,4 @@
-"""`python -m ml.bench quality VIDEO [--checkpoint PATH | --result result.json] [--frames 80-85,150] [--json]`
+"""`python -m ml.bench quality [VIDEO | --all] [--checkpoint PATH | --result result.json] [--frames 80-85,150] [--json]`
 
 What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.quality):
   facing      torso facing (shoulder-line yaw) vs MediaPipe's own world landmarks on the same
@@ -13,6 +13,16 @@ What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.q
               lowest ankle and the root go below the ground (cm; ankle at its contact height)
   cuts / not visible  scene cuts found, and frames where some joint is not seen (outside the
               frame or unconfident: a close-up's legs)
+  floor       % of the detected frames whose lowest joint is > 0.3 m above the floor (floating) and
+              > 0.3 m below it (sunk)
+  per shot    facing: the worst shot's % of frames over 45° (shots: a montage's own cuts and fades,
+              else the cuts found); settle: frames after each cut until the 3D agrees (lowest joint
+              and root heights within 0.1 m for 0.3 s) with that
+              shot's 3D when the video starts at the cut (the same 2D lifted on its own): what the
+              previous shot leaves behind (the worst cut)
+With no VIDEO (or --all) it runs over every shared clip (../shared/data/video/, or --video-dir) and
+the montages built from them (ml.bench.montage: hard cuts, a cross-fade, a close-up, a phone's
+rotated copy) and prints one table, a row per clip; --json then prints a list.
 --frames also prints those frames one by one (facing disagreement, reprojection), to look at the
 frames a change is about (e.g. a detector's left/right swap) where the medians hardly move.
 The 3D is the full pipeline's (ml.pipeline.run_pipeline with the given checkpoint), or a saved
@@ -21,6 +31,7 @@ result.json (e.g. one made by another version of the code, to compare before and
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -46,7 +57,10 @@ def mediapipe_world(video: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(out), np.array(found, bool)
 
 
-def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
+def measure(result, mp_world: np.ndarray, mp_found: np.ndarray, shots=None, alone: dict | None = None) -> dict:
+    """The figures of one result (see the module doc); shots: first frames of its shots after the
+    first, if known better than the cuts the pipeline found (a montage's own cuts); alone: each
+    shot's 3D lifted on its own (shot_figures)."""
     from ml import quality
     from ml.postprocess import jitter
 
@@ -69,7 +83,25 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict:
         "cuts": list(getattr(result, "cuts", []) or []),
         "frames_not_all_visible": int((det & ~vis.all(axis=1)).sum()),
         "frames_detected": int(det.sum()),
+        **shot_figures(result, k3, rows["facing_deg"], shots, alone),
     }
+
+
+def shot_figures(result, k3: np.ndarray, facing_deg: np.ndarray, shots=None, alone: dict | None = None) -> dict:
+    """Floor shares, facing per shot and settling after cuts. shots: first frames of the shots
+    after the first (default: the cuts the result found); alone: {shot start: its 3D lifted from
+    there on its own} (settle_frames), if measured."""
+    from ml import quality
+
+    det = np.asarray(result.detected, bool)
+    starts = sorted(set(shots if shots is not None else (getattr(result, "cuts", []) or [])))
+    per_shot = quality.facing_per_shot(facing_deg, starts)
+    worst = [s["over_45_pct"] for s in per_shot if np.isfinite(s["over_45_pct"])]
+    settle = quality.settle_frames(k3, alone, result.fps) if alone else []
+    return {**quality.floor_shares_pct(k3, det),
+            "shots": len(per_shot), "facing_worst_shot_over_45_pct": max(worst) if worst else float("nan"),
+            "facing_per_shot_over_45_pct": [round(s["over_45_pct"], 2) for s in per_shot],
+            "settle_frames": settle, "settle_max_frames": max(settle) if settle else None}
 
 
 def per_frame(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict[str, np.ndarray]:
@@ -125,9 +157,120 @@ def foot_figures(result, k3: np.ndarray) -> dict:
             "root_below_ground_cm": float(100.0 * max(0.0, ground - k3[:, 0, 1].min()))}
 
 
+def cached_2d(video: Path, options, cache: Path) -> tuple[list, np.ndarray, np.ndarray]:
+    """--reuse-2d: the pipeline's 2D records and MediaPipe's world landmarks of a video, detected once
+    and kept in `cache` (keyed by the file's path, size and time, the detector settings and the
+    record's fields), so a change after the 2D (lifting, alignment) is measured in seconds."""
+    from ml.pipeline import detect_records
+    from ml.segments import Record, arrays_to_records, records_to_arrays
+    from ml.video import probe
+
+    st = Path(video).stat()
+    key = hashlib.sha1(f"{Path(video).resolve()}|{st.st_size}|{st.st_mtime_ns}|{options.detector}|"
+                       f"{options.complexity}|{options.detect_stride}|{','.join(Record._fields)}".encode()).hexdigest()[:12]
+    path = cache / f"{Path(video).stem}-{key}.npz"
+    if path.is_file():
+        z = np.load(path)
+        return arrays_to_records(z), z["mp_world"], z["mp_found"]
+    records = list(detect_records(Path(video), probe(video), options))
+    mp_world, mp_found = mediapipe_world(video)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, mp_world=mp_world, mp_found=mp_found, **records_to_arrays(records))
+    return records, mp_world, mp_found
+
+
+def run_clip(video: Path, args) -> dict:
+    """The pipeline on one video (or args.result), measured: the figures, plus the result under
+    "_result" and MediaPipe's world landmarks under "_mp". Each shot after a cut is also lifted on
+    its own, from the same 2D (as if the video started at the cut): how long the clip's 3D takes
+    to agree with it is the settling figure."""
+    from ml.bench.montage import sidecar
+    from ml.pipeline import PipelineError, PipelineOptions, detect_records, run_pipeline
+    from ml.result import PoseResult
+    from ml.video import probe
+
+    options = PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m, smoothing=args.smoothing,
+                              foot_lock=not args.no_foot_lock, detect_stride=args.detect_stride,
+                              detect_processes=1)
+    if args.reuse_2d:
+        records, mp_world, mp_found = cached_2d(video, options, REUSE_CACHE)
+    elif args.result:
+        records = None
+    else:
+        records = list(detect_records(Path(video), probe(video), options))
+    result = PoseResult.load_json(args.result) if args.result else run_pipeline(video, options, records=records)
+    if not args.reuse_2d:
+        mp_world, mp_found = mediapipe_world(video)
+    side = sidecar(video)
+    shots = sorted(side.get("cuts", []) + side.get("fades", [])) if side else None  # a montage's own shots
+    starts = shots if shots is not None else list(result.cuts or [])
+    alone = {}
+    if records is not None:
+        for c, e in zip(starts, starts[1:] + [len(records)]):
+            part = [r._replace(index=r.index - c, t_s=r.t_s - records[c].t_s, cut=r.cut and r.index > c)
+                    for r in records[c:e]]
+            if any(r.keypoints is not None for r in part):
+                try:
+                    alone[c] = run_pipeline(video, options, records=part).keypoints_3d
+                except PipelineError:  # too few frames with a person to lift on its own
+                    pass
+    f = measure(result, mp_world, mp_found, shots=shots, alone=alone)
+    f["video"] = str(video)
+    f["clip"] = side.get("name") if side else Path(video).stem.split("_")[0]
+    f["true_cuts"] = side.get("cuts") if side else None
+    f["fades"] = side.get("fades") if side else None
+    f["_result"], f["_mp"] = result, (mp_world, mp_found)
+    return f
+
+
+REUSE_CACHE = Path(__file__).resolve().parent.parent.parent / "var" / "bench" / "2d"
+
+# (header, width, figure key, format) of the one-table view
+COLUMNS = [("clip", 11, "clip", "{}"), ("frames", 6, "frames", "{}"), ("cuts", 6, None, None),
+           ("facing", 6, "facing_median_deg", "{:.1f}"), (">45%", 5, "facing_over_45_pct", "{:.1f}"),
+           ("shot>45", 7, "facing_worst_shot_over_45_pct", "{:.1f}"), ("reproj", 6, "reprojection_pct", "{:.2f}"),
+           ("height", 6, "ankle_to_head_m", "{:.2f}"), ("jitter", 6, "jitter_m_s2", "{:.2f}"),
+           ("boneCV", 6, "bone_cv_pct", "{:.2f}"), ("slide", 5, "foot_slide_cm_s", "{:.1f}"),
+           ("float%", 6, "float_pct", "{:.1f}"), ("sunk%", 5, "sunk_pct", "{:.1f}"),
+           ("settle", 6, "settle_max_frames", "{}"), ("notvis", 6, "frames_not_all_visible", "{}")]
+LEGEND = ("facing: median disagreement with MediaPipe's world landmarks (deg), >45%: frames over 45 deg, "
+          "shot>45: the worst shot's; reproj: % of the 2D body height; height: ankle-to-head upright (m); "
+          "jitter m/s^2; boneCV %; slide: foot sliding in contact (cm/s); float% / sunk%: lowest joint "
+          "> 0.3 m above / below the floor; settle: frames after a cut until the 3D is the shot's own (floor, root; "
+          "worst cut); notvis: frames with joints not visible; cuts: found/true (a fade counts as a cut)")
+
+
+def table(rows: list[dict]) -> str:
+    def cell(f, key, fmt):
+        if key is None:
+            true = f.get("true_cuts")
+            found = len(f["cuts"])
+            return f"{found}" if true is None else f"{found}/{len(true) + len(f.get('fades') or [])}"
+        v = f.get(key)
+        if v is None or isinstance(v, float) and not np.isfinite(v):
+            return "-"
+        return fmt.format(v)
+
+    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w, _, _) in enumerate(COLUMNS))]
+    for f in rows:
+        lines.append("  ".join(cell(f, k, fmt).rjust(w) if i else cell(f, k, fmt).ljust(w)
+                               for i, (_, w, k, fmt) in enumerate(COLUMNS)))
+    return "\n".join(lines)
+
+
+def public(f: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in f.items() if not k.startswith("_")}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m ml.bench quality", description=__doc__.split("\n\n")[0])
-    p.add_argument("video", type=Path)
+    p.add_argument("video", type=Path, nargs="?", help="one video (default: every shared clip and montage)")
+    p.add_argument("--all", action="store_true", help="every shared clip and the montages built from them")
+    p.add_argument("--video-dir", type=Path, default=None, help="the shared clips' folder "
+                   "(default ../shared/data/video)")
+    p.add_argument("--no-montages", action="store_true", help="--all without the montages")
+    p.add_argument("--reuse-2d", action="store_true", help="keep each video's 2D (and MediaPipe's world "
+                   "landmarks) in var/bench/2d/ and reuse it: for changes after the 2D detection")
     p.add_argument("--checkpoint", default=None, help="lifter checkpoint (default: the shipped model)")
     p.add_argument("--result", type=Path, help="measure this result.json instead of running the pipeline")
     p.add_argument("--height-m", type=float, default=None, help="the person's height, as the app's option")
@@ -141,28 +284,42 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
 
-    from ml.result import PoseResult
+    if args.video is None or args.all:
+        if args.result or args.frames:
+            p.error("--result and --frames need one VIDEO")
+        from ml.bench.montage import SHARED_VIDEO, bench_clips
+
+        videos = bench_clips(args.video_dir or SHARED_VIDEO, montages=not args.no_montages)
+        if not videos:
+            print(f"error: no shared clips in {args.video_dir or SHARED_VIDEO}", file=sys.stderr)
+            return 2
+        rows = []
+        for v in videos:
+            rows.append(run_clip(v, args))
+            print(f"measured {rows[-1]['clip']} ({rows[-1]['frames']} frames)", file=sys.stderr, flush=True)
+        model = rows[0]["model"]
+        print(f"model {model}")
+        print(table(rows))
+        print(LEGEND)
+        if args.json:
+            print(json.dumps([public(f) for f in rows]))
+        return 0
 
     if args.result:
+        from ml.result import PoseResult
+
         try:  # a several-people (version 2) file or not a result at all: say so, no traceback
-            result = PoseResult.load_json(args.result)
+            PoseResult.load_json(args.result)
         except ValueError as exc:
             print(f"error: {exc} The quality figures measure one person (python -m ml.infer --people one).",
                   file=sys.stderr)
             return 2
-    else:
-        from ml.pipeline import PipelineOptions, run_pipeline
-
-        result = run_pipeline(args.video, PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m,
-                                                             smoothing=args.smoothing,
-                                                             foot_lock=not args.no_foot_lock,
-                                                             detect_stride=args.detect_stride))
-    mp_world, mp_found = mediapipe_world(args.video)
-    f = measure(result, mp_world, mp_found)
-    f["video"] = str(args.video)
+    f = run_clip(args.video, args)
+    result, (mp_world, mp_found) = f["_result"], f["_mp"]
     print(f"video         {args.video.name}: {f['frames']} frames, {f['fps']:g} fps; model {f['model']}")
     print(f"facing        median {f['facing_median_deg']:.1f}°, {f['facing_over_45_pct']:.1f} % of frames over 45° "
-          f"(vs MediaPipe world landmarks, {f['frames_compared']} frames)")
+          f"(vs MediaPipe world landmarks, {f['frames_compared']} frames); worst shot "
+          f"{f['facing_worst_shot_over_45_pct']:.1f} % over 45° ({f['shots']} shots)")
     print(f"reprojection  {f['reprojection_pct']:.2f} % of the 2D body height (median over frames)")
     print(f"height        ankle-to-head {f['ankle_to_head_m']:.2f} m upright (MediaPipe's own: "
           f"{f['mediapipe_ankle_to_head_m']:.2f} m)")
@@ -170,6 +327,8 @@ def main(argv=None) -> int:
     print(f"feet          {f['foot_slide_cm_s']:.2f} cm/s sliding in contact ({f['contact_source']} flags, "
           f"a foot down in {f['contact_pct']:.0f} % of frames); below ground: ankle "
           f"{f['ankle_below_ground_cm']:.1f} cm, root {f['root_below_ground_cm']:.1f} cm")
+    print(f"floor         lowest joint > 0.3 m above the floor in {f['float_pct']:.1f} % of the detected frames, "
+          f"> 0.3 m below in {f['sunk_pct']:.1f} %; settled {f['settle_frames'] or '-'} frames after the cuts")
     print(f"flags         cuts at {f['cuts'] or 'none'}; {f['frames_not_all_visible']} of {f['frames_detected']} "
           f"detected frames have joints not visible")
     if args.frames:
@@ -182,5 +341,5 @@ def main(argv=None) -> int:
             fa, rp = rows["facing_deg"][t], rows["reprojection_pct"][t]
             print(f"{t:5d}  {'-' if np.isnan(fa) else f'{fa:.1f}°':>19}  {'-' if np.isnan(rp) else f'{rp:.2f} %':>12}")
     if args.json:
-        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}))
+        print(json.dumps(public(f)))
     return 0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ml import quality
-from ml.bench.quality import measure, parse_frames, per_frame
+from ml.bench.quality import measure, parse_frames, per_frame, table
 from ml.export.synthetic import synthetic_result
 
 
@@ -31,6 +31,10 @@ def test_measure_a_result_against_its_own_3d():
     assert f["facing_median_deg"] < 1e-6 and f["facing_over_45_pct"] == 0
     assert 1.3 < f["ankle_to_head_m"] < 1.9 and f["reprojection_pct"] < 10
     assert f["frames_detected"] == 60 and f["frames_not_all_visible"] > 0  # the low-confidence wrist
+    assert f["float_pct"] == 0 and f["sunk_pct"] == 0 and f["shots"] == 1 and f["settle_max_frames"] is None
+    two = measure(r, ref, np.ones(60, bool), shots=[30], alone={30: k3[30:]})
+    assert two["shots"] == 2 and two["settle_frames"] == [0] and two["facing_worst_shot_over_45_pct"] == 0
+    assert "two" in table([{**two, "clip": "two", "true_cuts": [30], "fades": []}]).splitlines()[1]
     mirrored = ref.copy()
     mirrored[..., 2] *= -1                                   # facing away instead of towards the camera
     assert measure(r, mirrored, np.ones(60, bool))["facing_median_deg"] > 45
@@ -51,3 +55,39 @@ def test_per_frame_figures_single_out_the_frame_that_is_wrong():
     for bad in ["85-80", "80-", "", ",", "a", "0-999999999"]:
         with pytest.raises(argparse.ArgumentTypeError):
             parse_frames(bad)
+
+
+def test_floor_shares_count_floating_and_sunk_frames():
+    pose = np.zeros((10, 17, 3))
+    pose[..., 1] = np.linspace(0.05, 1.6, 17)            # lowest joint at 5 cm
+    pose[2:5, :, 1] += 0.5                               # three frames 55 cm up
+    pose[9, :, 1] -= 0.6                                 # one 55 cm under
+    f = quality.floor_shares_pct(pose)
+    assert np.isclose(f["float_pct"], 30) and np.isclose(f["sunk_pct"], 10)
+    detected = np.ones(10, bool)
+    detected[2:5] = False                                # frames without a person do not count
+    assert quality.floor_shares_pct(pose, detected)["float_pct"] == 0
+
+
+def test_facing_per_shot_splits_at_the_cuts():
+    assert quality.shot_ranges(10, [4, 0, 4, 12]) == [(0, 4), (4, 10)]
+    err = np.array([10, 10, 10, 10, 10, 90, 90, 10, 10, 10, np.nan, 90], float)
+    shots = quality.facing_per_shot(err, [5, 10], min_frames=2)
+    assert [s["over_45_pct"] for s in shots[:2]] == [0.0, 40.0]
+    assert np.isnan(shots[2]["over_45_pct"]) and shots[2]["compared"] == 1
+
+
+def test_settle_counts_the_frames_a_previous_shot_leaves_behind():
+    T = 40
+    alone = np.zeros((20, 17, 3))
+    alone[..., 1] = np.linspace(0.07, 1.6, 17)
+    clip = np.zeros((T, 17, 3))
+    clip[20:] = alone
+    clip[20:26, :, 1] += np.linspace(0.6, 0.15, 6)[:, None]  # floats after the cut, settles by frame 26
+    assert quality.settle_frames(clip, {20: alone}, fps=10.0) == [6]
+    same = clip.copy()
+    same[20:] = alone
+    assert quality.settle_frames(same, {20: alone}, fps=10.0) == [0]
+    never = clip.copy()
+    never[20:, :, 1] += 0.5
+    assert quality.settle_frames(never, {20: alone}, fps=10.0) == [20]
