@@ -69,6 +69,7 @@ class PipelineOptions:
     people_threads: int = 1  # "several": onnxruntime threads of the detector (ml.bench pipeline --people several)
     people_overlap: bool = True  # "several": decode + detect in a thread of their own, ahead of tracking + lifting
     people_ground_rays: bool = True  # "several": place each person by the ray through their feet (lift_people.on_the_ground)
+    facing: bool = True  # one person: turn the 3D to face the way the detector's face points say (ml.facing)
 
 
 _LIFTERS: dict = {}  # (path, mtime) -> Lifter: a worker process loads each checkpoint once
@@ -171,12 +172,15 @@ class _GapFiller:
 class _Shot:
     """One shot of the video (frames from `start` to the next cut): its gap filler and lifter stream."""
 
-    def __init__(self, start: int, lifter, info, fps: float | None, flip: bool):
+    def __init__(self, start: int, lifter, info, fps: float | None, flip: bool, facing: bool = True):
         self.start = start
         self.filler = _GapFiller()
+        from ml.facing import FacingTracker
         from ml.lift import StreamingLifter  # torch: never imported by the web process
 
         self.stream = StreamingLifter(lifter, info.width, info.height, fps, flip=flip)
+        self.faces: list = []  # per frame of the shot: the detector's face points (5,3) or None
+        self.facing = FacingTracker(info.width, info.height, fps) if facing else None
         self.taken = 0  # filler frames already handed to the stream
         self.submitted = False
 
@@ -303,7 +307,7 @@ def run_pipeline(
     on_progress("decode", 1, 1)
 
     lift_fps = info.known_fps  # an unknown rate: lift the frames as they are
-    shot = _Shot(0, lifter, info, lift_fps, options.flip)
+    shot = _Shot(0, lifter, info, lift_fps, options.flip, options.facing)
     closed: list[_Shot] = []  # earlier shots, in order
     cuts: list[int] = []      # first frame of every shot after the first
     detected: list[bool] = []
@@ -326,6 +330,8 @@ def run_pipeline(
         chunks = sh.stream.push(kp) if len(kp) else []
         if final:
             chunks += sh.stream.finish()
+        if sh.facing is not None:  # which way the person faces, from the face points (ml.facing)
+            chunks = [sh.facing.fix(ch, sh.faces, len(sh.stream)) for ch in chunks]
         frozen = aligner.bones.frozen is not None
         for i, ch in enumerate(chunks):
             if not frozen:
@@ -370,7 +376,9 @@ def run_pipeline(
     try:
         t0 = time.perf_counter()
         seen_person = False  # the last frame the detector saw had a person (a skipped frame inherits it)
-        for i, t_s, kp, cut, skipped in source:
+        for rec in source:
+            i, t_s, kp, cut, skipped = rec[:5]
+            face = rec[5] if len(rec) > 5 else None  # records made before face points carry none
             check_frame(options, i, t_s, should_stop)
             # A cut closes the shot, unless no person was found in it yet (its frames join the next).
             if cut and shot.filler.last_detected >= 0:
@@ -378,7 +386,8 @@ def run_pipeline(
                 submit(shot, final=True)
                 closed.append(shot)
                 cuts.append(i)
-                shot = _Shot(i, lifter, info, lift_fps, options.flip)
+                shot = _Shot(i, lifter, info, lift_fps, options.flip, options.facing)
+            shot.faces.append(face)
             shot.filler.add(kp, skipped)
             seen_person = seen_person if skipped else kp is not None
             detected.append(seen_person)

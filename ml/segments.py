@@ -24,6 +24,7 @@ from typing import Callable, Iterator, NamedTuple
 import numpy as np
 
 from ml import video as video_io
+from ml.facing import face_points
 from ml.shots import ShotDetector, frame_histogram
 from ml.skeleton import to_h36m
 
@@ -40,6 +41,8 @@ class Record(NamedTuple):
     keypoints: np.ndarray | None  # (17, 3) H36M-17 pixels + confidence; None: no person found
     cut: bool                      # this frame starts a new shot
     skipped: bool = False          # not shown to the detector (stride): keypoints None, to be interpolated
+    face: np.ndarray | None = None  # (5, 3) the detector's face points (ml.facing.FACE_POINTS: pixels +
+                                    # confidence), the evidence of which way the person faces; None: none
 
 
 class Plan(NamedTuple):
@@ -80,8 +83,10 @@ class _SegmentRun:
         if (index - self.phase) % self.stride:
             return Record(index, t_s, None, cut, skipped=True)
         det = self.detector.detect(prepared)
-        kp = to_h36m(det.keypoints[None], self.detector.layout)[0] if det is not None else None
-        return Record(index, t_s, kp, cut)
+        if det is None:
+            return Record(index, t_s, None, cut)
+        kp = to_h36m(det.keypoints[None], self.detector.layout)[0]
+        return Record(index, t_s, kp, cut, face=face_points(det.keypoints, self.detector.layout))
 
 
 def detect_segments(video_path: Path, owned: Callable[[int], bool], detectors, fps: float | None,
@@ -133,17 +138,22 @@ def records_to_arrays(records: list[Record]) -> dict[str, np.ndarray]:
     """Records (in order, consecutive) -> arrays for an .npz file (keypoints NaN where none)."""
     n = len(records)
     kp = np.full((n, 17, 3), np.nan, np.float32)
+    face = np.full((n, 5, 3), np.nan, np.float32)
     for j, r in enumerate(records):
         if r.keypoints is not None:
             kp[j] = r.keypoints
+        if r.face is not None:
+            face[j] = r.face
     return {"index": np.array([r.index for r in records], np.int64),
             "t_s": np.array([r.t_s for r in records], np.float64),
             "keypoints": kp, "cut": np.array([r.cut for r in records], bool),
-            "skipped": np.array([r.skipped for r in records], bool)}
+            "skipped": np.array([r.skipped for r in records], bool), "face": face}
 
 
 def arrays_to_records(arrays) -> list[Record]:
     kp = arrays["keypoints"]
     skipped = arrays["skipped"] if "skipped" in arrays else np.zeros(len(kp), bool)  # parts written before strides
-    return [Record(int(i), float(t), None if np.isnan(kp[j, 0, 0]) else kp[j], bool(c), bool(sk))
+    face = arrays["face"] if "face" in arrays else np.full((len(kp), 5, 3), np.nan, np.float32)  # ... before faces
+    return [Record(int(i), float(t), None if np.isnan(kp[j, 0, 0]) else kp[j], bool(c), bool(sk),
+                   None if np.isnan(face[j, 0, 0]) else face[j])
             for j, (i, t, c, sk) in enumerate(zip(arrays["index"], arrays["t_s"], arrays["cut"], skipped))]
