@@ -18,8 +18,8 @@ What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.q
   per shot    facing: the worst shot's % of frames over 45° (shots: a montage's own cuts and fades,
               else the cuts found); settle: frames after each cut until the 3D agrees (lowest joint
               and root heights within 0.1 m for 0.3 s) with that
-              shot's 3D when the video starts at the cut (the same 2D lifted on its own): what the
-              previous shot leaves behind (the worst cut)
+              shot's 3D when the video starts at the cut (the same 2D lifted on its own, with the
+              clip's skeleton): what the previous shot leaves behind (the worst cut)
 With no VIDEO (or --all) it runs over every shared clip (../shared/data/video/, or --video-dir) and
 the montages built from them (ml.bench.montage: hard cuts, a cross-fade, a close-up, a phone's
 rotated copy) and prints one table, a row per clip; --json then prints a list.
@@ -31,11 +31,13 @@ result.json (e.g. one made by another version of the code, to compare before and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -149,9 +151,11 @@ def foot_figures(result, k3: np.ndarray) -> dict:
     if not contact.any():
         contact, source = contacts_of(k3, result.fps, stature, np.asarray(result.keypoints_2d),
                                       np.asarray(result.visible, bool)), "derived"
+    sliding = contact.copy()
+    sliding[[c for c in (result.cuts or []) if 0 < c < len(sliding)]] = False  # a cut is no slide
     ankles = k3[:, [a for _, _, a in FEET], 1]
     ground = 0.0 if source == "result" else float(np.median(ankles.min(1))) - ANKLE_OF_STATURE * stature
-    return {"foot_slide_cm_s": sliding_speed_cm_s(k3, contact, result.fps), "contact_source": source,
+    return {"foot_slide_cm_s": sliding_speed_cm_s(k3, sliding, result.fps), "contact_source": source,
             "contact_pct": float(100.0 * contact.any(1).mean()),
             "ankle_below_ground_cm": float(100.0 * max(0.0, ground + ANKLE_OF_STATURE * stature - ankles.min())),
             "root_below_ground_cm": float(100.0 * max(0.0, ground - k3[:, 0, 1].min()))}
@@ -160,14 +164,17 @@ def foot_figures(result, k3: np.ndarray) -> dict:
 def cached_2d(video: Path, options, cache: Path) -> tuple[list, np.ndarray, np.ndarray]:
     """--reuse-2d: the pipeline's 2D records and MediaPipe's world landmarks of a video, detected once
     and kept in `cache` (keyed by the file's path, size and time, the detector settings and the
-    record's fields), so a change after the 2D (lifting, alignment) is measured in seconds."""
+    code that makes the records), so a change after the 2D (lifting, alignment) is measured in
+    seconds."""
     from ml.pipeline import detect_records
     from ml.segments import Record, arrays_to_records, records_to_arrays
     from ml.video import probe
 
     st = Path(video).stat()
+    code = hashlib.sha1(b"".join((ML / f).read_bytes() for f in RECORD_CODE if (ML / f).is_file())).hexdigest()
     key = hashlib.sha1(f"{Path(video).resolve()}|{st.st_size}|{st.st_mtime_ns}|{options.detector}|"
-                       f"{options.complexity}|{options.detect_stride}|{','.join(Record._fields)}".encode()).hexdigest()[:12]
+                       f"{options.complexity}|{options.detect_stride}|{','.join(Record._fields)}|{code}"
+                       .encode()).hexdigest()[:12]
     path = cache / f"{Path(video).stem}-{key}.npz"
     if path.is_file():
         z = np.load(path)
@@ -211,7 +218,8 @@ def run_clip(video: Path, args) -> dict:
                     for r in records[c:e]]
             if any(r.keypoints is not None for r in part):
                 try:
-                    alone[c] = run_pipeline(video, options, records=part).keypoints_3d
+                    with same_skeleton(result.skeleton["bone_lengths_m"]):
+                        alone[c] = run_pipeline(video, options, records=part).keypoints_3d
                 except PipelineError:  # too few frames with a person to lift on its own
                     pass
     f = measure(result, mp_world, mp_found, shots=shots, alone=alone)
@@ -223,7 +231,26 @@ def run_clip(video: Path, args) -> dict:
     return f
 
 
-REUSE_CACHE = Path(__file__).resolve().parent.parent.parent / "var" / "bench" / "2d"
+@contextlib.contextmanager
+def same_skeleton(lengths):
+    """run_pipeline with the skeleton given (bone lengths (17,) m) instead of one measured on the
+    video: a shot lifted on its own then differs from the clip only by what the earlier shots
+    left behind, not by the clip's skeleton (measured over its first seconds, i.e. other shots)."""
+    import ml.pipeline
+    from ml.postprocess import WorldAligner
+
+    class Given(WorldAligner):
+        def __post_init__(self):
+            super().__post_init__()
+            self.bones.lengths = self.bones.frozen = np.asarray(lengths, np.float64)
+
+    with mock.patch.object(ml.pipeline, "WorldAligner", Given):
+        yield
+
+
+ML = Path(__file__).resolve().parent.parent
+REUSE_CACHE = ML.parent / "var" / "bench" / "2d"
+RECORD_CODE = ["video.py", "detect.py", "skeleton.py", "shots.py", "segments.py", "facing.py"]  # --reuse-2d's key
 
 # (header, width, figure key, format) of the one-table view
 COLUMNS = [("clip", 11, "clip", "{}"), ("frames", 6, "frames", "{}"), ("cuts", 6, None, None),

@@ -100,3 +100,53 @@ def test_chunk_by_chunk_equals_all_at_once():
     assert np.array_equal(np.concatenate([p[0] for p in parts]), whole)
     assert np.array_equal(np.concatenate([p[1] for p in parts]), c_whole)
 
+
+
+def test_a_new_shot_finds_its_own_floor_at_once():
+    """Another camera puts the raw pose at another height: after new_shot() the feet are on the floor
+    from the shot's first frame (the ground is not fitted through the last shot's frames, no take-off
+    is read into the jump between the shots, no vertical correction carries over)."""
+    fps = 25.0
+    first, second = standing(60), standing(60)
+    second[..., 1] += 0.8                      # the new camera's raw height
+    second[..., 0] += 2.0                      # ... and place
+    lock = FootLock(fps, STATURE)
+    a, _ = lock(first)
+    lock.new_shot()
+    b, contact = lock(second)
+    assert np.allclose(a[:, [3, 6], 1], ANKLE_H, atol=1e-6)
+    assert np.abs(b[:, [3, 6], 1] - ANKLE_H).max() < 0.01   # on the floor from the cut's frame on
+    assert contact[5:].all()
+
+
+def test_a_rise_with_no_foot_down_before_it_is_not_a_jump():
+    """A glide (feet moving, never found down) that the lifter or a zoom lifts by 0.6 m within a
+    few frames: no take-off, the body settles back onto the ground."""
+    fps = 25.0
+    pose = standing(75)
+    pose[:, :, 0] += (np.arange(75) * 0.12)[:, None]          # 3 m/s across: no foot is still
+    pose[30:, :, 1] += np.minimum(np.arange(45) / 4.0, 1.0)[:, None] * 0.6
+    out, contact = FootLock(fps, STATURE)(pose)
+    assert not contact[5:].any()  # (the first frames' speed is not known yet)
+    low = out[:, [3, 6], 1].min(1)
+    assert (low[40:] < ANKLE_H + 0.05).all(), low[30:45].round(2)
+
+
+def test_a_flight_ends_even_without_a_landing():
+    """A take-off from planted feet, then the raw pose stays up (the lifter's drift, the person
+    tracked off the floor) with feet that never settle: after MAX_FLIGHT_S the body comes back down,
+    and what the feet were corrected by before the take-off is not held in the air."""
+    from ml.contact import MAX_FLIGHT_S
+
+    fps = 25.0
+    pose = standing(150)
+    pose[30:40, :, 1] -= np.linspace(0, 0.5, 10)[:, None]  # the raw sinks (the ground lags: lifted)
+    pose[40:, :, 1] -= 0.5
+    pose[50:, :, 1] += np.minimum((np.arange(100) + 1) / 3.0, 1.0)[:, None] * 0.7  # up fast, stays up
+    pose[50:, [3, 6], 2] += (0.15 * np.sin(np.arange(100) * 1.3))[:, None]          # feet never still
+    out, contact = FootLock(fps, STATURE)(pose)
+    assert contact[:28].all()
+    low = out[:, [3, 6], 1].min(1)
+    assert low[52:58].max() > 0.3                       # it leaves the ground ...
+    back = 50 + round((MAX_FLIGHT_S + 0.3) * fps)
+    assert (low[back:] < 0.2).all(), low[50::5].round(2)  # ... and comes back (0.3 m: floating)
