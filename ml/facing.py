@@ -25,9 +25,12 @@ over frames picks one state per frame with
   switch  TURN_SWITCH * (1 - cos(change of turn)) / 2 + MIRROR_SWITCH if the mirror changes,
 so the figure turns only where the face keeps saying so and the turned pose still fits the 2D
 (the reprojection is the pinhole fit ml.quality measures: perspective, focal = the larger image
-side, root placed by least squares). The tracker decides each chunk's frames with a look-ahead to
-the end of the lifted window around it (a fixed-lag Viterbi starting from the last decided
-state), so the stream and the final result are the same numbers.
+side, root placed by least squares). A face counts only where the detector sees at least MIN_SEEN
+body joints (a detector that has lost the person still draws a face, anywhere). The tracker decides
+each chunk's frames with a look-ahead to the end of the lifted window around it (a fixed-lag
+Viterbi starting from the last decided state), so the stream and the final result are the same
+numbers; the chosen turns are spread over a Gaussian of SMOOTH_S seconds, so a change of state is
+a short turn rather than a jump.
 
 MediaPipe's own 3D (world landmarks) is NOT used: the bench's facing figure compares against it.
 Costs are per 1/REF_FPS s of video, so a 5 fps clip weighs its evidence as a 25 fps one does.
@@ -48,12 +51,14 @@ FACE_SIZE = 0.15          # face extent (hypot of the two terms) / 2D torso leng
 ANGLES = np.radians(np.arange(-180, 180, 15))
 FACE_WEIGHT = 1.0
 REPROJECTION_WEIGHT = 0.05  # per % of body height worse than the lifter's own pose
-TURN_PRIOR = 0.2          # * (1 - cos(turn)) / 2: stay with the lifter unless told
-MIRROR_PRIOR = 0.1
+TURN_PRIOR = 0.1          # * (1 - cos(turn)) / 2: stay with the lifter unless told
+MIRROR_PRIOR = 0.02       # the depth mirror fits the 2D as well: only a slight preference
 TURN_SWITCH = 0.5         # * (1 - cos(change of turn)) / 2 between consecutive frames
 MIRROR_SWITCH = 1.0
 REF_FPS = 25.0
+SMOOTH_S = 0.1            # seconds: the Gaussian (sigma) a change of state is spread over
 VISIBLE_CONF = 0.5        # 2D joints at least this confident count in the reprojection (as ml.quality)
+MIN_SEEN = 6              # fewer seen joints: no reprojection figure, and the face is not trusted
 
 N_STATES = 2 * len(ANGLES)
 STATE_MIRROR = np.repeat([False, True], len(ANGLES))    # (S,)
@@ -87,6 +92,8 @@ def face_yaw(face: np.ndarray, kp2d: np.ndarray) -> tuple[np.ndarray, np.ndarray
     size = np.hypot(HEAD_RATIO * ahead, across) / np.maximum(torso, 1e-6)
     weight = np.clip(face[..., 2], 0, 1).min(1) * np.clip(size / FACE_SIZE, 0.0, 1.0)
     ok = np.isfinite(yaw) & np.isfinite(weight) & (torso > 1.0)
+    if kp2d.shape[-1] >= 3:  # a body the detector is unsure of (it lost the person): its face is no evidence
+        ok &= (np.asarray(kp2d)[..., 2] >= VISIBLE_CONF).sum(1) >= MIN_SEEN
     return np.where(ok, yaw, 0.0), np.where(ok, weight, 0.0)
 
 
@@ -101,6 +108,27 @@ def transform(pose: np.ndarray, states: np.ndarray) -> np.ndarray:
     p[..., 0] = c[:, None] * x + s[:, None] * z
     p[..., 2] = -s[:, None] * x + c[:, None] * z
     return p.astype(np.asarray(pose).dtype)
+
+
+def state_matrices(states: np.ndarray) -> np.ndarray:
+    """(T,) states -> (T,3,3) the linear maps transform() applies (pose @ M.T)."""
+    c, s = np.cos(STATE_TURN[states]), np.sin(STATE_TURN[states])
+    m = np.where(STATE_MIRROR[states], -1.0, 1.0)
+    M = np.zeros((len(states), 3, 3))
+    M[:, 0, 0], M[:, 0, 2] = c, s * m
+    M[:, 1, 1] = 1.0
+    M[:, 2, 0], M[:, 2, 2] = -s, c * m
+    return M
+
+
+def smoothed_matrices(states: np.ndarray, fps: float | None) -> np.ndarray:
+    """(T,) states -> (T,3,3) their maps averaged over a centred Gaussian of SMOOTH_S seconds, so a
+    change of state is a short turn, not a jump (a mirror change passes through a flat pose, whose
+    bones the world alignment gives back their lengths)."""
+    from .postprocess import gaussian_smooth
+
+    rate = fps if fps and np.isfinite(fps) and fps > 0 else REF_FPS
+    return gaussian_smooth(state_matrices(states), SMOOTH_S * rate)
 
 
 def candidates(pose: np.ndarray) -> np.ndarray:
@@ -146,7 +174,7 @@ def reprojection_pct(poses: np.ndarray, kp2d: np.ndarray, width: int, height: in
     seen = conf >= VISIBLE_CONF
     n = seen.sum(1)
     body = np.where(seen, kp2d[..., 1], -np.inf).max(1) - np.where(seen, kp2d[..., 1], np.inf).min(1)
-    ok = (n >= 6) & (body >= 1.0)
+    ok = (n >= MIN_SEEN) & (body >= 1.0)
     err = 100.0 * (dist * seen[:, None]).sum(-1) / np.maximum(n, 1)[:, None] / np.where(ok, body, 1.0)[:, None]
     return np.where(ok[:, None], err, np.nan)
 
@@ -233,7 +261,8 @@ class FacingTracker:
         assert window_states.shape == (F,)
         if (window_states == IDENTITY).all():
             return chunk
-        window = transform(chunk.window, window_states)
+        M = smoothed_matrices(window_states, self.fps)
+        window = np.einsum("fij,fkj->fki", M, chunk.window.astype(np.float64)).astype(chunk.window.dtype)
         return replace(chunk, window=window, cam=window[o:o + n].copy())
 
 
