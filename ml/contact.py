@@ -26,7 +26,10 @@ the final result are the same numbers:
    take-off (a foot rising faster than `rise_off`) the body keeps its vertical correction, fading within FLIGHT_FADE_S, and follows the lifter's height above the
    ground until a foot lands: a jump leaves the ground.
    A take-off needs the root rising too (`root_rise_off`: a step lifts a foot, a jump the body),
-   and a foot that was down within TAKEOFF_AFTER_CONTACT_S (a jump pushes off the
+   no foot standing still in the image over PLANTED_2D_S (the 3D's height carries the root
+   depth's noise: a man on one leg rose and fell 0.3 m in it; his standing foot stayed put in
+   the video), and a
+   foot that was down within TAKEOFF_AFTER_CONTACT_S (a jump pushes off the
    ground; a rise with no foot down before it is the lifter's or the 2D's, e.g. a zoom or the
    detector jumping to another person), and a flight ends after MAX_FLIGHT_S even without a
    landing (a jump comes back: 1 s of flight is 1.2 m up). With no foot found down and no take-off
@@ -57,6 +60,7 @@ ANCHOR_PULL = 0.3         # at landing, the anchor moves this share back towards
 TAKEOFF_AFTER_CONTACT_S = 0.25  # a take-off: a foot was down at most this long before
 MAX_FLIGHT_S = 1.0        # a flight ends after this long, landed or not
 FLIGHT_FADE_S = 0.2       # in the air, the vertical correction of the take-off fades this fast
+PLANTED_2D_S = 0.2        # a foot that moved less than still2d_on over this long in the image: no take-off
 
 
 @dataclass
@@ -135,6 +139,8 @@ class FootLock:
         self._root_rise = 0.0
         self._prev2d = [None, None]
         self._speed2d = [0.0, 0.0]
+        n = max(2, round(PLANTED_2D_S * self.fps)) + 1
+        self._track2d = [deque(maxlen=n), deque(maxlen=n)]  # each ankle's recent 2D and body height
 
     def __call__(self, world: np.ndarray, kp2d: np.ndarray | None = None, seen: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -174,14 +180,28 @@ class FootLock:
         """Is foot f still in the image (None: its ankle is not seen, or no 2D)?"""
         if kp is None or seen is None or not seen[FEET[f][2]] or seen.sum() < 6:
             self._prev2d[f] = None
+            self._track2d[f].clear()
             return None
         uv, body = kp[FEET[f][2], :2], float(np.ptp(kp[seen, 1]))
         prev, self._prev2d[f] = self._prev2d[f], uv.copy()
+        self._track2d[f].append((uv.copy(), body))
         if prev is None or body < 1.0:
             return None
         v = float(np.linalg.norm(uv - prev)) * self.fps / body
         self._speed2d[f] += self._alpha * (v - self._speed2d[f])
         return self._speed2d[f] < (self.config.still2d_off if self._contact[f] else self.config.still2d_on)
+
+    def _planted_in_image(self) -> bool:
+        """Does a foot stand still in the image over the last PLANTED_2D_S (its net move, not its
+        frame-to-frame speed: a small person's detected ankle jitters by pixels every frame)?"""
+        for track in self._track2d:
+            if len(track) == track.maxlen:
+                (a, body_a), (b, body_b) = track[0], track[-1]
+                body = max(body_a, body_b)
+                if body >= 1.0 and (float(np.linalg.norm(b - a)) * self.fps / (len(track) - 1) / body
+                                    < self.config.still2d_on):
+                    return True
+        return False
 
     def _frame(self, pose: np.ndarray, kp: np.ndarray | None, seen: np.ndarray | None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -236,12 +256,14 @@ class FootLock:
             self._since_down = 0
         elif self._since_down is not None:
             self._since_down += 1
+        planted_in_image = self._planted_in_image()
         if self._airborne:
             self._flight += 1
             if self._flight > self._max_flight:  # what goes up comes down: the flight is over
                 self._airborne = False
         elif (not down and max(self._rise) > cfg.rise_off and self._root_rise > cfg.root_rise_off
-              and self._since_down is not None and self._since_down <= self._takeoff_frames):
+              and not planted_in_image and self._since_down is not None
+              and self._since_down <= self._takeoff_frames):
             self._airborne, self._flight = True, 0  # a take-off: the body may leave the ground
         if self._airborne:  # in the air the lifter's own height counts: what the correction was fades
             self._corr[1] *= 1.0 - self._fade

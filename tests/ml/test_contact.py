@@ -150,3 +150,26 @@ def test_a_flight_ends_even_without_a_landing():
     assert low[52:58].max() > 0.3                       # it leaves the ground ...
     back = 50 + round((MAX_FLIGHT_S + 0.3) * fps)
     assert (low[back:] < 0.2).all(), low[50::5].round(2)  # ... and comes back (0.3 m: floating)
+
+
+def image_of(pose: np.ndarray) -> np.ndarray:
+    """A camera's 2D of world poses (n,17,3): 300 px per metre, y down, confidence 1."""
+    return np.concatenate([400 + 300 * pose[..., :1], 600 - 300 * pose[..., 1:2], np.ones(pose.shape[:2] + (1,))], -1)
+
+
+def test_a_body_the_3d_lifts_while_a_foot_stands_still_in_the_image_does_not_take_off():
+    """On one leg, the other raised, the 3D rising and falling 0.3 m (the root depth's noise): the
+    standing foot does not move in the video, so nothing leaves the floor; the same rise with the
+    feet rising in the image too is a jump."""
+    fps = 25.0
+    clean = standing(100)
+    clean[:, 6, 1] += 0.25                               # the left foot raised, held
+    bump = np.zeros(100)
+    bump[40:60] = 0.3 * np.sin(np.linspace(0, np.pi, 20))
+    raw = clean.copy()
+    raw[..., 1] += bump[:, None]
+    seen = np.ones((100, 17), bool)
+    out, contact = FootLock(fps, STATURE)(raw, image_of(clean), seen)
+    assert out[:, [3, 6], 1].min(1).max() < ANKLE_H + 0.1
+    jump, _ = FootLock(fps, STATURE)(raw, image_of(raw), seen)
+    assert jump[40:60, [3, 6], 1].min(1).max() > ANKLE_H + 0.2
