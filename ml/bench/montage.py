@@ -8,6 +8,7 @@ folder (git-ignored `var/bench/montages/`; rebuilt when missing or when their re
   cuts       hard cuts: skater | jump (off the box) | arms | squats | skater again, 640x360, 25 fps
   crossfade  skater, a 0.6 s cross-fade, arms; 640x360, 25 fps
   closeup    arms wide | arms head-and-shoulders (a 240x180 crop, zoomed x2) | arms wide; 480x360
+  skating    skater wide | zoomed x2 on the upper body (the same rink's colours) | wide; 640x360
   phone      squats stored sideways (landscape pixels) with rotation metadata: decoders that honour
              it (OpenCV, ffmpeg, browsers) show the portrait video; 404x720 shown, 5 fps
 
@@ -73,6 +74,10 @@ MONTAGES = [
                         Part("arms_576x576_30fps.mp4", 1.5, 1.5, crop=(240, 180, 168, 120)),
                         Part("arms_576x576_30fps.mp4", 3.0, 1.0)], (480, 360),
             note="wide, head-and-shoulders close-up, wide"),
+    Montage("skating", [Part("skater_1280x720_25fps.mp4", 0.0, 2.4),
+                        Part("skater_1280x720_25fps.mp4", 2.4, 2.0, crop=(640, 360, 320, 60)),
+                        Part("skater_1280x720_25fps.mp4", 4.4, 3.0)], (640, 360),
+            note="broadcast-style: wide, a zoom to the skater's upper body (same rink colours), wide"),
     Montage("phone", [Part("squats_720x1280_5fps.mp4", 0.0, 8.0)], (404, 720), rotate=90, fps=5,
             note="portrait phone video stored sideways + rotation metadata"),
 ]
