@@ -145,3 +145,12 @@ def settle_frames(pose_world: np.ndarray, alone: dict, fps: float, tol_m: float 
         hold = min(n, max(3, round(hold_s * fps)))
         out.append(next((k for k in range(n - hold + 1) if ok[k:k + hold].all()), n))
     return out
+
+
+def jitter_within_shots(pose: np.ndarray, fps: float, cuts=()) -> float:
+    """Mean joint acceleration (m/s²) of root-relative poses (T,17,3), over the frames of each shot
+    (a cut's jump from one shot's pose to the next is not jitter); the whole clip's when no cuts."""
+    rel = np.asarray(pose, np.float64) - np.asarray(pose, np.float64)[:, :1]
+    acc = [np.linalg.norm(rel[a + 2:b] - 2 * rel[a + 1:b - 1] + rel[a:b - 2], axis=-1).ravel()
+           for a, b in shot_ranges(len(rel), cuts) if b - a >= 3]
+    return float(np.concatenate(acc).mean() * fps * fps) if acc else 0.0

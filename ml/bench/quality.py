@@ -6,7 +6,8 @@ What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.q
   reprojection  the final 3D projected back into the video (best root position, the pipeline's
               pinhole) vs the 2D it came from: median over frames, % of the 2D body height
   height      upright ankle-to-head (90th percentile over frames), metres; MediaPipe's for reference
-  jitter      mean joint acceleration of the root-relative motion, m/s²
+  jitter      mean joint acceleration of the root-relative motion, m/s² (within shots: not across
+              the cuts the pipeline found)
   bone CV     bone-length variation over time, % (0 when the skeleton is fixed)
   feet        mean horizontal speed of a foot while in contact (cm/s; the result's contact flags,
               or flags found by ml.contact's rules for a result without them), and how far the
@@ -64,7 +65,6 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray, shots=None, alon
     first, if known better than the cuts the pipeline found (a montage's own cuts); alone: each
     shot's 3D lifted on its own (shot_figures)."""
     from ml import quality
-    from ml.postprocess import jitter
 
     k3 = np.asarray(result.keypoints_3d, np.float64)
     rows = per_frame(result, mp_world, mp_found)
@@ -79,7 +79,7 @@ def measure(result, mp_world: np.ndarray, mp_found: np.ndarray, shots=None, alon
         "reprojection_pct": float(np.nanmedian(reprojection)) if np.isfinite(reprojection).any() else float("nan"),
         "ankle_to_head_m": quality.ankle_to_head_m(k3),
         "mediapipe_ankle_to_head_m": quality.ankle_to_head_m(quality.world_to_camera(mp_world[mp_found])),
-        "jitter_m_s2": jitter(k3 - k3[:, :1], result.fps),
+        "jitter_m_s2": quality.jitter_within_shots(k3, result.fps, getattr(result, "cuts", []) or []),
         "bone_cv_pct": quality.bone_length_cv_pct(k3),
         **feet,
         "cuts": list(getattr(result, "cuts", []) or []),

@@ -91,3 +91,12 @@ def test_settle_counts_the_frames_a_previous_shot_leaves_behind():
     never = clip.copy()
     never[20:, :, 1] += 0.5
     assert quality.settle_frames(never, {20: alone}, fps=10.0) == [20]
+
+
+def test_jitter_within_shots_leaves_the_cut_out():
+    t = np.arange(40)[:, None, None] / 10.0
+    pose = np.zeros((40, 17, 3))
+    pose[:, 1:] = 0.1 * t                                 # steady motion: no acceleration
+    pose[20:, 1:] += 0.5                                  # a cut: the next shot's pose
+    assert quality.jitter_within_shots(pose, 10.0) > 1.0
+    assert quality.jitter_within_shots(pose, 10.0, [20]) < 1e-9
