@@ -4,7 +4,9 @@ averaging, Izmailov et al. 2018). Measured in ml/RESULTS.md.
 
     python -m ml.average runs/NAME/ep10.pt runs/NAME/ep11.pt ... --out runs/NAME/averaged.pt
 
-The inputs must share architecture and model config. Floating-point tensors are averaged; integer
+The inputs must share architecture and model config, except that a checkpoint with fewer sources in
+its source flag (e.g. the init a fine-tune added a source to) may be averaged with ones that have
+more: its missing sources are taken as its source 0 (ml.models.grow_sources). Floating-point tensors are averaged; integer
 buffers (e.g. BatchNorm's batch counter) come from the last input. BatchNorm running statistics are
 averaged too, an approximation: the shipped LSTMs and transformers have none. The output carries the
 last input's config, data and training history, with "averaged_from" saying what went in.
@@ -17,19 +19,24 @@ from pathlib import Path
 import torch
 
 from . import checkpoint
+from .models import grow_sources
 
 
 def average(ckpts: list[dict]) -> dict:
-    """The checkpoints' weights averaged, in a copy of the last one (no optimizer state)."""
+    """The checkpoints' weights averaged, in a copy of the last one with the most sources (no optimizer state)."""
     assert ckpts, "nothing to average"
+    n = max(ck["model_config"].get("num_sources", 0) for ck in ckpts)
+    ckpts = [dict(ck, model=grow_sources(ck["model"], n)) for ck in ckpts]
+    same = lambda c: {k: v for k, v in c.items() if k not in ("num_sources", "default_source")}  # noqa: E731
     first = ckpts[0]
     for ck in ckpts[1:]:
-        if ck["arch"] != first["arch"] or ck["model_config"] != first["model_config"]:
+        if ck["arch"] != first["arch"] or same(ck["model_config"]) != same(first["model_config"]):
             raise ValueError("checkpoints to average must share architecture and model config "
                              f"({first['arch']} {first['model_config']} vs {ck['arch']} {ck['model_config']})")
         if ck["model"].keys() != first["model"].keys():
             raise ValueError("checkpoints to average must have the same tensors")
-    out = {k: v for k, v in ckpts[-1].items() if k not in ("optimizer", "rng", "step")}
+    base = [ck for ck in ckpts if ck["model_config"].get("num_sources", 0) == n][-1]  # its config has every source
+    out = {k: v for k, v in base.items() if k not in ("optimizer", "rng", "step")}
     model = {}
     for k, last in ckpts[-1]["model"].items():
         if last.is_floating_point():

@@ -269,6 +269,17 @@ def arch_of(model: nn.Module) -> str:
     raise TypeError(type(model))
 
 
+def grow_sources(state: dict, num_sources: int) -> dict:
+    """A state dict whose source flag (LSTMConfig.num_sources) has fewer sources than `num_sources`,
+    given the missing ones: each new source starts as source 0 (projected ground truth), so the model
+    answers for it as it did for clean 2D. Other weights are shared, not copied."""
+    k = "source_embed.weight"
+    if k not in state or len(state[k]) >= num_sources:
+        return state
+    w = state[k]
+    return {**state, k: torch.cat([w, w[:1].expand(num_sources - len(w), *w.shape[1:])])}
+
+
 def takes_source(model: nn.Module) -> bool:
     """Whether the model has a source flag (LSTMConfig.num_sources): forward(x, source)."""
     return bool(getattr(model.config, "num_sources", 0))

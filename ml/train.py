@@ -34,7 +34,7 @@ from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, VirtualCameraCo
                    augment, load_sequences, resolve_data_dir, source_id, sources_of)
 from . import checkpoint
 from .lift import H36M_FPS, predict_normalized
-from .models import arch_of, build_model, count_params, model_config, takes_source
+from .models import arch_of, build_model, count_params, grow_sources, model_config, takes_source
 
 
 class StopTraining(Exception):
@@ -172,8 +172,6 @@ def bf16_supported(device: torch.device) -> bool:
 
 # Weights a fine-tune may add to its init checkpoint's: they start at zero, so the model starts as the init.
 NEW_ON_FINE_TUNE = ("source_embed.weight",)
-# Weights a fine-tune may grow: more sources than the init had (a new source starts as projected GT, row 0).
-GROWN_ON_FINE_TUNE = ("source_embed.weight",)
 
 
 def load_init_weights(model: torch.nn.Module, init: dict, path: str) -> None:
@@ -183,11 +181,8 @@ def load_init_weights(model: torch.nn.Module, init: dict, path: str) -> None:
     if init.get("arch") != arch_of(model):
         raise ValueError(f"init checkpoint {path} is a {init.get('arch')!r} model; the config builds "
                          f"{arch_of(model)!r}: use a checkpoint of the same architecture")
-    own, theirs = model.state_dict(), dict(init["model"])
-    for k in GROWN_ON_FINE_TUNE:
-        if k in own and k in theirs and own[k].shape[1:] == theirs[k].shape[1:] and len(own[k]) > len(theirs[k]):
-            extra = theirs[k][:1].expand(len(own[k]) - len(theirs[k]), *theirs[k].shape[1:])
-            theirs[k] = torch.cat([theirs[k], extra])
+    own = model.state_dict()
+    theirs = grow_sources(init["model"], getattr(model.config, "num_sources", 0))
     added = [k for k in own if k not in theirs]
     wrong = [k for k in own if k in theirs and own[k].shape != theirs[k].shape] + [k for k in theirs if k not in own]
     if wrong or any(k not in NEW_ON_FINE_TUNE for k in added):
