@@ -27,6 +27,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="the person's height in metres (scales the skeleton; default: a typical adult, 1.70 m)")
     p.add_argument("--no-foot-lock", action="store_true",
                    help="no foot contact or locking: the lower ankle on the floor in every frame (jumps flattened)")
+    p.add_argument("--no-facing", action="store_true",
+                   help="keep the lifter's own facing: do not turn the 3D the way the face points say (ml.facing)")
     p.add_argument("--processes", type=int, default=0,
                    help="2D detector processes (0: one per two cores, at most 4; the result is the same)")
     p.add_argument("--detect-stride", type=int, default=1, choices=[1, 2, 3, 4],
@@ -74,7 +76,7 @@ def main(argv=None) -> int:
                               detect_processes=args.processes, device=args.device,
                               complexity=args.complexity, height_m=args.height_m,
                               foot_lock=not args.no_foot_lock, detect_stride=args.detect_stride,
-                              people=args.people)
+                              people=args.people, facing=not args.no_facing)
     try:
         result = run_pipeline(args.video, options, on_progress=on_progress)
     except (VideoError, PipelineError) as exc:
