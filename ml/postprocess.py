@@ -24,7 +24,8 @@ Per chunk of frames (so the web stream and the final result are the same numbers
    soles, planted feet do not slide, jumps leave the ground (`foot_lock=False`: the lower ankle of
    each frame is put on the floor instead, the earlier behaviour).
 At a scene cut (`new_shot`) the smoothing filter restarts and the root trajectory continues from
-where the last shot left it; the skeleton is the same person's.
+where the last shot left it; the camera tilt (4b) and the floor and foot contacts (5, ml.contact)
+are found again from the new shot's own frames; the skeleton is the same person's.
 """
 from __future__ import annotations
 
