@@ -103,5 +103,9 @@ def test_a_phone_video_stored_sideways_decodes_upright(sources, tmp_path):
     assert np.abs(upright[0].astype(float) - src[0].astype(float)).mean() < 12
 
 
-def test_bench_clips_lists_what_is_there(sources, tmp_path):
+def test_bench_clips_lists_what_is_there(sources, tmp_path, capsys):
     assert bench_clips(tmp_path / "none", tmp_path / "cache") == []
+    from ml.bench.quality import main
+
+    assert main(["--video-dir", str(tmp_path / "none")]) == 2  # no clips: a sentence, no traceback
+    assert "no shared clips" in capsys.readouterr().err
