@@ -50,8 +50,8 @@ HEAD_RATIO = 1.5          # ear-to-ear width / how far nose and eyes sit ahead o
 FACE_SIZE = 0.15          # face extent (hypot of the two terms) / 2D torso length giving full weight
 ANGLES = np.radians(np.arange(-180, 180, 15))
 FACE_WEIGHT = 1.0
-REPROJECTION_WEIGHT = 0.05  # per % of body height worse than the lifter's own pose
-TURN_PRIOR = 0.1          # * (1 - cos(turn)) / 2: stay with the lifter unless told
+REPROJECTION_WEIGHT = 0.15  # per % of body height worse than the lifter's own pose
+TURN_PRIOR = 0.05         # * (1 - cos(turn)) / 2: stay with the lifter unless told
 MIRROR_PRIOR = 0.02       # the depth mirror fits the 2D as well: only a slight preference
 TURN_SWITCH = 0.5         # * (1 - cos(change of turn)) / 2 between consecutive frames
 MIRROR_SWITCH = 1.0
@@ -99,19 +99,17 @@ def face_yaw(face: np.ndarray, kp2d: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def transform(pose: np.ndarray, states: np.ndarray) -> np.ndarray:
     """pose (T,17,3) root-relative camera frame, states (T,) -> each frame mirrored in depth if its
-    state says so, then turned about the camera's vertical (y) axis through the root."""
+    state says so, then turned about the camera's vertical (y) axis through the root. (Turning
+    about the body's own mean pelvis-thorax axis instead, for a camera that looks down, measured
+    no better: ml/RESULTS.md.)"""
     assert pose.ndim == 3 and pose.shape[1:] == (17, 3) and states.shape == (len(pose),), (pose.shape, states.shape)
-    p = np.asarray(pose, np.float64).copy()
-    p[STATE_MIRROR[states], :, 2] *= -1
-    c, s = np.cos(STATE_TURN[states]), np.sin(STATE_TURN[states])
-    x, z = p[..., 0].copy(), p[..., 2].copy()
-    p[..., 0] = c[:, None] * x + s[:, None] * z
-    p[..., 2] = -s[:, None] * x + c[:, None] * z
-    return p.astype(np.asarray(pose).dtype)
+    M = state_matrices(states)
+    return np.einsum("tij,tkj->tki", M, np.asarray(pose, np.float64)).astype(np.asarray(pose).dtype)
 
 
 def state_matrices(states: np.ndarray) -> np.ndarray:
-    """(T,) states -> (T,3,3) the linear maps transform() applies (pose @ M.T)."""
+    """(T,) states -> (T,3,3) the linear maps transform() applies (pose @ M.T): the depth mirror
+    (z -> -z) if the state says so, then the turn about the camera's y axis."""
     c, s = np.cos(STATE_TURN[states]), np.sin(STATE_TURN[states])
     m = np.where(STATE_MIRROR[states], -1.0, 1.0)
     M = np.zeros((len(states), 3, 3))
@@ -133,8 +131,8 @@ def smoothed_matrices(states: np.ndarray, fps: float | None) -> np.ndarray:
 
 def candidates(pose: np.ndarray) -> np.ndarray:
     """(T,17,3) -> (T, N_STATES, 17, 3): every state's pose of every frame."""
-    T = len(pose)
-    return np.stack([transform(pose, np.full(T, s)) for s in range(N_STATES)], 1)
+    M = state_matrices(np.arange(N_STATES))                                # (S,3,3)
+    return np.einsum("sij,tkj->tski", M, np.asarray(pose, np.float64))
 
 
 def shoulder_yaw(pose: np.ndarray) -> np.ndarray:
