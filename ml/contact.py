@@ -35,6 +35,16 @@ the final result are the same numbers:
    missed for a frame or two, a glide) the lower ankle settles back onto the ground within
    SETTLE_TAU_S: no floating.
 4. Nothing goes below the ground: the body is lifted if an ankle would sink under its contact height.
+5. Only feet that are seen stand (`seen`; the world alignment passes the 2D's visibility with
+   unsure ankles inside the frame counted, ml.postprocess.FOOT_STAND_CONF): an ankle not seen
+   (outside the frame) makes no contact and adds nothing to the ground line (a frame with no joint seen
+   at all, a gap the pipeline filled, is carried on as before). A frame with neither ankle
+   seen (a head-and-shoulders close-up) has no floor of its own: its legs are the lifter's guess,
+   so the body is placed by its root instead, at the root's height above the floor over the last
+   second of the shot in which a foot was seen, or, none seen yet in the shot, at a standing
+   person's (`standing_root_h`: the skeleton's legs straight, the world alignment sets it; else
+   STANDING_ROOT_OF_STATURE): a shot is placed the same whatever came before it (a cut may be to
+   another moment). `legs_guessed` says which frames.
 
 At a scene cut (`new_shot`) the ground, the contacts, a flight and the vertical correction start
 afresh: the new shot's floor comes from its own frames (the horizontal correction carries on, so
@@ -61,6 +71,10 @@ TAKEOFF_AFTER_CONTACT_S = 0.25  # a take-off: a foot was down at most this long 
 MAX_FLIGHT_S = 1.0        # a flight ends after this long, landed or not
 FLIGHT_FADE_S = 0.2       # in the air, the vertical correction of the take-off fades this fast
 PLANTED_2D_S = 0.2        # a foot that moved less than still2d_on over this long in the image: no take-off
+ROOT_HISTORY_S = 1.0      # no ankle seen: the root kept at its median height over this much of the last seen frames
+# a person standing straight: pelvis above the floor / stature (Human3.6M's mean skeleton at the
+# 1.70 m prior: ankle 0.068 m up, thigh + shin 0.906 m at the upright chain's 0.957: 0.935 m)
+STANDING_ROOT_OF_STATURE = 0.55
 
 
 @dataclass
@@ -120,12 +134,16 @@ class FootLock:
         self._t = 0               # frames seen
         self._takeoff_frames = max(1, round(TAKEOFF_AFTER_CONTACT_S * self.fps))
         self._max_flight = max(1, round(MAX_FLIGHT_S * self.fps))
+        self._roots: deque = deque(maxlen=max(1, round(ROOT_HISTORY_S * self.fps)))  # root heights, feet seen
+        self.standing_root_h = STANDING_ROOT_OF_STATURE * self.stature_m
+        self.legs_guessed: list[bool] = []  # per frame: neither ankle seen, the body placed by its root
         self.new_shot()
 
     def new_shot(self) -> None:
         """A scene cut: the ground is found again from the new shot's frames; no contact, flight or
         vertical correction carries over (the horizontal correction does: the trajectory continues)."""
         self._lows.clear()
+        self._roots.clear()
         self._corr[1] = 0.0
         self._airborne = False
         self._flight = 0         # frames since the take-off
@@ -203,14 +221,38 @@ class FootLock:
                     return True
         return False
 
+    def _unseen_feet(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A frame with neither ankle seen: no contact, no ground line; the root at its recent seen
+        height above the floor (or a standing person's), the horizontal correction carried on."""
+        self._contact, self._anchor = [False, False], [None, None]
+        self._prev, self._prev_root, self._since_down = [None, None], None, None
+        self._airborne = False
+        for f in range(2):
+            self._still_2d(f, None, None)
+        root_h = float(np.median(self._roots)) if self._roots else self.standing_root_h
+        p = pose + self._corr
+        p[:, 1] += root_h - p[0, 1]
+        sink = self.ankle_h - min(p[L_ANKLE, 1], p[R_ANKLE, 1])
+        if sink > 0:  # the guessed legs not through the floor either
+            p[:, 1] += sink
+        self._corr[1] = 0.0
+        return p, np.zeros(2, bool)
+
     def _frame(self, pose: np.ndarray, kp: np.ndarray | None, seen: np.ndarray | None
                ) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         self._t += 1
-        self._lows.append((self._t, min(pose[L_ANKLE, 1], pose[R_ANKLE, 1])))
+        # a frame with nothing seen is a gap the pipeline filled (no person found): carried on as before
+        feet_seen = [True, True] if seen is None or not seen.any() else [bool(seen[a]) for _, _, a in FEET]
+        self.legs_guessed.append(not any(feet_seen))
+        if not any(feet_seen):
+            return self._unseen_feet(pose)
+        low = min(pose[a, 1] for (_, _, a), s in zip(FEET, feet_seen) if s)  # the lower seen ankle
+        self._lows.append((self._t, low))
         ground = self._ground()
         p = pose.copy()
         p[:, 1] += self.ankle_h - ground          # raw, with a planted ankle at ankle_h
+        low += self.ankle_h - ground
         if self._prev_root is not None:
             self._root_rise += self._alpha * ((p[0, 1] - self._prev_root) * self.fps - self._root_rise)
         self._prev_root = float(p[0, 1])
@@ -221,9 +263,12 @@ class FootLock:
                 self._speed[f] += self._alpha * (float(np.hypot(d[0], d[2])) - self._speed[f])
                 self._rise[f] += self._alpha * (float(d[1]) - self._rise[f])
             self._prev[f] = a.copy()
-            h = a[1] - min(p[L_ANKLE, 1], p[R_ANKLE, 1])
+            h = a[1] - low
             g = a[1] - self.ankle_h
             still = self._still_2d(f, kp, seen)
+            if not feet_seen[f]:  # an unseen foot is the lifter's guess: it does not stand
+                self._contact[f], self._anchor[f] = False, None
+                continue
             if self._contact[f]:
                 if still is None:
                     still = self._speed[f] < cfg.speed_off
@@ -281,6 +326,7 @@ class FootLock:
             p[:, 1] += sink
             if not self._airborne:  # (in the air: this frame only, nothing to hold afterwards)
                 self._corr[1] += sink
+        self._roots.append(float(p[0, 1]))
         return p, np.array(self._contact)
 
 

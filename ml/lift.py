@@ -241,12 +241,14 @@ class StreamingLifter:
     pushed. No window reaches outside the pushed frames: the sequence is edge-padded at both ends
     (the pipeline starts a new stream at each scene cut). reframe: show the lifter each window as
     Human3.6M films a person (canonical_view), the pipeline's choice for video of any framing.
+    standing_legs: knees and ankles outside the frame (a close-up's) are shown to the lifter as a
+    person standing straight would have them (ml.unseen), not as the detector's far-off guesses.
     """
 
     def __init__(self, lifter: "Lifter", width: int, height: int, fps: float | None = None,
-                 flip: bool = True, reframe: bool = True):
+                 flip: bool = True, reframe: bool = True, standing_legs: bool = True):
         self.lifter, self.width, self.height, self.fps = lifter, width, height, fps
-        self.flip, self.reframe = flip, reframe
+        self.flip, self.reframe, self.standing_legs = flip, reframe, standing_legs
         self.F, self.hop = lifter.window_frames(fps), lifter.hop_for(fps)
         self.frames: list[np.ndarray] = []
         self.next_centre = 0
@@ -284,11 +286,17 @@ class StreamingLifter:
         The left/right relabelling (ml.swaps) is decided here rather than inside the lifter so that
         the 2D handed on (fit to the 2D, root, visibility, overlay, exports) has the 3D's labels;
         it is decided on what lift_window would have seen, so the 3D is the same either way."""
+        shown, conf = window, window[..., 2]
+        if self.standing_legs:
+            from ml.unseen import standing_legs
+
+            xy, conf = standing_legs(window, self.width, self.height)
+            shown = np.concatenate([xy, conf[..., None]], -1)
         if self.reframe:
-            xy, w, h = canonical_view(window, self.width, self.height), CANONICAL_SIDE, CANONICAL_SIDE
+            xy, w, h = canonical_view(shown, self.width, self.height), CANONICAL_SIDE, CANONICAL_SIDE
         else:
-            xy, w, h = window[..., :2], self.width, self.height
-        filled = fill_low_confidence(xy, window[..., 2])
+            xy, w, h = shown[..., :2], self.width, self.height
+        filled = fill_low_confidence(xy, conf)
         idx = relabelling(normalize_screen(filled, float(w), float(h)))          # (F, 17)
         cam = self.lifter.lift_window(relabel(filled, idx), w, h, flip=self.flip, fps=self.fps, unswap=False)
         return relabel(window, idx), cam

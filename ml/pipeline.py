@@ -448,4 +448,5 @@ def run_pipeline(
                  "frames": n, "fps": round(n / total, 2) if total > 0 else None},
         quality=quality(np.concatenate(aligner.raw), kp3d, info.fps),
         source_name=Path(video_path).name,
+        legs_guessed=np.array(aligner.feet.legs_guessed, bool) if options.foot_lock else None,
     )

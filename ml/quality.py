@@ -47,26 +47,33 @@ def facing_summary(err_deg: np.ndarray) -> dict:
 
 
 def project_fit(pose_cam: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, width: int, height: int,
-                focal: float | None = None) -> np.ndarray:
+                focal: float | None = None, ignore: np.ndarray | None = None) -> np.ndarray:
     """Project root-relative camera-frame poses (T,17,3) into the image at the root position
-    that best explains the 2D (pinhole, focal = the larger image side unless given) -> (T,17,2) px."""
+    that best explains the 2D (pinhole, focal = the larger image side unless given) -> (T,17,2) px.
+    ignore (T,17): joints left out of the root's fit (root_translation)."""
     focal = focal or float(max(width, height))
-    root = root_translation(pose_cam, kp2d, conf, width, height, focal)
+    root = root_translation(pose_cam, kp2d, conf, width, height, focal, ignore=ignore)
     P = pose_cam + root[:, None, :]
     z = np.maximum(P[..., 2:3], 1e-3)
     return focal * P[..., :2] / z + np.array([width / 2.0, height / 2.0])
 
 
-def reprojection_per_frame_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
+def reprojection_per_frame_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: int, height: int,
+                               visible: np.ndarray | None = None) -> np.ndarray:
     """(T,) per frame: the mean pixel distance between the 3D projected into the image (best root
     position) and the 2D it was lifted from, over the joints seen (conf >= VISIBLE_CONF), as a
     percentage of the 2D body height of that frame (extent of the seen joints in y); NaN where
-    fewer than 6 joints are seen or the body is under a pixel tall."""
+    fewer than 6 joints are seen or the body is under a pixel tall. visible (T,17): the joints seen
+    (a result's flags: confident and inside the frame; the root is then fitted to the joints inside
+    the frame only): a close-up's legs below the picture are the detector's guesses, not evidence."""
     xy, conf = kp2d[..., :2], kp2d[..., 2]
-    proj = project_fit(pose_cam, xy, conf, width, height)
+    outside = None
+    if visible is not None:
+        outside = ~((xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height))
+    proj = project_fit(pose_cam, xy, conf, width, height, ignore=outside)
     out = np.full(len(xy), np.nan)
     for t in range(len(xy)):
-        seen = conf[t] >= VISIBLE_CONF
+        seen = conf[t] >= VISIBLE_CONF if visible is None else np.asarray(visible[t], bool)
         if seen.sum() < 6:
             continue
         body = np.ptp(xy[t, seen, 1])

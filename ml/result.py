@@ -44,6 +44,8 @@ class PoseResult:
     timings: dict = field(default_factory=dict)  # seconds per stage, and frames/s
     quality: dict = field(default_factory=dict)  # jitter and bone-length std, raw vs final (ml.postprocess.quality)
     source_name: str = ""
+    legs_guessed: np.ndarray | None = None  # (T,) bool: no foot seen (a close-up): the legs are the lifter's
+                                            # guess, the body placed at a standing height, no floor contact
 
     def __post_init__(self):
         t = len(self.keypoints_2d)
@@ -60,6 +62,9 @@ class PoseResult:
         if self.times is None:
             self.times = np.arange(t) / float(self.fps)
         assert self.times.shape == (t,), self.times.shape
+        self.legs_guessed = (np.zeros(t, bool) if self.legs_guessed is None
+                             else np.asarray(self.legs_guessed, bool))
+        assert self.legs_guessed.shape == (t,), self.legs_guessed.shape
 
     def gaps(self, min_seconds: float = 0.5) -> list[list[int]]:
         """[start, end) runs of frames without a detected person lasting at least `min_seconds`."""
@@ -94,6 +99,7 @@ class PoseResult:
             "quality": self.quality,
             "detected": [bool(d) for d in self.detected],
             "gaps": self.gaps(),
+            "legs_guessed": runs(self.legs_guessed),
             "visible": self.visible.astype(np.uint8).tolist(),
             "contact": self.contact.astype(np.uint8).tolist(),
             "cuts": list(self.cuts),
@@ -119,9 +125,25 @@ class PoseResult:
             visible=np.asarray(d["visible"], dtype=bool) if "visible" in d else None,
             contact=np.asarray(d["contact"], dtype=bool).reshape(-1, 2) if "contact" in d else None,
             cuts=d.get("cuts", []), skeleton=d.get("skeleton", {}), camera=d.get("camera", {}),
+            legs_guessed=from_runs(d.get("legs_guessed", []), len(d["detected"])),
             model=d["model"], detector=d["detector"],
             timings=d["timings"], quality=d.get("quality", {}), source_name=d.get("source", ""),
         )
+
+
+def runs(flags: np.ndarray) -> list[list[int]]:
+    """(T,) bool -> [start, end) runs of True frames."""
+    f = np.concatenate([[False], np.asarray(flags, bool), [False]])
+    edges = np.nonzero(np.diff(f.astype(np.int8)))[0]
+    return [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+
+
+def from_runs(spans, frames: int) -> np.ndarray:
+    """[start, end) runs -> (frames,) bool."""
+    out = np.zeros(frames, bool)
+    for a, b in spans:
+        out[int(a):int(b)] = True
+    return out
 
 
 def write_result_json(d: dict, path: Path) -> Path:

@@ -80,6 +80,7 @@ class _SegmentRun:
         cut = self.shots.observe(hist) and index > 0
         if cut:
             self.phase = index  # a new shot is always detected at its first frame
+            self.detector.reset()  # ... from scratch: MediaPipe would look where the last shot's person was
         if (index - self.phase) % self.stride:
             return Record(index, t_s, None, cut, skipped=True)
         det = self.detector.detect(prepared)

@@ -5,7 +5,12 @@ Every source layout is described by a (17, J_src) weight matrix: H36M joint i is
 weighted sum of source joints (weights sum to 1; a negative weight means extrapolation).
 A joint copied from the source has a single weight 1.0. Derived joints (pelvis, spine,
 thorax, nose, head) combine several sources; their confidence (the last channel, when
-C == 3) is the MIN of the confidences of their sources, never an average.
+C == 3) is the MIN of the confidences of the sources that place them (|weight| >= MINOR_WEIGHT),
+never an average. A source with a smaller weight nudges the joint but does not decide whether it
+is seen: the thorax is the shoulder midpoint pushed 12.7 % further from the pelvis (hip weights
+-0.064), so a head-and-shoulders close-up, whose hips are outside the frame, still sees its thorax
+and head top (before: they took the unseen hips' confidence, and the lifter got them held from
+earlier frames by the low-confidence filling).
 
 Geometric constants used below were measured on the Human3.6M 3D mocap (S1..S9, every
 10th frame, medians):
@@ -75,6 +80,7 @@ LAYOUT_NAMES = {"blazepose33": BLAZEPOSE33_NAMES, "coco17": COCO17_NAMES, "sh16"
 THORAX_ABOVE_SHOULDERS = 0.127  # thorax = sh_mid + 0.127 * (sh_mid - pelvis)
 SPINE_FRACTION = 0.5            # spine = pelvis + 0.5 * (thorax - pelvis)
 NOSE_FRACTION = 0.5             # SH: nose = thorax + 0.5 * (head - thorax)
+MINOR_WEIGHT = 0.1              # a derived joint's confidence ignores sources weighted less than this
 
 
 def _face_layout_table(names: list[str]) -> np.ndarray:
@@ -167,7 +173,7 @@ def to_h36m(keypoints: np.ndarray, layout: str) -> np.ndarray:
     if has_conf:
         conf = kp[..., -1]
         for i in range(NUM_JOINTS):
-            src = np.nonzero(W[i])[0]
+            src = np.nonzero(np.abs(W[i]) >= MINOR_WEIGHT)[0]
             out[:, i, -1] = conf[:, src].min(axis=1)
     return out
 

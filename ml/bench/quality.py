@@ -4,7 +4,9 @@ What a user sees in the 3D of a real clip, where no 3D ground truth exists (ml.q
   facing      torso facing (shoulder-line yaw) vs MediaPipe's own world landmarks on the same
               frames: median disagreement and the % of frames over 45°
   reprojection  the final 3D projected back into the video (best root position, the pipeline's
-              pinhole) vs the 2D it came from: median over frames, % of the 2D body height
+              pinhole) vs the 2D it came from, over the joints seen (confident, inside the frame:
+              not a close-up's legs; the root fitted to the joints inside the frame): median over
+              frames, % of the 2D body height
   height      upright ankle-to-head (90th percentile over frames), metres; MediaPipe's for reference
   jitter      mean joint acceleration of the root-relative motion, m/s² (within shots: not across
               the cuts the pipeline found)
@@ -43,15 +45,20 @@ from unittest import mock
 import numpy as np
 
 
-def mediapipe_world(video: Path) -> tuple[np.ndarray, np.ndarray]:
-    """MediaPipe's world landmarks mapped to H36M-17 (T,17,3, camera axes) and a detected mask (T,)."""
+def mediapipe_world(video: Path, cuts=()) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's world landmarks mapped to H36M-17 (T,17,3, camera axes) and a detected mask (T,);
+    the detector starts afresh at the `cuts` (first frames of shots), as the pipeline's does
+    (ml.segments): left tracking, it looks for the last shot's person where they were."""
     from ml.detect import create_detector
     from ml.skeleton import to_h36m
     from ml.video import iter_frames
 
     detector = create_detector()
     out, found = [], []
-    for frame, _ in iter_frames(video):
+    cuts = set(cuts)
+    for i, (frame, _) in enumerate(iter_frames(video)):
+        if i in cuts:
+            detector.reset()
         det = detector(frame)
         ok = det is not None and det.world is not None
         found.append(ok)
@@ -110,6 +117,7 @@ def per_frame(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict[str, n
     """(T,) arrays: facing disagreement with MediaPipe (degrees) and reprojection (% of the body
     height) of every frame; NaN where a frame has no figure (no person, too few joints seen)."""
     from ml import quality
+    from ml.postprocess import visible_joints
 
     k3 = np.asarray(result.keypoints_3d, np.float64)
     cam = quality.world_to_camera(k3 - k3[:, :1], (result.camera or {}).get("world_from_camera"))
@@ -118,8 +126,11 @@ def per_frame(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict[str, n
     both[:n] = mp_found[:n] & np.asarray(result.detected[:n], bool)
     facing = np.full(len(cam), np.nan)
     facing[both] = quality.facing_error_deg(cam[both], mp_world[:n][both[:n]])
-    reprojection = quality.reprojection_per_frame_pct(cam, np.asarray(result.keypoints_2d, np.float64),
-                                                      result.width, result.height)
+    kp2d = np.asarray(result.keypoints_2d, np.float64)
+    # over the joints seen by today's rule (ml.postprocess.visible_joints), whatever the result's
+    # flags say, so that results of other versions are measured on the same joints
+    reprojection = quality.reprojection_per_frame_pct(cam, kp2d, result.width, result.height,
+                                                      visible=visible_joints(kp2d, result.width, result.height))
     return {"facing_deg": facing, "reprojection_pct": reprojection}
 
 
@@ -173,14 +184,15 @@ def cached_2d(video: Path, options, cache: Path) -> tuple[list, np.ndarray, np.n
     st = Path(video).stat()
     code = hashlib.sha1(b"".join((ML / f).read_bytes() for f in RECORD_CODE if (ML / f).is_file())).hexdigest()
     key = hashlib.sha1(f"{Path(video).resolve()}|{st.st_size}|{st.st_mtime_ns}|{options.detector}|"
-                       f"{options.complexity}|{options.detect_stride}|{','.join(Record._fields)}|{code}"
+                       f"{options.complexity}|{options.detect_stride}|{','.join(Record._fields)}|{code}|"
+                       f"mp{MP_WORLD_VERSION}"
                        .encode()).hexdigest()[:12]
     path = cache / f"{Path(video).stem}-{key}.npz"
     if path.is_file():
         z = np.load(path)
         return arrays_to_records(z), z["mp_world"], z["mp_found"]
     records = list(detect_records(Path(video), probe(video), options))
-    mp_world, mp_found = mediapipe_world(video)
+    mp_world, mp_found = mediapipe_world(video, [r.index for r in records if r.cut])
     cache.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, mp_world=mp_world, mp_found=mp_found, **records_to_arrays(records))
     return records, mp_world, mp_found
@@ -207,7 +219,8 @@ def run_clip(video: Path, args) -> dict:
         records = list(detect_records(Path(video), probe(video), options))
     result = PoseResult.load_json(args.result) if args.result else run_pipeline(video, options, records=records)
     if not args.reuse_2d:
-        mp_world, mp_found = mediapipe_world(video)
+        mp_world, mp_found = mediapipe_world(video, [r.index for r in records or [] if r.cut]
+                                             if records is not None else result.cuts)
     side = sidecar(video)
     shots = sorted(side.get("cuts", []) + side.get("fades", [])) if side else None  # a montage's own shots
     starts = shots if shots is not None else list(result.cuts or [])
@@ -250,6 +263,7 @@ def same_skeleton(lengths):
 
 ML = Path(__file__).resolve().parent.parent
 REUSE_CACHE = ML.parent / "var" / "bench" / "2d"
+MP_WORLD_VERSION = 2  # --reuse-2d's key: 2, the reference detector restarts at the cuts
 RECORD_CODE = ["video.py", "detect.py", "skeleton.py", "shots.py", "segments.py", "facing.py"]  # --reuse-2d's key
 
 # (header, width, figure key, format) of the one-table view

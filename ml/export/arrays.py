@@ -5,6 +5,7 @@
     detected      (T,)       bool     False: no person found, keypoints interpolated
     visible       (T, 17)    bool     False: the joint was not seen (outside the frame or unconfident)
     contact       (T, 2)     bool     left, right foot planted on the ground (ml.contact)
+    legs_guessed  (T,)       bool     no foot seen (a close-up): legs guessed, body at a kept root height
     cuts          (K,)       int32    first frame of each shot after the first (scene cuts)
     parents       (17,)      int32    parent joint index, -1 for the root (pelvis)
     joint_names   (17,)      str      Human3.6M-17 names in VideoPose3D order
@@ -37,6 +38,7 @@ def write_npz(result, path: str | os.PathLike) -> Path:
         detected=np.asarray(result.detected, bool),
         visible=np.asarray(result.visible, bool),
         contact=np.asarray(result.contact, bool),
+        legs_guessed=np.asarray(result.legs_guessed, bool),
         cuts=np.asarray(result.cuts, np.int32).reshape(-1),
         parents=np.asarray(result.parents, np.int32),
         joint_names=np.asarray(list(result.joint_names), dtype=str),

@@ -10,7 +10,9 @@ puts the index first so a browser can start playing before the download ends. Pr
 Colours match the web viewer (frontend/src/scene.js): the subject's left in blue, right in orange,
 centre line in light grey; a bone takes its child joint's colour. Joints (and bones touching them)
 with confidence below `min_conf` are drawn faded (blended 35 % over the video), as are all joints of
-frames where no person was detected (their 2D is interpolated).
+frames where no person was detected (their 2D is interpolated), and joints the result marks not
+visible (ml.postprocess.visible_joints: outside the frame, or made from joints that are, such as a
+close-up's spine); the 3D panel draws those joints and their bones faded too.
 
 Several people (result version 2, `add_people` / `write_overlay_people`): every person is drawn in their
 own colour (ml.palette.person_colour, the viewer's table) with their id above the head; no 3D panel.
@@ -52,8 +54,9 @@ def ffmpeg_exe() -> str:
 
 
 def draw_skeleton_2d(img: np.ndarray, kp: np.ndarray, parents, colours, min_conf: float = 0.5,
-                     detected: bool = True, scale: float = 1.0) -> np.ndarray:
-    """Draw (in place) one frame's 2D skeleton kp (J, 3: x, y, conf) on img (H, W, 3) BGR uint8."""
+                     detected: bool = True, scale: float = 1.0, seen: np.ndarray | None = None) -> np.ndarray:
+    """Draw (in place) one frame's 2D skeleton kp (J, 3: x, y, conf) on img (H, W, 3) BGR uint8;
+    seen (J,) bool: joints seen (the others faded, as unconfident ones are)."""
     import cv2
 
     assert kp.ndim == 2 and kp.shape[1] == 3 and len(kp) == len(parents), kp.shape
@@ -62,6 +65,8 @@ def draw_skeleton_2d(img: np.ndarray, kp: np.ndarray, parents, colours, min_conf
     radius = thick + 2
     ok = np.isfinite(kp[:, :2]).all(1)
     weak = (kp[:, 2] < min_conf) | (not detected)
+    if seen is not None:
+        weak |= ~np.asarray(seen, bool)
     pts = np.round(np.nan_to_num(kp[:, :2]) * 16).astype(np.int64)  # 4 fractional bits for cv2 shift
     faint = [j for j, p in enumerate(parents) if ok[j] and (weak[j] or (p >= 0 and ok[p] and weak[p]))]
     if faint:  # faded layer: draw on a copy of the region they cover, then blend it back
@@ -118,7 +123,8 @@ class Panel3D:
         s = self.size
         return np.stack([s / 2 + q[:, 0] * self.px_per_m, 0.9 * s - q[:, 1] * self.px_per_m], -1)
 
-    def draw(self, k3: np.ndarray, parents, colours) -> np.ndarray:
+    def draw(self, k3: np.ndarray, parents, colours, seen: np.ndarray | None = None) -> np.ndarray:
+        """seen (J,) bool: joints seen in the 2D; the others (and their bones) are drawn faded."""
         import cv2
 
         img = self.background.copy()
@@ -128,11 +134,15 @@ class Panel3D:
         v = (k3 - centre) @ self.view.T
         p2 = np.round(self._px(v) * 16).astype(np.int64)
         thick = max(2, self.size // 120)
+        seen = np.ones(len(v), bool) if seen is None else np.asarray(seen, bool)
+        faded = [tuple(int(round(FADE * c + (1 - FADE) * b)) for c, b in zip(col, PANEL_BG)) for col in colours]
         for j in np.argsort(-v[:, 2]):  # far joints first
             if parents[j] >= 0:
-                cv2.line(img, tuple(p2[parents[j]]), tuple(p2[j]), colours[j], thick, cv2.LINE_AA, shift=4)
+                col = colours[j] if seen[j] and seen[parents[j]] else faded[j]
+                cv2.line(img, tuple(p2[parents[j]]), tuple(p2[j]), col, thick, cv2.LINE_AA, shift=4)
         for j in range(len(v)):
-            cv2.circle(img, tuple(p2[j]), (thick + 1) * 16, colours[j], -1, cv2.LINE_AA, shift=4)
+            cv2.circle(img, tuple(p2[j]), (thick + 1) * 16, colours[j] if seen[j] else faded[j], -1, cv2.LINE_AA,
+                       shift=4)
         return img
 
 
@@ -172,6 +182,7 @@ class OverlayWriter:
         H, W = self.frame.shape[:2]
         self.H, self.W = H, W
         self.scale = np.array([W / width, H / height])
+        self.size2d = (width, height)
         self.parents, self.colours, self.min_conf = list(parents), joint_colours(joint_names), min_conf
         self.ph = H + H % 2
         self.pw = self.ph if panel else 0
@@ -198,16 +209,20 @@ class OverlayWriter:
     def add(self, kp2d: np.ndarray, kp3d: np.ndarray, detected: np.ndarray) -> None:
         """kp2d (n,J,3) pixels + confidence, kp3d (n,J,3) metres, detected (n,) bool: the next n frames."""
         assert len(kp2d) == len(kp3d) == len(detected), (kp2d.shape, kp3d.shape, np.shape(detected))
+        from ml.postprocess import visible_joints
+
         k2 = np.asarray(kp2d, np.float64).copy()
+        seen = visible_joints(k2, *self.size2d) if k2.shape[1] == 17 else None  # the result's rule
         k2[..., :2] *= self.scale
         try:
             for t in range(len(k2)):
                 self._next_frame()
+                s = None if seen is None else seen[t]
                 self.canvas[:self.H, :self.W] = draw_skeleton_2d(self.frame.copy(), k2[t], self.parents, self.colours,
-                                                                 self.min_conf, bool(detected[t]))
+                                                                 self.min_conf, bool(detected[t]), seen=s)
                 if self.panel is not None:
                     self.canvas[:, self.cw - self.pw:] = self.panel.draw(np.asarray(kp3d[t], np.float64),
-                                                                         self.parents, self.colours)
+                                                                         self.parents, self.colours, seen=s)
                 self._write()
         except BrokenPipeError:  # ffmpeg quit early; finish() reports its log
             pass
@@ -217,15 +232,19 @@ class OverlayWriter:
         confidence, detected) for everyone in that frame, drawn in the person's colour with their id."""
         import cv2
 
+        from ml.postprocess import visible_joints
+
         try:
             for people in frames:
                 self._next_frame()
                 img = self.frame.copy()
                 for pid, kp, detected in people:
                     k = np.asarray(kp, np.float64).copy()
+                    seen = visible_joints(k, *self.size2d) if len(k) == 17 else None
                     k[:, :2] *= self.scale
                     colour = palette.bgr(palette.person_colour(pid))
-                    draw_skeleton_2d(img, k, self.parents, [colour] * len(k), self.min_conf, bool(detected))
+                    draw_skeleton_2d(img, k, self.parents, [colour] * len(k), self.min_conf, bool(detected),
+                                     seen=seen)
                     ok = np.isfinite(k[:, :2]).all(1)
                     if ok.any():
                         x, y = k[ok, 0].mean(), k[ok, 1].min()  # above the highest joint

@@ -63,7 +63,7 @@ def test_npz_arrays_and_meta(tmp_path, result):
     path = export(result, "npz", tmp_path / "r.npz")
     with np.load(path) as z:  # no pickles needed
         assert set(z.files) == {"keypoints_2d", "keypoints_3d", "detected", "visible", "cuts", "contact",
-                                "parents", "joint_names", "fps", "video_size", "meta"}
+                                "legs_guessed", "parents", "joint_names", "fps", "video_size", "meta"}
         assert np.array_equal(z["contact"], result.contact) and z["contact"].dtype == bool
         assert np.array_equal(z["visible"], result.visible) and z["cuts"].tolist() == list(result.cuts)
         assert np.array_equal(z["keypoints_3d"], result.keypoints_3d)
