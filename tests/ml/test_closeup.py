@@ -169,3 +169,24 @@ def test_a_closeup_shot_through_the_pipeline(tmp_path, tiny_checkpoint):
     npz = np.load(write_npz(result, tmp_path / "r.npz"))
     assert np.array_equal(npz["legs_guessed"], result.legs_guessed)
     assert np.array_equal(npz["visible"], result.visible)
+
+
+def test_the_overlay_fades_joints_not_seen():
+    """The overlay MP4's 2D and its 3D panel draw a joint the result marks not visible faded, as
+    an unconfident one (the 2D of a close-up's spine is inside the frame, its hips are not)."""
+    from ml.export.overlay import Panel3D, draw_skeleton_2d, joint_colours
+    from ml.skeleton import PARENTS
+
+    r = synthetic_result(1)
+    kp = np.array(r.keypoints_2d[0], np.float64)
+    kp[:, 2] = 1.0
+    colours = joint_colours(JOINT_NAMES)
+    blank = np.zeros((r.height, r.width, 3), np.uint8)
+    solid = draw_skeleton_2d(blank.copy(), kp, PARENTS, colours)
+    faded = draw_skeleton_2d(blank.copy(), kp, PARENTS, colours, seen=np.zeros(17, bool))
+    assert 0 < faded.astype(int).sum() < 0.5 * solid.astype(int).sum()
+    panel = Panel3D(200)
+    k3 = np.asarray(r.keypoints_3d[0], np.float64)
+    on, off = panel.draw(k3, PARENTS, colours), panel.draw(k3, PARENTS, colours, seen=np.zeros(17, bool))
+    bg = panel.background.astype(int)
+    assert 0 < np.abs(off.astype(int) - bg).sum() < 0.6 * np.abs(on.astype(int) - bg).sum()
