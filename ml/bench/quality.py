@@ -210,7 +210,7 @@ def run_clip(video: Path, args) -> dict:
 
     options = PipelineOptions(checkpoint=args.checkpoint, height_m=args.height_m, smoothing=args.smoothing,
                               foot_lock=not args.no_foot_lock, detect_stride=args.detect_stride,
-                              detect_processes=1)
+                              detect_processes=1, facing=not args.no_facing)
     if args.reuse_2d:
         records, mp_world, mp_found = cached_2d(video, options, REUSE_CACHE)
     elif args.result:
@@ -318,6 +318,8 @@ def main(argv=None) -> int:
     p.add_argument("--smoothing", default="light", choices=["none", "light", "strong"])
     p.add_argument("--no-foot-lock", action="store_true", help="the lower ankle on the floor in every frame "
                    "(no contacts, no locking: the earlier behaviour)")
+    p.add_argument("--no-facing", action="store_true", help="the lifter's own facing (no turn from the face "
+                   "points, ml.facing), to measure what that step does")
     p.add_argument("--detect-stride", type=int, default=1,
                    help="show the 2D detector every n-th frame, interpolate the others (the pipeline's option)")
     p.add_argument("--frames", type=parse_frames, default=[],
