@@ -84,6 +84,12 @@ def lifter_device(name: str = "cpu") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def camera_tilt(R: np.ndarray) -> dict:
+    """result.camera's fields for one upright rotation (ml.postprocess.WorldAligner.tilt)."""
+    return {"world_from_camera": np.round(R, 6).tolist(),
+            "tilt_deg": round(float(np.degrees(np.arccos(np.clip(R[1, 1], -1, 1)))), 2)}
+
+
 def load_lifter(checkpoint: str | Path | None, device: str = "cpu"):
     """Load a lifter (cached per process), turning every way a checkpoint can be wrong into a
     PipelineError a user can read."""
@@ -322,6 +328,8 @@ def run_pipeline(
 
     held: list = []  # (new shot?, shot, chunk) lifted but not yet aligned: the skeleton is settling
 
+    shot_tilts: dict[int, np.ndarray] = {}  # first frame of a shot -> the camera tilt its frames were turned by
+
     def lift_frames(sh: "_Shot", kp: np.ndarray, final: bool, new_shot: bool, end: bool):
         """In the lifting thread: push final 2D frames to the shot's lifter, align what comes out.
         Chunks are held back until the skeleton (bone lengths) is frozen, so that every frame sent
@@ -354,6 +362,7 @@ def run_pipeline(
                             window_seen=visible_joints(ch.window_kp2d, info.width, info.height), measure=False,
                             window_kp2d=ch.window_kp2d)
             out.append((s_.start + ch.start, ch.kp2d, world, seen))
+            shot_tilts[s_.start] = aligner.tilt.copy()  # each shot's camera: the last estimate wins
         t_lift[0] += time.perf_counter() - t0
         return out
 
@@ -437,8 +446,8 @@ def run_pipeline(
         skeleton={"height_m": round(float(options.height_m or DEFAULT_STATURE_M), 3),
                   "height_source": "given" if options.height_m else "prior",
                   "bone_lengths_m": [round(float(v), 4) for v in aligner.bones.lengths]},
-        camera={"world_from_camera": np.round(aligner.tilt, 6).tolist(),
-                "tilt_deg": round(float(np.degrees(np.arccos(np.clip(aligner.tilt[1, 1], -1, 1)))), 2)},
+        camera={**camera_tilt(aligner.tilt),
+                "shots": [{"first_frame": int(k), **camera_tilt(shot_tilts[k])} for k in sorted(shot_tilts)]},
         times=np.array(times, dtype=np.float64),
         model={"name": lifter.name, "checkpoint": Path(getattr(lifter, "path", "") or "").name,  # not the server path
                "receptive_field": lifter.receptive_field, "window_frames": lifter.window_frames(lift_fps),

@@ -24,6 +24,22 @@ def world_to_camera(pose_world: np.ndarray, world_from_camera: np.ndarray | None
     return pose_world * np.array([1.0, -1.0, -1.0])
 
 
+def result_to_camera(pose_world: np.ndarray, camera: dict | None) -> np.ndarray:
+    """A result's world poses (T,17,3) -> camera axes, each shot turned back by its own camera tilt
+    (camera["shots"]: first_frame + world_from_camera, one per shot of a montage), else by the one
+    camera["world_from_camera"] (results of earlier versions)."""
+    camera = camera or {}
+    shots = camera.get("shots") or []
+    if not shots:
+        return world_to_camera(pose_world, camera.get("world_from_camera"))
+    out = np.empty_like(np.asarray(pose_world, np.float64))
+    starts = [s["first_frame"] for s in shots] + [len(pose_world)]
+    out[:starts[0]] = world_to_camera(pose_world[:starts[0]], shots[0]["world_from_camera"])
+    for s, a, b in zip(shots, starts[:-1], starts[1:]):
+        out[a:b] = world_to_camera(pose_world[a:b], s["world_from_camera"])
+    return out
+
+
 def shoulder_yaw(pose_cam: np.ndarray) -> np.ndarray:
     """(T,17,3) camera frame -> (T,) yaw of the shoulder line (left - right shoulder) about the
     camera's vertical axis, radians; 0 when the shoulders are parallel to the image plane with

@@ -120,7 +120,7 @@ def per_frame(result, mp_world: np.ndarray, mp_found: np.ndarray) -> dict[str, n
     from ml.postprocess import visible_joints
 
     k3 = np.asarray(result.keypoints_3d, np.float64)
-    cam = quality.world_to_camera(k3 - k3[:, :1], (result.camera or {}).get("world_from_camera"))
+    cam = quality.result_to_camera(k3 - k3[:, :1], result.camera)
     n = min(len(cam), len(mp_world))
     both = np.zeros(len(cam), bool)
     both[:n] = mp_found[:n] & np.asarray(result.detected[:n], bool)

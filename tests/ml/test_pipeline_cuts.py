@@ -22,6 +22,9 @@ def test_a_cut_starts_a_new_lifter_stream(people_clip, tmp_path, tiny_checkpoint
                           on_frames=lambda s, a, b, visible=None, cuts=(): chunks.append((s, len(b), list(cuts))))
     assert result.cuts == [30] and result.to_dict()["cuts"] == [30]
     assert 30 in [s for s, _, _ in chunks]
+    # each shot keeps the camera tilt its frames were turned upright by (a montage's shots differ)
+    shots = result.to_dict()["camera"]["shots"]
+    assert [s["first_frame"] for s in shots] == [0, 30] and shots[-1]["world_from_camera"] == result.camera["world_from_camera"]
     assert [c for _, _, cs in chunks for c in cs] == [30]  # announced once, with the chunk holding it
     # the 3D of shot 1 came from windows inside shot 1 only
     lifter = Lifter.load(tiny_checkpoint)

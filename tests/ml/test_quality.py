@@ -100,3 +100,22 @@ def test_jitter_within_shots_leaves_the_cut_out():
     pose[20:, 1:] += 0.5                                  # a cut: the next shot's pose
     assert quality.jitter_within_shots(pose, 10.0) > 1.0
     assert quality.jitter_within_shots(pose, 10.0, [20]) < 1e-9
+
+
+def test_a_montage_is_turned_back_to_the_camera_shot_by_shot():
+    """result.camera["shots"]: each shot's frames go back to camera axes by that shot's own tilt."""
+    from ml.postprocess import upright_rotation
+
+    rng = np.random.default_rng(0)
+    cam = rng.normal(0, 0.3, (10, 17, 3))
+    tilts = [upright_rotation(np.array([0.0, 1.0, 0.3])), upright_rotation(np.array([0.2, 1.0, -0.1]))]
+    world = cam * np.array([1.0, -1.0, -1.0])
+    world[:4] = world[:4] @ tilts[0].T
+    world[4:] = world[4:] @ tilts[1].T
+    camera = {"world_from_camera": tilts[1].tolist(),
+              "shots": [{"first_frame": 0, "world_from_camera": tilts[0].tolist()},
+                        {"first_frame": 4, "world_from_camera": tilts[1].tolist()}]}
+    np.testing.assert_allclose(quality.result_to_camera(world, camera), cam, atol=1e-9)
+    one = quality.result_to_camera(world, {"world_from_camera": tilts[1].tolist()})   # earlier results: one tilt
+    np.testing.assert_allclose(one[4:], cam[4:], atol=1e-9)
+    assert np.abs(one[:4] - cam[:4]).max() > 0.01
