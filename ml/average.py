@@ -9,7 +9,8 @@ its source flag (e.g. the init a fine-tune added a source to) may be averaged wi
 more: its missing sources are taken as its source 0 (ml.models.grow_sources). Floating-point tensors are averaged; integer
 buffers (e.g. BatchNorm's batch counter) come from the last input. BatchNorm running statistics are
 averaged too, an approximation: the shipped LSTMs and transformers have none. The output carries the
-last input's config, data and training history, with "averaged_from" saying what went in.
+config, data and training history of the last input with the most sources, with "averaged_from"
+saying what went in.
 """
 from __future__ import annotations
 

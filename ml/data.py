@@ -36,9 +36,6 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" 
 # A third, "mocap", is projected motion capture of another skeleton (ml.motion: Bandai Namco's joints
 # are not Human3.6M's), so the model learns its motion without learning its joint definitions.
 SOURCES = ("gt", "detector", "mocap")
-# Sources whose 3D is known in a camera frame, so a window can be filmed again (virtual cameras,
-# ml.poseaug): projected ground truth and projected motion capture.
-REFILMABLE = ("gt", "mocap")
 
 
 def source_id(keypoints: str) -> int:
@@ -267,7 +264,7 @@ def refilm(y: np.ndarray, root: np.ndarray, focal: np.ndarray, yaw_deg, elevatio
     side /= np.linalg.norm(side, axis=-1, keepdims=True)
     yaw = np.deg2rad(np.broadcast_to(np.asarray(yaw_deg, np.float64), (n,)))
     pitch = np.deg2rad(np.broadcast_to(np.asarray(elevation_deg, np.float64), (n,)))
-    R = _axis_angle(side, pitch) @ _axis_angle(np.broadcast_to(up, side.shape), yaw)  # (n, 3, 3)
+    R = (axis_angle(side, pitch) @ axis_angle(np.broadcast_to(up, side.shape), yaw)).astype(np.float32)  # (n, 3, 3)
     dist = np.broadcast_to(np.asarray(distance_scale, np.float64), (n,))[:, None, None]
     rel = y + (root - centre)[:, :, None]                         # (n, F, J, 3) about the centre
     P = np.einsum("nij,nfkj->nfki", R, rel) + (centre * dist)[:, :, None]
@@ -285,14 +282,14 @@ class VirtualCameraConfig:
     distance_scale: tuple = (0.8, 2.5)      # camera distance x this (H36M: ~4-6 m)
 
 
-def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rodrigues: (n, 3) unit axes, (n,) radians -> (n, 3, 3) rotation matrices."""
+def axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rodrigues: (..., 3) unit axes, (...) radians -> (..., 3, 3) rotation matrices (float64)."""
     k = np.asarray(axis, np.float64)
-    K = np.zeros((len(k), 3, 3))
-    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
-    K = K - K.transpose(0, 2, 1)
-    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
-    return (np.eye(3) + s * K + (1 - c) * K @ K).astype(np.float32)
+    K = np.zeros(k.shape[:-1] + (3, 3))
+    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
+    K = K - np.swapaxes(K, -1, -2)
+    a = np.asarray(angle, np.float64)[..., None, None]
+    return np.eye(3) + np.sin(a) * K + (1 - np.cos(a)) * K @ K
 
 
 @dataclass

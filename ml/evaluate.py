@@ -50,8 +50,8 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
     if view_elevation is not None and keypoints != "gt":
         raise ValueError("--view-elevation re-films the mocap: use it with --keypoints gt")
     if motion:
-        from .motion import VAL_EVERY, VAL_SEED, load_motion_sequences, take_content
-        seqs = load_motion_sequences(None if motion == "shared" else motion, "val", VAL_EVERY, seed=VAL_SEED)
+        from .motion import VAL_EVERY, load_motion_sequences, take_content, val_seed
+        seqs = load_motion_sequences(None if motion == "shared" else motion, "val", VAL_EVERY, seed=val_seed(VAL_EVERY))
         keypoints, subjects = "mocap", ("bandai",)
     else:
         seqs = load_sequences(resolve_data_dir(data_dir), list(subjects), keypoints, exclude=exclude)

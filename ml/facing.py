@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .quality import shoulder_yaw
 from .skeleton import LAYOUT_NAMES
 
 FACE_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
@@ -133,12 +134,6 @@ def candidates(pose: np.ndarray) -> np.ndarray:
     """(T,17,3) -> (T, N_STATES, 17, 3): every state's pose of every frame."""
     M = state_matrices(np.arange(N_STATES))                                # (S,3,3)
     return np.einsum("sij,tkj->tski", M, np.asarray(pose, np.float64))
-
-
-def shoulder_yaw(pose: np.ndarray) -> np.ndarray:
-    """(..., 17, 3) camera frame -> (...) yaw of the shoulder line (ml.quality.shoulder_yaw)."""
-    v = pose[..., L_SHOULDER, :] - pose[..., R_SHOULDER, :]
-    return np.arctan2(v[..., 2], v[..., 0])
 
 
 def reprojection_pct(poses: np.ndarray, kp2d: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .data import Sequence
+
 SHARED_MOTION = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "motion" / "bandai_namco_d2_h36m17.npz"
 SOURCE = "mocap"              # the 2D source name of these windows (ml.data.source_id -> 2)
 TARGET_FPS = 50.0             # the lifter's training rate (Human3.6M)
@@ -26,7 +28,11 @@ FOCAL = 2.29                  # normalised focal length (Human3.6M's cameras: ~1
 HEAD_TOP_M = 0.11             # head joint -> top of the head, along neck -> head (H36M: ~0.115 m)
 TAKE_RE = re.compile(r"^dataset-2_(?P<content>.+)_(?P<style>[a-z]+)_(?P<num>\d+)$")
 VAL_EVERY = 10                # held-out takes: numbered a multiple of this (ml.train's default too)
-VAL_SEED = 10_000 + VAL_EVERY  # the validation cameras' seed (ml.train, ml.evaluate --motion)
+
+
+def val_seed(every: int) -> int:
+    """The held-out takes' camera seed (ml.train's validation and ml.evaluate --motion film them alike)."""
+    return 10_000 + every
 
 
 def take_content(name: str) -> str:
@@ -92,8 +98,6 @@ def load_motion_sequences(path=None, split: str = "train", val_every: int = 10, 
                           limit: int = 0):
     """Bandai takes as filmed Sequences: split 'train' (all but the held-out takes) or 'val'.
     limit > 0 keeps only that many takes (tests, quick runs)."""
-    from .data import Sequence  # data imports this module's names lazily; avoid a cycle at import time
-
     assert split in ("train", "val"), split
     d = np.load(resolve_motion_path(path))
     fps = float(d["fps"])

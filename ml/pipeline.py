@@ -19,7 +19,7 @@ import numpy as np
 
 from ml import video as video_io
 from ml.detect import detector_label
-from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, quality, visible_joints
+from ml.postprocess import DEFAULT_STATURE_M, SMOOTHING, WorldAligner, camera_tilt, quality, visible_joints
 from ml.segments import Record, detect_segments
 from ml.result import PoseResult
 from ml.result_people import PEOPLE_MODES
@@ -82,12 +82,6 @@ def lifter_device(name: str = "cpu") -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def camera_tilt(R: np.ndarray) -> dict:
-    """result.camera's fields for one upright rotation (ml.postprocess.WorldAligner.tilt)."""
-    return {"world_from_camera": np.round(R, 6).tolist(),
-            "tilt_deg": round(float(np.degrees(np.arccos(np.clip(R[1, 1], -1, 1)))), 2)}
 
 
 def load_lifter(checkpoint: str | Path | None, device: str = "cpu"):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ml import video as video_io
 from ml.lift_people import PersonPose, _drops, on_the_ground, person_scale, scene_camera, to_world
-from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, BoneLengths, OneEuro, root_translation,
+from ml.postprocess import (DEFAULT_STATURE_M, SMOOTHING, BoneLengths, OneEuro, camera_tilt, root_translation,
                             visible_joints, with_bone_lengths)
 from ml.result_people import PeopleResult, Person
 from ml.shots import ShotDetector, frame_histogram
@@ -377,6 +377,4 @@ def _detections(video_path: Path, detector, fps: float, every: int):
 
 
 def _camera(R: np.ndarray, height: float) -> dict:
-    return {"world_from_camera": np.round(R, 6).tolist(),
-            "tilt_deg": round(float(np.degrees(np.arccos(np.clip(R[1, 1], -1, 1)))), 2),
-            "height_m": round(float(height), 3)}
+    return {**camera_tilt(R), "height_m": round(float(height), 3)}

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import skeleton
+from .data import axis_angle
 
-# Limbs: (proximal joint whose subtree swings, the pivot, the joints that move with it).
-LEGS = [(2, 1, [2, 3]), (5, 4, [5, 6])]          # knee subtree about the hip
-ARMS = [(12, 11, [12, 13]), (15, 14, [15, 16])]  # elbow subtree about the shoulder
+# Limbs: (the pivot, the joints that swing about it).
+LEGS = [(1, [2, 3]), (4, [5, 6])]          # knee and ankle about the hip
+ARMS = [(11, [12, 13]), (14, [15, 16])]    # elbow and wrist about the shoulder
 # (distal, hinge, proximal, sign): ankle/knee/hip bend backwards, wrist/elbow/shoulder forwards (the
 # sign picks the way a straight limb bends: about +lateral the shank goes back, about -lateral the forearm forward).
 HINGES = [(3, 2, 1, 1.0), (6, 5, 4, 1.0), (13, 12, 11, -1.0), (16, 15, 14, -1.0)]
-SYMMETRIC_BONES = [((1, 0), (4, 0)), ((2, 1), (5, 4)), ((3, 2), (6, 5)),
-                   ((12, 11), (15, 14)), ((13, 12), (16, 15)), ((11, 8), (14, 8))]
 
 
 @dataclass
@@ -42,9 +41,8 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _rotate(v: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rodrigues on vectors: v (..., 3) about unit axis (..., 3) by angle (...) radians."""
-    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
-    return v * c + np.cross(axis, v) * s + axis * (axis * v).sum(-1, keepdims=True) * (1 - c)
+    """v (..., 3) turned about unit axis (..., 3) by angle (...) radians (shapes broadcast)."""
+    return np.einsum("...ij,...j->...i", axis_angle(axis, angle), v)
 
 
 def body_axes(y: np.ndarray):
@@ -71,26 +69,24 @@ def augment_poses(y: np.ndarray, cfg: PoseAugConfig, rng: np.random.Generator) -
     n = len(y)
     assert y.ndim == 4 and y.shape[2:] == (17, 3), y.shape
     y = y.astype(np.float64).copy()
-    lat, _, fwd = body_axes(y)
+    lat, up, fwd = body_axes(y)
     pick = lambda: rng.random(n) < cfg.limb_prob                                  # noqa: E731
-    for _, pivot, moving in LEGS:
+    for pivot, moving in LEGS:
         swing = np.deg2rad(rng.uniform(*cfg.leg_swing_deg, n)) * pick()
         abduct = np.deg2rad(rng.uniform(-cfg.leg_abduct_deg, cfg.leg_abduct_deg, n)) * pick()
         p = y[..., pivot:pivot + 1, :]
         rel = y[..., moving, :] - p
         # Flexion: the thigh turns about the lateral axis, the forward direction towards the front.
-        rel = _rotate(rel, -lat[..., None, :], np.broadcast_to(swing[:, None, None], rel.shape[:-1]))
-        rel = _rotate(rel, fwd[..., None, :], np.broadcast_to(abduct[:, None, None], rel.shape[:-1]))
+        rel = _rotate(rel, -lat[..., None, :], swing[:, None, None])
+        rel = _rotate(rel, fwd[..., None, :], abduct[:, None, None])
         y[..., moving, :] = p + rel
-    for _, pivot, moving in ARMS:
+    for pivot, moving in ARMS:
         axis = _unit(rng.normal(size=(n, 3)))
         ang = np.deg2rad(rng.uniform(-cfg.arm_swing_deg, cfg.arm_swing_deg, n)) * pick()
         # The axis is drawn in the body's frame, so the same draw means the same motion for any facing.
-        up = np.cross(fwd, lat)
         ax = axis[:, None, 0:1] * lat + axis[:, None, 1:2] * up + axis[:, None, 2:3] * fwd   # (n, F, 3)
         p = y[..., pivot:pivot + 1, :]
-        rel = _rotate(y[..., moving, :] - p, ax[..., None, :], np.broadcast_to(ang[:, None, None], (n, y.shape[1], len(moving))))
-        y[..., moving, :] = p + rel
+        y[..., moving, :] = p + _rotate(y[..., moving, :] - p, ax[..., None, :], ang[:, None, None])
     for distal, hinge, proximal, sign in HINGES:
         a = y[..., hinge, :] - y[..., proximal, :]
         b = y[..., distal, :] - y[..., hinge, :]
@@ -104,7 +100,6 @@ def augment_poses(y: np.ndarray, cfg: PoseAugConfig, rng: np.random.Generator) -
         extra = np.minimum(extra, np.maximum(np.deg2rad(cfg.max_bend_deg) - bend, 0))
         y[..., distal, :] = y[..., hinge, :] + _rotate(b, normal, extra)
     f = 1 + cfg.bone_scale * (2 * rng.random((n, 17)) - 1)
-    for (a, _), (b, _) in SYMMETRIC_BONES:
-        f[:, b] = f[:, a]
+    f[:, skeleton.LEFT] = f[:, skeleton.RIGHT]  # a bone is named by its child joint: left = right
     y = scale_bones(y, f)
     return (y - y[..., :1, :]).astype(np.float32)

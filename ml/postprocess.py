@@ -159,6 +159,12 @@ def chain_height(lengths: np.ndarray) -> float:
 DEFAULT_STATURE_M = round(chain_height(H36M_BONE_LENGTHS) / ANKLE_TO_HEAD_OF_STATURE, 2)  # the prior: 1.70 m
 
 
+def inside_frame(kp: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(..., J, 2+) pixels -> (..., J) bool: inside the picture."""
+    x, y = kp[..., 0], kp[..., 1]
+    return (x >= 0) & (x < width) & (y >= 0) & (y < height)
+
+
 def visible_joints(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
     """(n,17,3) pixels + confidence -> (n,17) bool: seen (confidence >= VISIBLE_CONF) and inside the
     frame. Joints outside it (legs below a close-up) are the detector's guesses, as are gap frames.
@@ -166,8 +172,7 @@ def visible_joints(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
     midpoint) where both hips are, the spine (halfway from the pelvis to the thorax) where both
     are, the head top (extrapolated from the ears past the thorax) where the thorax is: a
     close-up's spine may lie inside the frame while the hips it comes from are below it."""
-    x, y, c = kp2d[..., 0], kp2d[..., 1], kp2d[..., 2]
-    seen = (c >= VISIBLE_CONF) & (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    seen = (kp2d[..., 2] >= VISIBLE_CONF) & inside_frame(kp2d, width, height)
     seen[..., 0] &= seen[..., 1] & seen[..., 4]
     seen[..., 7] &= seen[..., 0] & seen[..., 8]
     seen[..., 10] &= seen[..., 8]
@@ -387,8 +392,7 @@ class WorldAligner:
         """(n,17) joints outside the frame: the root is placed from the others (root_translation)."""
         if not self.root_from_inside:
             return None
-        x, y = kp2d[..., 0], kp2d[..., 1]
-        return ~((x >= 0) & (x < self.width) & (y >= 0) & (y < self.height))
+        return ~inside_frame(kp2d, self.width, self.height)
 
     def measure_bones(self, window: np.ndarray, window_seen: np.ndarray, new_frames: int) -> bool:
         """Measure the skeleton on a chunk's lifted window ahead of aligning it; True once frozen
@@ -477,6 +481,12 @@ class WorldAligner:
 UPRIGHT_MAX_DEG = 30.0   # a camera tilted more than this (or a lying person): no correction
 UPRIGHT_MIN_SAMPLES = 10  # frames with head and ankles seen before a tilt is estimated
 UPRIGHT_FREEZE_S = 3.0   # ... and seconds of such frames after which it is frozen
+
+
+def camera_tilt(R: np.ndarray) -> dict:
+    """A result's camera fields for one upright rotation (WorldAligner.tilt, the scene camera's pitch)."""
+    return {"world_from_camera": np.round(R, 6).tolist(),
+            "tilt_deg": round(float(np.degrees(np.arccos(np.clip(R[1, 1], -1, 1)))), 2)}
 
 
 def upright_rotation(mean_up: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .postprocess import VISIBLE_CONF, bone_lengths, root_translation
+from .postprocess import VISIBLE_CONF, bone_lengths, inside_frame, root_translation
 
 L_SHOULDER, R_SHOULDER, HEAD, L_ANKLE, R_ANKLE = 11, 14, 10, 6, 3
 FACING_LIMIT_DEG = 45.0  # a torso turned by more than this reads as "facing the wrong way"
@@ -41,11 +41,11 @@ def result_to_camera(pose_world: np.ndarray, camera: dict | None) -> np.ndarray:
 
 
 def shoulder_yaw(pose_cam: np.ndarray) -> np.ndarray:
-    """(T,17,3) camera frame -> (T,) yaw of the shoulder line (left - right shoulder) about the
+    """(..., 17, 3) camera frame -> (...) yaw of the shoulder line (left - right shoulder) about the
     camera's vertical axis, radians; 0 when the shoulders are parallel to the image plane with
     the left shoulder on the image's right (the person faces the camera)."""
-    v = pose_cam[:, L_SHOULDER] - pose_cam[:, R_SHOULDER]
-    return np.arctan2(v[:, 2], v[:, 0])
+    v = pose_cam[..., L_SHOULDER, :] - pose_cam[..., R_SHOULDER, :]
+    return np.arctan2(v[..., 2], v[..., 0])
 
 
 def facing_error_deg(pred_cam: np.ndarray, ref_cam: np.ndarray) -> np.ndarray:
@@ -85,7 +85,7 @@ def reprojection_per_frame_pct(pose_cam: np.ndarray, kp2d: np.ndarray, width: in
     xy, conf = kp2d[..., :2], kp2d[..., 2]
     outside = None
     if visible is not None:
-        outside = ~((xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height))
+        outside = ~inside_frame(xy, width, height)
     proj = project_fit(pose_cam, xy, conf, width, height, ignore=outside)
     out = np.full(len(xy), np.nan)
     for t in range(len(xy)):

@@ -222,10 +222,10 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
         val_seqs = load_sequences(data_dir, cfg.test_subjects, "gt")
     motion_val = []
     if cfg.motion:
-        from .motion import load_motion_sequences, resolve_motion_path
+        from .motion import load_motion_sequences, resolve_motion_path, val_seed
         path = resolve_motion_path(None if cfg.motion == "shared" else cfg.motion)
         train_seqs += load_motion_sequences(path, "train", cfg.motion_val_every, seed=cfg.seed)
-        motion_val = load_motion_sequences(path, "val", cfg.motion_val_every, seed=10_000 + cfg.motion_val_every)  # = motion.VAL_SEED
+        motion_val = load_motion_sequences(path, "val", cfg.motion_val_every, seed=val_seed(cfg.motion_val_every))
     data_info = {"dataset": "Human3.6M", "licence": "Human3.6M: research use only", "fps": H36M_FPS,
                  "data_dir": str(data_dir), "train_subjects": cfg.train_subjects,
                  "test_subjects": sorted({s.subject for s in val_seqs}),

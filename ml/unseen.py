@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.postprocess import H36M_BONE_LENGTHS
+from ml.postprocess import H36M_BONE_LENGTHS, inside_frame
 
 PELVIS, THORAX = 0, 8
 LEGS = ((4, 5, 6), (1, 2, 3))  # (hip, knee, ankle): left, right
@@ -28,19 +28,13 @@ SHIN_OF_TORSO = H36M_BONE_LENGTHS[3] / (H36M_BONE_LENGTHS[7] + H36M_BONE_LENGTHS
 TORSO_OF_SHOULDERS = (H36M_BONE_LENGTHS[7] + H36M_BONE_LENGTHS[8]) / (2 * H36M_BONE_LENGTHS[11])
 
 
-def outside_frame(kp: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(..., 17, 2+) pixels -> (..., 17) bool: outside the picture."""
-    x, y = kp[..., 0], kp[..., 1]
-    return ~((x >= 0) & (x < width) & (y >= 0) & (y < height))
-
-
 def standing_legs(kp: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """kp (F,17,3) pixels + confidence -> (xy (F,17,2), conf (F,17)) for the lifter: knees and ankles
     outside the frame placed as a person standing straight would have them (module doc), at
     confidence 1 so the low-confidence filling keeps them; everything else as given."""
     xy = np.array(kp[..., :2], np.float64, copy=True)
     conf = np.array(kp[..., 2], np.float32, copy=True)
-    out = outside_frame(kp, width, height)
+    out = ~inside_frame(kp, width, height)
     frames = np.nonzero(out[:, [k for _, k, _ in LEGS] + [a for _, _, a in LEGS]].any(1))[0]
     for t in frames:
         axis = xy[t, PELVIS] - xy[t, THORAX]

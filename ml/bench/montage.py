@@ -27,6 +27,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ml.export.overlay import ffmpeg_exe
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 SHARED_VIDEO = ROOT.parent / "shared" / "data" / "video"
 CACHE = ROOT / "var" / "bench" / "montages"
@@ -81,12 +83,6 @@ MONTAGES = [
     Montage("phone", [Part("squats_720x1280_5fps.mp4", 0.0, 8.0)], (404, 720), rotate=90, fps=5,
             note="portrait phone video stored sideways + rotation metadata"),
 ]
-
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-threads", "1",
