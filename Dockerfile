@@ -1,4 +1,4 @@
-# 3DPoseNet image: one image for web (daphne), worker (celery -Q pose) and trainer (celery -Q train).
+# 3DPoseNet image: one image for web (uvicorn, python -m webapp.serve), worker (celery -Q pose) and trainer (celery -Q train).
 # See docs/deploy.md. Build: `docker compose build` (or `docker build -t 3dposenet .`).
 #
 # torch: requirements.txt pins torch==2.13.0, which pip installs from PyPI here. On linux/x86_64 that is
@@ -72,4 +72,4 @@ RUN python manage.py collectstatic --noinput \
 
 USER posenet
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "webapp.asgi:application"]
+CMD ["python", "-m", "webapp.serve"]

@@ -131,5 +131,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("key",)
 
 
-# The admin's sign-in is limited like the site's (poseapp/ratelimit.py).
+# The admin's sign-in is limited like the site's (poseapp/ratelimit.py), and its refusal is a 429 too.
 admin.site.login_form = RateLimitedAdminAuthenticationForm
+_admin_login = admin.site.login
+
+
+def _rate_limited_admin_login(request, extra_context=None):
+    response = _admin_login(request, extra_context)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if getattr(form, "rate_limited", False):
+        response.status_code = 429
+    return response
+
+
+admin.site.login = _rate_limited_admin_login

@@ -35,14 +35,15 @@ def api_view(methods):
         def wrapper(request, *args, **kwargs):
             header = request.headers.get("Authorization", "")
             if header.startswith("Token "):
-                ip = ratelimit.client_ip(request)
-                if ratelimit.blocked("token", ip):
-                    response = _error(429, ratelimit.message(ratelimit.TOO_MANY_TOKENS))
+                ip, presented = ratelimit.client_ip(request), header[6:].strip()
+                refusal = ratelimit.token_refusal(presented, ip)
+                if refusal:
+                    response = _error(429, refusal)
                     response["Retry-After"] = str(settings.POSENET_LOGIN_WINDOW_S)
                     return response
-                token = ApiToken.objects.select_related("user").filter(key=header[6:].strip()).first()
+                token = ApiToken.objects.select_related("user").filter(key=presented).first()
                 if token is None or not token.user.is_active:
-                    ratelimit.record_failure("token", ip)
+                    ratelimit.record_token_failure(presented, ip)
                     return _error(401, "Invalid API token.")
                 request.user = token.user
             elif not request.user.is_authenticated:

@@ -83,8 +83,8 @@ def upload_finish(request, upload_id):
         return _refused(exc)
     except jobs.UnusableVideo as exc:
         return JsonResponse({"error": str(exc), "fields": {"video": [str(exc)]}}, status=400)
-    except QueueUnavailable as exc:  # the job was marked failed with its video kept (Retry on its page)
-        response = JsonResponse({"error": str(exc)}, status=503)
+    except QueueUnavailable as exc:  # the job stays queued and is sent once the broker is back (as POST /api/jobs/)
+        response = JsonResponse({"error": str(exc), "job": jobs.job_json(exc.job)}, status=503)
         response["Retry-After"] = "60"
         return response
     return JsonResponse(jobs.job_json(job), status=201 if created else 200)

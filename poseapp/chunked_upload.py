@@ -203,17 +203,24 @@ def finish(upload: ChunkedUpload) -> tuple[PoseJob, bool]:
             job = jobs.create_from_upload(upload.owner, assembled, lifter, options.get("smoothing", "light"),
                                           options.get("complexity", 1), options.get("height_m"),
                                           reject_unusable=True, people_mode=options.get("people", "one"))
-        except (jobs.UnusableVideo, QueueUnavailable):
-            upload.delete()  # the bytes were refused, or kept in a failed job to retry: the upload is over
+        except jobs.UnusableVideo:
+            upload.delete()  # the bytes were refused: the upload is over
+            raise
+        except QueueUnavailable as exc:  # the job exists, queued; the sweeper sends it once Redis is back
+            _link(upload, exc.job, received)  # finishing again (or GET) gives the client the job
             raise
         except quotas.QuotaExceeded as exc:  # e.g. the video's decoded work, known only from the file
             upload.delete()
             raise UploadRefused(exc.status, str(exc)) from None
         finally:
             assembled.close()
+    _link(upload, job, received)
+    return job, True
+
+
+def _link(upload: ChunkedUpload, job: PoseJob, received: int) -> None:
     ChunkedUpload.objects.filter(pk=upload.pk).update(job=job, received_bytes=received)
     upload.job = job
-    return job, True
 
 
 def cancel(upload: ChunkedUpload) -> None:

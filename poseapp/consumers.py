@@ -1,14 +1,42 @@
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import stream
 from .models import PoseJob
 
+log = logging.getLogger(__name__)
 FORBIDDEN = 4403  # websocket close code: not signed in, or not your job
+TRY_AGAIN_LATER = 1013  # websocket close code: the stream's Redis is unreachable; the viewer retries
+
+
+def _channel_layer_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
 
 
 class JobConsumer(AsyncJsonWebsocketConsumer):
     """/ws/jobs/<id>/: meta, then every frame chunk so far, then the live tail (only for the owner or staff)."""
+
+    refused_unreachable = False  # closed with TRY_AGAIN_LATER (and said so in the log) already
+
+    async def __call__(self, scope, receive, send):
+        # Channels listens on the channel layer beside the websocket; while Redis is away that raises.
+        # Answer the handshake with TRY_AGAIN_LATER (one log line), not an HTTP 500 and a traceback.
+        try:
+            await super().__call__(scope, receive, send)
+        except _channel_layer_errors() as exc:
+            if not self.refused_unreachable:
+                self._log_unreachable(scope, exc)
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+
+    def _log_unreachable(self, scope, exc) -> None:
+        self.refused_unreachable = True
+        job = scope.get("url_route", {}).get("kwargs", {}).get("job_id")
+        log.warning("websocket for job %s refused: the channel layer is unreachable (%s)", job, exc)
 
     async def connect(self):
         self.job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
@@ -19,8 +47,15 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=FORBIDDEN)
             return
-        self.group = stream.group_name(self.job_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)  # join first: see stream.py
+        group = stream.group_name(self.job_id)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)  # join first: see stream.py
+        except _channel_layer_errors() as exc:  # Redis is away (restarting): see __call__
+            self._log_unreachable(self.scope, exc)
+            await self.accept()
+            await self.close(code=TRY_AGAIN_LATER)
+            return
+        self.group = group
         await self.accept()
         await self.send_json(stream.meta_message(job))
         offset = await self._replay(job.frames_log_path, 0)
@@ -44,7 +79,10 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except _channel_layer_errors():
+                pass  # Redis is away; its group entries expire on their own
 
     async def receive_json(self, content, **kwargs):
         pass  # clients may send {"type": "resume"}; the replay on connect already covers it

@@ -142,8 +142,8 @@ class LifterModelForm(forms.ModelForm):
 
 
 class RateLimitedLoginMixin:
-    """Sign-in forms that refuse after too many failures for the username from this address
-    (poseapp/ratelimit.py); `rate_limited` tells the view to answer 429."""
+    """Sign-in forms that refuse after too many failures for the username from this address, or from
+    this address at all (poseapp/ratelimit.py); `rate_limited` tells the view to answer 429."""
     rate_limited = False
 
     def clean(self):
@@ -153,14 +153,15 @@ class RateLimitedLoginMixin:
 
         username = (self.cleaned_data.get("username") or "").strip().lower()
         ip = ratelimit.client_ip(self.request) if self.request is not None else "unknown"
-        if ratelimit.blocked("login", username, ip):
+        refusal = ratelimit.sign_in_refusal(username, ip)
+        if refusal:
             self.rate_limited = True
-            raise ValidationError(ratelimit.message(ratelimit.TOO_MANY_LOGINS), code="rate_limited")
+            raise ValidationError(refusal, code="rate_limited")
         try:
             cleaned = super().clean()
         except ValidationError:
             if username and self.cleaned_data.get("password"):
-                ratelimit.record_failure("login", username, ip)
+                ratelimit.record_sign_in_failure(username, ip)
             raise
         ratelimit.reset("login", username, ip)
         return cleaned

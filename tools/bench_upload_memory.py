@@ -3,10 +3,10 @@
     .venv/bin/python tools/bench_upload_memory.py                 # 500 MB chunked, 60 MB in one request
     .venv/bin/python tools/bench_upload_memory.py --size-mb 200 --single-mb 0
 
-For each way it starts a fresh real web server (daphne, as `python -m webapp.run` does) on a throwaway
+For each way it starts a fresh real web server (uvicorn, as `python -m webapp.run` does) on a throwaway
 database, media folder and private Redis (no worker: the job just stays queued), uploads a generated
 MJPEG video of noise (real and decodable, so the server's checks pass and the job is created), and
-prints the daphne process's resident memory before, at its peak (sampled every 10 ms) and after.
+prints the web server process's resident memory before, at its peak (sampled every 10 ms) and after.
 Figures, not a pass/fail test (issue 13 target: +64 MiB or less for 500 MB)."""
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def make_video(path: Path, size_bytes: int) -> Path:
 
 
 class Server:
-    """A fresh daphne on a throwaway var dir, with a user and an API token."""
+    """A fresh web server on a throwaway var dir, with a user and an API token."""
 
     def __init__(self, work: Path, redis_url: str, max_mb: int, chunk_mb: int):
         from webapp.embedded_redis import free_port
@@ -74,7 +74,7 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError("daphne did not start")
+            raise RuntimeError("the web server did not start")
         self.request("GET", "/api/jobs/")  # warm: Django loaded, a request served
         self.ps = psutil.Process(self.proc.pid)
 

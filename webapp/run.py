@@ -1,10 +1,12 @@
 """`python -m webapp.run`: start Redis (private, unless REDIS_URL is set), a Celery worker and the
-daphne web server; Ctrl-C stops everything this started. `make run` calls it after setup.
+uvicorn web server; Ctrl-C stops everything this started. `make run` calls it after setup.
 
 The private Redis keeps an append-only file in var/redis (POSENET_VAR_DIR/redis), so queued jobs survive
-a restart. A worker that dies (killed, out of memory) is started again, as a container's restart policy
-would; its job is run again by the sweeper (poseapp/sweeper.py), which every worker runs. A worker that
-keeps dying within seconds of starting, or a web server that exits, stops everything."""
+a restart. Every process this starts is supervised, as a container's restart policy would: one that
+exits (killed, out of memory) is started again with a line saying so: Redis on the same port and
+files (the worker and web server reconnect), the worker (its job is run again by the sweeper,
+poseapp/sweeper.py, which every worker runs), the web server. One that keeps exiting within seconds of
+starting stops everything."""
 from __future__ import annotations
 
 import os
@@ -33,7 +35,13 @@ def worker_command() -> list[str]:
 
 
 def web_command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "webapp.asgi:application"]
+    """uvicorn: it streams request bodies to the app (never holding one in memory, issue 30) and serves
+    Channels' websockets. Behind a reverse proxy, POSENET_TRUSTED_PROXIES (its addresses, comma-separated)
+    lets the client's own address come from X-Forwarded-For, so sign-in limits count per client."""
+    trusted = os.environ.get("POSENET_TRUSTED_PROXIES", "").strip()
+    proxy = ["--proxy-headers", "--forwarded-allow-ips", trusted] if trusted else ["--no-proxy-headers"]
+    return [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", host, "--port", str(port),
+            "--http", "httptools", "--ws", "websockets-sansio", "--lifespan", "off", *proxy]
 
 
 def local_site_env(env: dict) -> dict:
@@ -53,19 +61,66 @@ def local_site_env(env: dict) -> dict:
     return out
 
 
+class Supervised:
+    """One child process kept running: started again when it exits (with a line saying so), unless it
+    keeps exiting within QUICK_DEATH_S of starting, MAX_QUICK_DEATHS times in a row (then it is broken)."""
+
+    def __init__(self, name: str, start, stop):
+        self.name, self._start, self._stop = name, start, stop
+        self.quick_deaths = 0
+        self.handle = start()
+        self.started = time.monotonic()
+
+    def exit_code(self) -> int | None:
+        return self.handle.poll() if isinstance(self.handle, subprocess.Popen) else self.handle.process.poll()
+
+    def check(self) -> bool:
+        """Start it again if it exited; False when it keeps exiting (the caller stops everything)."""
+        code = self.exit_code()
+        while code is not None:
+            self.quick_deaths = self.quick_deaths + 1 if time.monotonic() - self.started < QUICK_DEATH_S else 1
+            if self.quick_deaths >= MAX_QUICK_DEATHS:
+                print(f"The {self.name} keeps exiting (code {code}); stopping.", flush=True)
+                return False
+            print(f"The {self.name} exited unexpectedly (code {code}); starting it again.", flush=True)
+            self.started, code = time.monotonic(), None
+            try:
+                self.handle = self._start()
+            except RuntimeError as exc:  # e.g. Redis could not start: counts as a quick death
+                print(f"The {self.name} could not start: {exc}", flush=True)
+                code = "none: it did not start"
+        return True
+
+    def stop(self) -> None:
+        self._stop(self.handle)
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     env = local_site_env(dict(os.environ))
-    redis = None
+    children: list[Supervised] = []
     if not env.get("REDIS_URL"):
-        redis = embedded_redis.start(var_dir() / "redis")
-        env["REDIS_URL"] = redis.url
-        print(f"Started a private Redis at {redis.url} (files, with its append-only file, in {var_dir() / 'redis'})",
+        redis_dir = var_dir() / "redis"
+        redis_port = embedded_redis.free_port()  # the same port after a restart: the others reconnect
+        redis = Supervised("private Redis", lambda: embedded_redis.start(redis_dir, port=redis_port),
+                           lambda r: r.stop())
+        env["REDIS_URL"] = redis.handle.url
+        children.append(redis)
+        print(f"Started a private Redis at {redis.handle.url} (files, with its append-only file, in {redis_dir})",
               flush=True)
-    worker = subprocess.Popen(worker_command(), cwd=ROOT, env=env)
-    worker_started, quick_deaths = time.monotonic(), 0
-    web = subprocess.Popen(web_command(host, port), cwd=ROOT, env=env)
+    children.append(Supervised("worker", lambda: subprocess.Popen(worker_command(), cwd=ROOT, env=env), _terminate))
+    children.append(Supervised("web server", lambda: subprocess.Popen(web_command(host, port), cwd=ROOT, env=env),
+                               _terminate))
     print(f"\n3DPoseNet is running at http://{host}:{port}/  (Ctrl-C stops it)\n", flush=True)
     stopping = False
 
@@ -77,30 +132,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
-        if web.poll() is not None:
-            print(f"The web server exited unexpectedly (code {web.returncode}); stopping.", flush=True)
+        if not all(child.check() for child in children):
             stopping, code = True, 1
-        elif worker.poll() is not None and not stopping:
-            quick_deaths = quick_deaths + 1 if time.monotonic() - worker_started < QUICK_DEATH_S else 1
-            if quick_deaths >= MAX_QUICK_DEATHS:
-                print(f"The worker keeps exiting (code {worker.returncode}); stopping.", flush=True)
-                stopping, code = True, 1
-            else:
-                print(f"The worker exited unexpectedly (code {worker.returncode}); starting it again.", flush=True)
-                worker = subprocess.Popen(worker_command(), cwd=ROOT, env=env)
-                worker_started = time.monotonic()
         time.sleep(0.5)
-    procs = [worker, web]
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    if redis:
-        redis.stop()
+    for child in reversed(children):  # the web server and the worker first, Redis last
+        child.stop()
     print("Stopped.")
     return code
 

@@ -23,7 +23,6 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -50,14 +49,17 @@ MIDDLEWARE = [
 POSENET_CSP = env_bool("POSENET_CSP", True)
 POSENET_CSP_REPORT_ONLY = env_bool("POSENET_CSP_REPORT_ONLY", False)
 
-# Failed sign-ins (per username and IP) and bad API tokens (per IP): after this many within the window
-# (seconds, from the first failure), attempts are refused until it ends (poseapp/ratelimit.py).
+# Failed sign-ins (per username and address) and bad API tokens (per presented token): after this many
+# within the window (seconds, from the first failure), that username or token is refused until it ends;
+# an address with POSENET_ADDRESS_FAILURE_LIMIT failures of either kind is refused (poseapp/ratelimit.py).
 POSENET_LOGIN_FAILURE_LIMIT = env_int("POSENET_LOGIN_FAILURE_LIMIT", 10)
+POSENET_ADDRESS_FAILURE_LIMIT = env_int("POSENET_ADDRESS_FAILURE_LIMIT", 100)
 POSENET_LOGIN_WINDOW_S = env_int("POSENET_LOGIN_WINDOW_S", 15 * 60)
-if POSENET_LOGIN_FAILURE_LIMIT < 1 or POSENET_LOGIN_WINDOW_S < 1:
+if POSENET_LOGIN_FAILURE_LIMIT < 1 or POSENET_ADDRESS_FAILURE_LIMIT < 1 or POSENET_LOGIN_WINDOW_S < 1:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("POSENET_LOGIN_FAILURE_LIMIT and POSENET_LOGIN_WINDOW_S must be at least 1.")
+    raise ImproperlyConfigured("POSENET_LOGIN_FAILURE_LIMIT, POSENET_ADDRESS_FAILURE_LIMIT and "
+                               "POSENET_LOGIN_WINDOW_S must be at least 1.")
 # The counters' cache: empty = this process's memory (enough for one web process); with several web
 # processes point it at Redis (e.g. the REDIS_URL with another database number: redis://host:6379/1).
 POSENET_CACHE_URL = env_str("POSENET_CACHE_URL", "")

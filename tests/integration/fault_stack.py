@@ -1,7 +1,7 @@
 """A stack of real processes for fault-injection tests (issue 13): a private Redis of the test's own (with
 its append-only file, on a fixed port so that it can be stopped, killed and started again on the same
-URL and files), Celery workers that can be killed one by one, and daphne; all share the test database
-and a media folder. Jobs are uploaded through daphne's JSON API with a real token; viewers are real
+URL and files), Celery workers that can be killed one by one, and the web server; all share the test database
+and a media folder. Jobs are uploaded through the web server's JSON API with a real token; viewers are real
 websocket clients that reconnect as the browser's viewer does. Heartbeat and sweep settings are tiny
 (env vars), so that a dead worker is noticed in seconds."""
 from __future__ import annotations
@@ -111,7 +111,7 @@ class FaultStack:
             except OSError:
                 assert self.web.poll() is None, self.log_tail()
                 return False
-        wait_for(up, 60, "daphne", self.log_tail)
+        wait_for(up, 60, "the web server", self.log_tail)
 
     def worker_log(self, name: str) -> str:
         return (self.logs / f"worker-{name}.log").read_text(errors="replace")
@@ -141,18 +141,33 @@ class FaultStack:
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            return response.status, response.headers, response.read()  # headers: case-insensitive
         finally:
             conn.close()
 
     def upload(self, token: str, video: Path) -> tuple[int, dict, dict]:
-        """POST /api/jobs/ (multipart) through daphne; returns (status, headers, JSON body)."""
+        """POST /api/jobs/ (multipart) through the web server; returns (status, headers, JSON body)."""
         boundary = uuid.uuid4().hex
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"{video.name}\"\r\n"
                 f"Content-Type: video/mp4\r\n\r\n").encode() + video.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
         status, headers, raw = self.request("POST", "/api/jobs/", body, {
             "Authorization": f"Token {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
         return status, headers, json.loads(raw)
+
+    def chunked_upload(self, token: str, video: Path) -> tuple[int, dict, dict, str]:
+        """The resumable API (docs/api.md): create, one PATCH, finish. Returns the finish's (status,
+        headers, JSON body) and the upload's URL."""
+        auth = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        data = video.read_bytes()
+        status, _, raw = self.request("POST", "/api/uploads/", json.dumps(
+            {"filename": video.name, "size": len(data)}).encode(), auth)
+        assert status == 201, raw
+        upload = json.loads(raw)
+        status, _, raw = self.request("PATCH", upload["url"], data, {
+            "Authorization": f"Token {token}", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+        assert status == 200, raw
+        status, headers, raw = self.request("POST", upload["finish_url"], b"", auth)
+        return status, headers, json.loads(raw), upload["url"]
 
 
 class Viewer:

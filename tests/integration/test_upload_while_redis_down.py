@@ -1,4 +1,4 @@
-"""An upload while Redis is down (issue 13), through real daphne's JSON API: 503 with a sentence and the
+"""An upload while Redis is down (issue 13), through the real web server's JSON API: 503 with a sentence and the
 job, which stays queued; once Redis is back, the sweeper in the (real) worker sends it and it is processed,
 once. The figures go to test-artifacts/fault_upload_while_down.json."""
 import json
@@ -41,3 +41,21 @@ def test_an_upload_while_redis_is_down_is_processed_once_it_is_back(fault_stack,
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(figures, indent=1))
     print(json.dumps(figures))
+
+
+def test_a_chunked_upload_finished_while_redis_is_down_answers_with_its_job(fault_stack, api_token, short_clip):
+    """Issue 30: the resumable upload's finish answered 503 without the job and deleted the upload, so the
+    client had no id to poll although the job existed and later ran. Now it answers like POST /api/jobs/."""
+    stack = fault_stack
+    stack.stop_redis()
+    status, headers, body, upload_url = stack.chunked_upload(api_token, short_clip)
+    assert status == 503 and headers.get("Retry-After") == "60", body
+    assert body["error"] == QUEUED_WHILE_DOWN and body["job"]["status"] == "queued", body
+    job = PoseJob.objects.get(pk=body["job"]["id"])
+    assert job.status == "queued" and job.task_id == ""
+    auth = {"Authorization": f"Token {api_token}"}
+    status, _, raw = stack.request("GET", upload_url, headers=auth)  # the upload is kept, pointing at its job
+    assert status == 200 and json.loads(raw)["job"] == job.pk
+    status, _, raw = stack.request("POST", upload_url + "finish/", b"", auth)  # finishing again: the same job
+    assert status == 200 and json.loads(raw)["id"] == job.pk
+    assert PoseJob.objects.filter(owner=job.owner).count() == 1

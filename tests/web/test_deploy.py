@@ -97,8 +97,7 @@ def test_compose_services_and_wiring(compose_config):
         assert name in services, f"service {name} missing"
 
     web = services["web"]
-    assert web["command"][0] == "daphne" and web["command"][-1] == "webapp.asgi:application"
-    assert "-b" in web["command"] and "0.0.0.0" in web["command"]
+    assert web["command"] == ["python", "-m", "webapp.serve"]  # uvicorn, as `make run` starts it
 
     for name, queue in (("worker", "pose"), ("trainer", "train")):
         svc = services[name]
@@ -179,7 +178,7 @@ def test_dockerfile_builds_the_image_compose_runs():
     assert "pip install -r requirements.txt" in text
     assert "collectstatic --noinput" in text
     assert re.search(r"^USER (?!root)\w+", text, re.M), "the image must run as a non-root user"
-    assert 'CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "webapp.asgi:application"]' in text
+    assert 'CMD ["python", "-m", "webapp.serve"]' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     for path in (".env", ".venv", "**/node_modules", "var", ".git"):
         assert path in ignored, f".dockerignore must exclude {path}"
@@ -231,3 +230,13 @@ def test_documented_gpu_override_is_valid(tmp_path):
     devices = services["worker-gpu1"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["device_ids"] == ["1"] and "count" not in devices[0]
     assert "media:/data/media" in services["worker-gpu1"]["volumes"][0]
+
+
+def test_the_image_serves_with_the_same_command_as_make_run(monkeypatch):
+    from webapp.run import web_command
+
+    command = web_command("0.0.0.0", 8000)
+    assert command[1:4] == ["-m", "uvicorn", "webapp.asgi:application"] and "--no-proxy-headers" in command
+    monkeypatch.setenv("POSENET_TRUSTED_PROXIES", "10.0.0.2")
+    trusted = web_command("0.0.0.0", 8000)
+    assert trusted[trusted.index("--forwarded-allow-ips") + 1] == "10.0.0.2" and "--proxy-headers" in trusted

@@ -66,25 +66,51 @@ def test_the_window_ends(client, owner, password, settings):
     assert sign_in(client, "owner", password).status_code == 302
 
 
-def test_the_admin_sign_in_is_limited_too(client, admin_user):
+def test_the_admin_sign_in_is_limited_too_and_answers_429(client, admin_user):
     url = reverse("admin:login")
     for _ in range(3):
         sign_in(client, "admin", "wrong", url=url)
     response = sign_in(client, "admin", "password", url=url)  # pytest-django's admin_user password
+    assert response.status_code == 429  # like the site's sign-in (issue 30; it was 200)
     assert "Too many failed sign-in attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
-def test_bad_api_tokens_are_limited_per_address(client, owner):
+def api_get(client, token, ip):
+    return client.get(reverse("api-jobs"), HTTP_AUTHORIZATION=f"Token {token}", REMOTE_ADDR=ip)
+
+
+def test_bad_api_tokens_lock_only_that_token(client, owner):
+    """Issue 30: ten bad tokens from one address (behind a proxy: every client's) used to lock out
+    every API client there, valid tokens included. Now only the bad token string is refused."""
     good = ApiToken.objects.create(user=owner)
     for _ in range(3):
-        response = client.get(reverse("api-jobs"), HTTP_AUTHORIZATION="Token guess", REMOTE_ADDR="10.0.0.9")
-        assert response.status_code == 401
-    response = client.get(reverse("api-jobs"), HTTP_AUTHORIZATION=f"Token {good.key}", REMOTE_ADDR="10.0.0.9")
-    assert response.status_code == 429 and response["Retry-After"] == "900"
-    assert response.json()["error"].startswith("Too many requests with an invalid API token from your address.")
-    ok = client.get(reverse("api-jobs"), HTTP_AUTHORIZATION=f"Token {good.key}", REMOTE_ADDR="10.0.0.8")
-    assert ok.status_code == 200
+        assert api_get(client, "guess", "10.0.0.9").status_code == 401
+    assert api_get(client, good.key, "10.0.0.9").status_code == 200  # the same address, a valid token
+    refused = api_get(client, "guess", "10.0.0.9")
+    assert refused.status_code == 429 and refused["Retry-After"] == "900"
+    assert refused.json()["error"].startswith("Too many requests with this invalid API token.")
+    assert api_get(client, "guess", "10.0.0.8").status_code == 429  # that token, from anywhere
+
+
+def test_many_tokens_from_one_address_hit_the_address_ceiling(client, owner, settings):
+    settings.POSENET_ADDRESS_FAILURE_LIMIT = 5
+    good = ApiToken.objects.create(user=owner)
+    for i in range(5):
+        assert api_get(client, f"guess-{i}", "10.0.0.9").status_code == 401
+    refused = api_get(client, good.key, "10.0.0.9")
+    assert refused.status_code == 429
+    assert refused.json()["error"].startswith("Too many failed sign-ins or invalid API tokens from your address.")
+    assert api_get(client, good.key, "10.0.0.8").status_code == 200  # other addresses are untouched
+
+
+def test_many_usernames_from_one_address_hit_the_address_ceiling(client, owner, password, settings):
+    settings.POSENET_ADDRESS_FAILURE_LIMIT = 5
+    for i in range(5):
+        assert sign_in(client, f"someone-{i}", "wrong", ip="10.0.0.7").status_code == 200
+    response = sign_in(client, "owner", password, ip="10.0.0.7")
+    assert response.status_code == 429 and "from your address" in response.content.decode()
+    assert sign_in(client, "owner", password, ip="10.0.0.6").status_code == 302
 
 
 def test_a_cache_outage_lets_attempts_through(client, owner, password, monkeypatch):

@@ -1,5 +1,6 @@
 // Websocket to /ws/jobs/<id>/ with reconnect (exponential backoff) and resume.
 import { Backoff } from './backoff.js';
+export const TRY_AGAIN_LATER = 1013; // close code: the server cannot stream now (its Redis is away); retried
 
 /** ws:// or wss:// URL for a path, from a location-like object. */
 export function websocketUrl(path, loc = window.location) {

@@ -40,7 +40,7 @@ export class JobFeed {
   }
 
   _state(state, info = {}) {
-    this.on.state(state, { connects: this.connection.connects, delay: info.delay || 0 });
+    this.on.state(state, { connects: this.connection.connects, delay: info.delay || 0, code: info.code });
     if (state === 'waiting' && this.connection.failures >= 3 && this.job.buffer.size === 0) this.fetchResult();
   }
 

@@ -1,6 +1,7 @@
 // The job's state in words: the status chip, the progress line and bar, the error, the connection
 // and waiting badges, the note over a video that cannot play (yet), and the page's job actions
 // (Cancel while it runs; Retry where it can help, and Delete, once it has ended).
+import { TRY_AGAIN_LATER } from '../net/connection.js';
 import { progressText, progressFraction, stageLabel, isTerminal, humanMessage } from '../model/progress.js';
 
 export class StatusView {
@@ -115,12 +116,14 @@ export class StatusView {
     if (another) another.hidden = !repeats;
   }
 
-  connection(state, { connects = 0, delay = 0 } = {}) {
+  connection(state, { connects = 0, delay = 0, code } = {}) {
     const el = this.ui.connBadge;
     let text = '';
+    const retry = `retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
     if (state === 'connecting') text = connects ? 'Reconnecting…' : 'Connecting…';
     else if (state === 'open') text = this.job.finished ? '' : 'Live';
-    else if (state === 'waiting') text = `Connection lost — retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
+    else if (state === 'waiting' && code === TRY_AGAIN_LATER) text = `The server is restarting — ${retry}`;
+    else if (state === 'waiting') text = `Connection lost — ${retry}`;
     else if (state === 'closed') text = this.job.finalStatus ? '' : 'Disconnected';
     el.textContent = text;
     el.dataset.state = state;
