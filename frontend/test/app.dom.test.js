@@ -208,6 +208,17 @@ describe('viewer page', () => {
     expect(window.poseViewer.figure).toBe('skeleton');
   });
 
+  it('a socket closed with 1013 (the server\'s Redis is away) says the server is restarting and retries', () => {
+    page();
+    FakeSocket.all[0].close(1013);
+    const badge = document.querySelector('[data-state="waiting"]');
+    expect(badge && badge.textContent).toMatch(/^The server is restarting — retrying in \d+ s$/);
+    vi.advanceTimersByTime(30000);
+    expect(FakeSocket.all.length).toBeGreaterThan(1);
+    FakeSocket.all[1].close(1006);
+    expect(document.querySelector('[data-state="waiting"]').textContent).toMatch(/^Connection lost/);
+  });
+
   it('download buttons and a link to a moment', () => {
     page({ status: 'succeeded', hash: '#t=1.02' });
     const links = [...document.querySelectorAll('a.pv-dl')].map((a) => [a.dataset.format, a.getAttribute('href'), a.textContent]);
