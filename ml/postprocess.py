@@ -37,6 +37,7 @@ from ml.contact import FootLock
 from ml.skeleton import FLIP_PERM, PARENTS
 
 L_ANKLE, R_ANKLE = 6, 3
+L_HIP, R_HIP = 4, 1
 # Mean bone lengths (m) of Human3.6M's subjects S1, S5-S9 (median per subject over every 10th frame
 # of the mocap, then the mean), indexed by the bone's child joint.
 H36M_BONE_LENGTHS = np.array([0.0, 0.1336, 0.4551, 0.4506, 0.1336, 0.4551, 0.4506, 0.2440, 0.2547,
@@ -104,7 +105,7 @@ def square_hips(pose: np.ndarray) -> np.ndarray:
     leg moves with its hip (knee and ankle directions and lengths kept). A rig's hip bone has fixed
     offsets, so this is what lets the BVH/GLB exports reproduce the result exactly (the lifter's
     hip line leans off the perpendicular by a few degrees, ~mm at the hips)."""
-    L_HIP, R_HIP, SPINE = 4, 1, 7
+    SPINE = 7
     out = np.array(pose, np.float64, copy=True)
     up = out[:, SPINE] - out[:, 0]
     up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
@@ -364,14 +365,14 @@ class WorldAligner:
         self.new_shot()
 
     def _upright(self, body: np.ndarray, seen: np.ndarray) -> np.ndarray:
-        """The camera-pitch correction: from the mean direction ankles -> head over the frames where
+        """The camera-pitch correction: from the mean direction stance ankle -> head over the frames where
         they are seen (a standing or walking person is upright on average; a camera looking down
         makes them lean back, and a walk away from it climb), frozen after UPRIGHT_FREEZE_S. The
         first call of a shot passes the whole lifted window, so the estimate starts from seconds
         of motion, not from one chunk (it then barely moves, and the pose does not wobble)."""
         if self._up_n < UPRIGHT_FREEZE_S * self.fps:
             ok = seen[:, [L_ANKLE, R_ANKLE, 10]].all(1)
-            v = body[ok, 10] - 0.5 * (body[ok, L_ANKLE] + body[ok, R_ANKLE])
+            v = body[ok, 10] - stance_ankle(body[ok])
             n = np.linalg.norm(v, axis=1, keepdims=True)
             self._up_sum = self._up_sum + (v / np.maximum(n, 1e-9)).sum(0)
             self._up_n += int(ok.sum())
@@ -478,6 +479,20 @@ class WorldAligner:
         return world.astype(np.float32)
 
 
+def stance_ankle(body: np.ndarray) -> np.ndarray:
+    """(n,17,3) poses -> (n,3) per frame the ankle of the straighter leg (hip to ankle the longer): the
+    leg the person stands on. The midpoint of both ankles when the legs are within STANCE_EVEN_M of
+    each other (standing). A foot swung up behind or lifted forward moves the ankles' midpoint from
+    under the head, and the camera tilt estimated from it by tens of degrees (issue 28: a walker
+    towards the camera leaned 30° forward)."""
+    reach_l = np.linalg.norm(body[:, L_ANKLE] - body[:, L_HIP], axis=-1)
+    reach_r = np.linalg.norm(body[:, R_ANKLE] - body[:, R_HIP], axis=-1)
+    mid = 0.5 * (body[:, L_ANKLE] + body[:, R_ANKLE])
+    straighter = np.where((reach_l > reach_r)[:, None], body[:, L_ANKLE], body[:, R_ANKLE])
+    return np.where((np.abs(reach_l - reach_r) < STANCE_EVEN_M)[:, None], mid, straighter)
+
+
+STANCE_EVEN_M = 0.03     # legs whose hip-to-ankle reaches differ less than this: both stand
 UPRIGHT_MAX_DEG = 30.0   # a camera tilted more than this (or a lying person): no correction
 UPRIGHT_MIN_SAMPLES = 10  # frames with head and ankles seen before a tilt is estimated
 UPRIGHT_FREEZE_S = 3.0   # ... and seconds of such frames after which it is frozen

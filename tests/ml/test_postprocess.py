@@ -176,3 +176,25 @@ def test_world_aligner_turns_a_tilted_camera_upright():
     assert np.median(lean) < 3.0, np.median(lean)
     raw_up = pose[:, 10] - 0.5 * (pose[:, 3] + pose[:, 6])
     assert np.degrees(np.arctan2(np.hypot(raw_up[:, 0], raw_up[:, 2]), -raw_up[:, 1])).mean() > 15  # it was tilted
+
+
+def test_a_foot_swung_up_behind_does_not_tilt_the_camera():
+    """Issue 28: a walker towards the camera with a foot swung up behind them moved the ankles' midpoint
+    from under the head, and the camera tilt estimated from it leaned the whole figure forward. The tilt
+    now comes from the ankle of the straighter (standing) leg."""
+    from ml.postprocess import camera_tilt, stance_ankle
+
+    T = 60
+    pose = standing_pose(T, seed=4) * 0.1 + standing_pose(1)[0] * 0.9  # camera level: y down, z away
+    pose[:, 2] = pose[:, 1] + [0.0, 0.39, 0.225]  # right thigh 30° back (away from the camera)
+    pose[:, 3] = pose[:, 2] + [0.0, 0.10, 0.44]   # the shin folded up behind
+    pose = pose - pose[:, :1]
+    assert np.allclose(stance_ankle(pose), pose[:, 6])  # the left leg is the straighter one
+    kp = np.concatenate([pose[..., :2] * 300 + 400, np.ones((T, 17, 1))], -1)
+    aligner = WorldAligner(25.0, 800, 800, smoothing="none")
+    aligner(pose, kp)
+    assert camera_tilt(aligner.tilt)["tilt_deg"] < 2.0  # the midpoint of the ankles gave about 13°
+    standing = pose.copy()  # both legs straight down: the midpoint
+    for hip, knee, ankle in ((1, 2, 3), (4, 5, 6)):
+        standing[:, knee], standing[:, ankle] = standing[:, hip] + [0, .45, 0], standing[:, hip] + [0, .9, 0]
+    assert np.allclose(stance_ankle(standing), 0.5 * (standing[:, 3] + standing[:, 6]))
