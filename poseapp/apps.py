@@ -4,7 +4,7 @@ from pathlib import Path
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-DEFAULT_MODEL_NAME = "Shipped default"
+FALLBACK_MODEL_NAME = "Shipped default"  # only if the shipped summary cannot be read
 # Written by `python -m ml.ship` next to the shipped weights: read as JSON, the web process never loads torch.
 DEFAULT_SUMMARY = Path(__file__).resolve().parent.parent / "ml" / "weights" / "lifter_default.json"
 
@@ -16,17 +16,28 @@ def shipped_summary() -> dict:
         return {}
 
 
+def shipped_model_name() -> str:
+    """The shipped model's own name (the one its checkpoint carries, so a job's results say the same)."""
+    return str(shipped_summary().get("name") or FALLBACK_MODEL_NAME)[:200]
+
+
 def register_default_model(sender, **kwargs):
     """The shipped checkpoint is always in the registry (an empty path means POSENET_CHECKPOINT, else
-    ml/weights/lifter_default.pt, on the worker); it is active when nothing else is."""
+    ml/weights/lifter_default.pt, on the worker), under its own name (issue 33: the upload form said
+    "Shipped default" and the results the model's name); it is active when nothing else is."""
     from .models import LifterModel
 
     info = shipped_summary()
-    model, created = LifterModel.objects.get_or_create(name=DEFAULT_MODEL_NAME, defaults={"checkpoint": ""})
-    if not model.checkpoint:  # the shipped file: show what it is (updated when a new one ships)
-        model.arch = info.get("arch", "")
-        model.metrics = info or {"note": "see ml/weights/MODEL_CARD.md"}
-        model.save(update_fields=["arch", "metrics"])
+    name = shipped_model_name()
+    model = LifterModel.objects.filter(checkpoint="").order_by("pk").first()
+    if model is None:
+        model = LifterModel.objects.create(name=name, checkpoint="")
+    # the shipped file: show what it is (updated when a new one ships)
+    model.arch = info.get("arch", "")
+    model.metrics = info or {"note": "see ml/weights/MODEL_CARD.md"}
+    if model.name != name and not LifterModel.objects.filter(name=name).exists():
+        model.name = name
+    model.save(update_fields=["name", "arch", "metrics"])
     if not LifterModel.objects.filter(is_active=True).exists():
         model.activate()
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import docs_page, fair_queue, jobs, quotas, retention
+from .apps import shipped_model_name
 from .forms import RateLimitedAuthenticationForm, SignUpForm, UploadForm
 from .models import ApiToken, PoseJob
 from .tasks import QueueUnavailable
@@ -55,7 +56,8 @@ def job_detail(request, job_id: int):
     job = visible_job_or_404(request, job_id)
     return render(request, "poseapp/job.html", {"job": job, "downloads": json.dumps(jobs.download_urls(job)),
                                                 "queue": fair_queue.queue_info(job),
-                                                "expiry": retention.expiry_text(job)})
+                                                "expiry": retention.expiry_text(job),
+                                                "shipped_model_name": shipped_model_name()})
 
 
 @login_required
@@ -130,8 +132,9 @@ def api_token(request):
         messages.info(request, "A new API token was created; the old one no longer works." if replaced
                       else "Your API token was created.")
         return redirect("api-token")
-    own = PoseJob.objects.filter(owner=request.user).order_by("-created_at", "-pk")
-    latest = own.values_list("pk", flat=True).first()  # the curl examples' job
+    # The curl examples' job: the latest one that succeeded (a download of any other answers 409).
+    done = PoseJob.objects.filter(owner=request.user, status="succeeded").order_by("-created_at", "-pk")
+    latest = done.values_list("pk", flat=True).first()
     return render(request, "poseapp/token.html", {"token": token, "now": timezone.now(), "latest_job": latest})
 
 

@@ -57,6 +57,8 @@ describe('upload form options', () => {
     f.dispatchEvent(new Event('change'));
     expect(height.disabled).toBe(true);
     expect(detector.disabled).toBe(true);
+    // it says which detector runs (issue 33: it still said "Full")
+    expect(detector.selectedOptions[0].textContent).toBe('MoveNet MultiPose (several people)');
     const body = await startBody(f);
     expect(body.people).toBe('several');
     expect('height_m' in body).toBe(false);
@@ -64,6 +66,8 @@ describe('upload form options', () => {
     f.elements.namedItem('people').value = 'one';
     f.dispatchEvent(new Event('change'));
     expect(detector.disabled).toBe(false);
+    expect(detector.selectedOptions[0].textContent).toBe('Full');  // the choice comes back
+    expect(detector.options.length).toBe(2);
   });
 });
 

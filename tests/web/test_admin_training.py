@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from poseapp.apps import DEFAULT_MODEL_NAME, shipped_summary
+from poseapp.apps import shipped_model_name, shipped_summary
 from poseapp.models import LifterModel, TrainingJob
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_copy_needs_exactly_one_job(admin_client, failed_job):
 
 
 def test_every_model_shows_its_architecture(admin_client, tmp_path):
-    LifterModel.objects.filter(name=DEFAULT_MODEL_NAME).update(arch="")  # e.g. registered by an older release
+    LifterModel.objects.filter(name=shipped_model_name()).update(arch="")  # e.g. registered by an older release
     ckpt = tmp_path / "lifter_tf.pt"
     ckpt.write_bytes(b"weights")
     ckpt.with_suffix(".json").write_text(json.dumps({"arch": "transformer"}))  # ml.ship's summary
@@ -70,13 +70,13 @@ def test_every_model_shows_its_architecture(admin_client, tmp_path):
     job = TrainingJob.objects.create(name="t", arch="lstm")
     LifterModel.objects.create(name="Trained", checkpoint=str(tmp_path / "best.pt"), training_job=job)
     LifterModel.objects.create(name="Mystery", checkpoint=str(tmp_path / "x.pt"))
-    shipped = LifterModel.objects.get(name=DEFAULT_MODEL_NAME)
+    shipped = LifterModel.objects.get(name=shipped_model_name())
     assert shipped.architecture == shipped_summary()["arch"]
     assert LifterModel.objects.get(name="By hand").architecture == "transformer"
     assert LifterModel.objects.get(name="Trained").architecture == "lstm"
     assert LifterModel.objects.get(name="Mystery").architecture == ""
     page = admin_client.get(reverse("admin:poseapp_liftermodel_changelist")).content.decode()
     rows = {name: page[page.index(name):page.index("</tr>", page.index(name))] for name in
-            (DEFAULT_MODEL_NAME, "By hand", "Trained", "Mystery")}
-    assert shipped_summary()["arch"] in rows[DEFAULT_MODEL_NAME] and "transformer" in rows["By hand"]
+            (shipped_model_name(), "By hand", "Trained", "Mystery")}
+    assert shipped_summary()["arch"] in rows[shipped_model_name()] and "transformer" in rows["By hand"]
     assert "lstm" in rows["Trained"] and "unknown" in rows["Mystery"]

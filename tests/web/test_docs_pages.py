@@ -1,5 +1,7 @@
 """The docs web users need are pages of the app (docs/api.md and friends), and the token page has
 the essential curl examples with the user's own token and the site's address."""
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -60,15 +62,22 @@ def test_token_page_has_curl_examples_and_links_to_the_docs(client, owner):
     assert 'data-confirm="Replace your API token?' in page  # the old token stops working: asked first
 
 
-def test_token_page_examples_use_the_latest_job(client, owner, settings, tmp_path):
+def test_token_page_examples_use_the_latest_job_that_succeeded(client, owner, settings, tmp_path):
+    """Issue 33: the examples took the latest job even when it had failed, so the download example
+    answered 409. Now the latest that succeeded, or a sentence when none has."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from poseapp.models import PoseJob, Video
 
     settings.MEDIA_ROOT = tmp_path
     video = Video.objects.create(owner=owner, original_name="a.mp4", file=SimpleUploadedFile("a.mp4", b"x"))
-    older, latest = (PoseJob.objects.create(owner=owner, video=video) for _ in range(2))
+    failed = PoseJob.objects.create(owner=owner, video=video, status="failed", error="No person found.")
     ApiToken.objects.create(user=owner)
     client.force_login(owner)
     page = client.get(reverse("api-token")).content.decode()
-    assert f"JOB={latest.pk}\n" in page and "your latest job" in page
+    assert "JOB=ID\n" in page and "you have no job that succeeded yet" in page
+    older, latest = (PoseJob.objects.create(owner=owner, video=video, status="succeeded") for _ in range(2))
+    failed.save()  # the failed one is newer still
+    PoseJob.objects.filter(pk=failed.pk).update(created_at=latest.created_at + timedelta(seconds=1))
+    page = client.get(reverse("api-token")).content.decode()
+    assert f"JOB={latest.pk}\n" in page and "your latest job that succeeded" in page

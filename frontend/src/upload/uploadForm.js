@@ -46,6 +46,28 @@ function showFailure(form, err) {
   else errorBox(form).textContent = height.length && hbox ? 'Please correct the height below.' : err.message;
 }
 
+const MULTIPOSE = 'MoveNet MultiPose (several people)';
+
+/** The 2D detector's select says which detector runs: MoveNet MultiPose while several people are chosen
+ *  (shown as a chosen, disabled entry; the BlazePose choice comes back with one person). */
+function showDetector(detector, several) {
+  let multi = detector.querySelector('option[data-multipose]');
+  if (several && !multi) {
+    detector.dataset.blazepose = detector.value;
+    multi = detector.ownerDocument.createElement('option');
+    multi.dataset.multipose = '';
+    multi.textContent = MULTIPOSE;
+    multi.value = '';
+    detector.append(multi);
+    detector.value = '';
+  } else if (!several && multi) {
+    multi.remove();
+    detector.value = detector.dataset.blazepose || '1';
+  }
+  detector.disabled = several;
+  detector.title = several ? 'Several people are found by MoveNet MultiPose.' : '';
+}
+
 /** A height is one person's: the field is off while "several people" is chosen (the server refuses both). */
 export function linkPeopleAndHeight(form) {
   const people = form && form.elements.namedItem('people');
@@ -57,10 +79,7 @@ export function linkPeopleAndHeight(form) {
     const several = people.value === 'several';
     height.disabled = several;
     height.title = several ? 'Each person\'s size comes from the scene when several people are tracked.' : '';
-    if (detector) {
-      detector.disabled = several;
-      detector.title = several ? 'Several people are found by MoveNet MultiPose, whatever is chosen here.' : '';
-    }
+    if (detector) showDetector(detector, several);
   };
   form.addEventListener('change', sync);
   sync();
