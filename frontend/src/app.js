@@ -60,7 +60,11 @@ export class PoseViewerApp {
     this.figure = new FigureSwitch({ ui, scene: this.scene, root, onChange: () => this.display.invalidate() });
     this.overlay = new KeypointOverlay(ui.overlayCanvas);
     this.overlay.setParents(this.job.parents);
-    this.video = new VideoSource(ui.video, ds.videoUrl || '', () => this.job.fps, {
+    // A browser copy that does not exist yet is not asked for (a 404 in the console, issue 33): the
+    // `video` message (or a meta saying it is ready) loads it.
+    const copyPending = ds.videoReady === 'false';
+    this.videoUrl = ds.videoUrl || '';
+    this.video = new VideoSource(ui.video, copyPending ? '' : this.videoUrl, () => this.job.fps, {
       ready: () => { this.display.invalidate(); this.playback.videoReady(); },
       error: () => { this.playback.videoFailed(); this.status.videoNote('error'); this.display.invalidate(); },
       refused: () => this.playback.videoFailed(),
@@ -78,6 +82,7 @@ export class PoseViewerApp {
     } });
     this.display = new FrameDisplay({ job: this.job, scene: this.scene, figure: this.figure, overlay: this.overlay,
       video: this.video, onDrawn: (k) => this._drawn(k) });
+    if (copyPending && ui.video) this.status.videoNote('error'); // "Preparing a browser copy…" until it comes
     this.moments = new MomentLinks({ win, ui, job: this.job, frame, onArrive: (f) => this._showMoment(f) });
     bindControls(this);
     this.setLoop(true);
@@ -118,10 +123,10 @@ export class PoseViewerApp {
       if (this.job.width > 0 && this.job.height > 0) {
         this.root.style.setProperty('--pv-video-aspect', `${this.job.width} / ${this.job.height}`);
       }
-      if (this.job.videoReady) this._loadBrowserCopy(this.video.url);
+      if (this.job.videoReady) this._loadBrowserCopy(this.video.url || this.videoUrl);
     } else if (r.type === 'video') {
       // the browser-playable copy of the upload is made while the job runs; now it can be played
-      this._loadBrowserCopy(this.job.videoUrl || this.video.url);
+      this._loadBrowserCopy(this.job.videoUrl || this.video.url || this.videoUrl);
     } else if (r.type === 'frames' && (r.added.length || (r.people && r.people.length))) {
       this._framesAdded(r.added, r.people);
     } else if (r.type === 'status') {
@@ -200,7 +205,7 @@ export class PoseViewerApp {
     this.framing.jobFinished();
     this.moments.apply();
     this.playback.jobFinished();
-    if (this.video.state === 'error') this.status.videoNote('error'); // no copy is coming any more
+    if (this.video.state === 'error' || this.video.state === 'none') this.status.videoNote('error'); // no copy is coming any more
   }
 
   _showMoment(f) {
