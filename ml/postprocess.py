@@ -126,6 +126,19 @@ def square_hips(pose: np.ndarray) -> np.ndarray:
 FIT_2D_STRENGTH = 0.25  # how far each bone turns towards its 2D ray (x confidence; 0 for unseen joints)
 
 
+CLOSEUP_FIT_STRENGTH = 0.8  # ... in a close-up (the pelvis outside the frame): see fit_strength
+
+
+def fit_strength(kp2d: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(T,) how far the bones turn towards the 2D per frame: FIT_2D_STRENGTH, or CLOSEUP_FIT_STRENGTH
+    where the pelvis is outside the frame. A close-up's lower body is a guess (ml.unseen) and the
+    lifter has seen no such framing, so its upper body drifts from what the picture shows (issue 28:
+    elbows 20-40 px off in a head-and-shoulders shot 180 px tall); there the seen joints are the
+    better evidence."""
+    closeup = ~inside_frame(kp2d[:, :1, :2], width, height)[:, 0]
+    return np.where(closeup, CLOSEUP_FIT_STRENGTH, FIT_2D_STRENGTH)
+
+
 def fit_to_2d(pose: np.ndarray, uv: np.ndarray, weight: np.ndarray, focal: float, cx: float, cy: float
               ) -> np.ndarray:
     """Camera-space poses (T,17,3, absolute, metres) with each bone turned part of the way towards
@@ -385,7 +398,7 @@ class WorldAligner:
             return poses
         root = root_translation(poses, kp2d[..., :2], kp2d[..., 2], self.width, self.height,
                                 ignore=self._outside(kp2d))
-        weight = FIT_2D_STRENGTH * np.where(seen, np.clip(kp2d[..., 2], 0.0, 1.0), 0.0)
+        weight = fit_strength(kp2d, self.width, self.height)[:, None] * np.where(seen, np.clip(kp2d[..., 2], 0.0, 1.0), 0.0)
         return fit_to_2d(poses + root[:, None], kp2d[..., :2], weight, float(max(self.width, self.height)),
                          self.width / 2.0, self.height / 2.0) - root[:, None]
 

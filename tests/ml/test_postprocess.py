@@ -198,3 +198,15 @@ def test_a_foot_swung_up_behind_does_not_tilt_the_camera():
     for hip, knee, ankle in ((1, 2, 3), (4, 5, 6)):
         standing[:, knee], standing[:, ankle] = standing[:, hip] + [0, .45, 0], standing[:, hip] + [0, .9, 0]
     assert np.allclose(stance_ankle(standing), 0.5 * (standing[:, 3] + standing[:, 6]))
+
+
+def test_a_close_up_turns_the_seen_bones_further_towards_the_picture():
+    """Issue 28: in a head-and-shoulders shot (the pelvis below the frame) the lifter's upper body drifts
+    from the picture; there the seen bones turn CLOSEUP_FIT_STRENGTH of the way to their 2D rays."""
+    from ml.postprocess import CLOSEUP_FIT_STRENGTH, FIT_2D_STRENGTH, fit_strength
+
+    kp = np.zeros((2, 17, 3))
+    kp[..., :2] = 100.0
+    kp[1, 0, 1] = 500.0  # frame 1: the pelvis below a 400 px tall picture
+    assert fit_strength(kp, 640, 400).tolist() == [FIT_2D_STRENGTH, CLOSEUP_FIT_STRENGTH]
+    assert CLOSEUP_FIT_STRENGTH > FIT_2D_STRENGTH

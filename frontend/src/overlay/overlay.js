@@ -62,7 +62,24 @@ export class KeypointOverlay {
    */
   draw(kp2d, vw, vh, { background = null, visible = null } = {}) {
     const fit = this._begin(vw, vh, background);
-    if (fit && Array.isArray(kp2d)) this._skeleton(kp2d, visible, fit, CSS);
+    if (fit && Array.isArray(kp2d)) this._inPicture(fit, vw, vh, () => this._skeleton(kp2d, visible, fit, CSS));
+  }
+
+  /**
+   * Draw inside the video's picture only: a close-up's unsure joints lie below it, and their lines
+   * went over the letterbox and the video's own controls (issue 33).
+   */
+  _inPicture(fit, vw, vh, drawing) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(fit.offsetX, fit.offsetY, vw * fit.scale, vh * fit.scale);
+    ctx.clip();
+    try {
+      return drawing();
+    } finally {
+      ctx.restore();
+    }
   }
 
   /**
@@ -73,12 +90,14 @@ export class KeypointOverlay {
     const fit = this._begin(vw, vh, background);
     if (!fit) return;
     const labels = [];
-    for (const p of people) {
-      if (!Array.isArray(p.kp2d)) continue;
-      const sides = personSides(p.id);
-      const css = { left: rgbOf(sides.left), right: rgbOf(sides.right), center: rgbOf(sides.center) };
-      labels.push([p.id, this._skeleton(p.kp2d, p.visible, fit, css, true)]);
-    }
+    this._inPicture(fit, vw, vh, () => {
+      for (const p of people) {
+        if (!Array.isArray(p.kp2d)) continue;
+        const sides = personSides(p.id);
+        const css = { left: rgbOf(sides.left), right: rgbOf(sides.right), center: rgbOf(sides.center) };
+        labels.push([p.id, this._skeleton(p.kp2d, p.visible, fit, css, true)]);
+      }
+    });
     const placed = [];
     for (const [id, pts] of labels) this._label(id, personColor(id), pts, placed); // over every skeleton
   }

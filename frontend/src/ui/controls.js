@@ -8,14 +8,24 @@ export function bindControls(app) {
   ui.nextBtn.addEventListener('click', () => app.step(1));
   ui.loopBtn.addEventListener('click', () => app.setLoop(!app.loop));
   ui.speed.addEventListener('change', () => app.setSpeed(parseFloat(ui.speed.value)));
+  // Scrubbing holds playback while the thumb moves and resumes it on release (issue 33: it stayed
+  // paused); a click on the bar or on a cut's tick jumps there and goes on playing.
+  let resumeAfterScrub = false;
   ui.slider.addEventListener('input', () => {
-    if (app.playing) app.pause();
-    app.seek(Number(ui.slider.value));
+    const to = Number(ui.slider.value); // before pause(): pausing redraws the slider at the current frame
+    if (app.playing) {
+      resumeAfterScrub = true;
+      app.pause();
+    }
+    app.seek(to);
+  });
+  ui.slider.addEventListener('change', () => {
+    if (resumeAfterScrub && !app.playing) app.play();
+    resumeAfterScrub = false;
   });
   ui.cuts.addEventListener('click', (e) => {
     const tick = e.target && e.target.closest ? e.target.closest('.pv-cut') : null;
     if (!tick) return;
-    if (app.playing) app.pause();
     app.seek(Number(tick.dataset.frame));
   });
   ui.resetBtn.addEventListener('click', () => app.resetView());
