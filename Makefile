@@ -10,10 +10,10 @@ VIEWER := frontend/dist/viewer.js
 .PHONY: run test test-slow venv frontend chromium blender docker-compose clean
 
 run: $(STAMP_RUN) $(VIEWER)
-	@mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py ensure_admin
-	$(PY) -m webapp.run
+	@mkdir -p var/static
+	@$(PY) manage.py migrate --noinput -v 0 && echo "The database is ready (var/)."
+	@$(PY) manage.py ensure_admin
+	@$(PY) -m webapp.run
 
 test: $(STAMP_TEST) $(VIEWER) chromium blender docker-compose
 	cd frontend && npm test

@@ -59,7 +59,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json(stream.meta_message(job))
         offset = await self._replay(job.frames_log_path, 0)
-        job = await database_sync_to_async(PoseJob.objects.get)(pk=self.job_id)
+        job = await database_sync_to_async(PoseJob.objects.select_related("lifter").get)(pk=self.job_id)
         if job.is_terminal:
             # The job may have ended while the log was replayed: its last chunks were written after that
             # read, and their live copies wait behind this handler. No new chunk may follow the final
@@ -93,7 +93,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _visible_job(self):
         user = self.scope.get("user")
-        job = PoseJob.objects.filter(pk=self.job_id).first()
+        job = PoseJob.objects.select_related("lifter").filter(pk=self.job_id).first()  # the stream names its model
         if job is None or user is None or not job.visible_to(user):
             return None
         return job

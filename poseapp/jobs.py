@@ -136,8 +136,7 @@ def job_json(job: PoseJob) -> dict:
         "id": job.pk, "video": job.video.original_name, "status": job.status, "stage": job.stage,
         "progress": {"done": job.progress_done, "total": job.progress_total,
                      "percent": round(100 * job.progress_done / job.progress_total, 1) if job.progress_total else 0},
-        "eta_seconds": job.eta_seconds, "error": job.error, "model": job.model_name or
-        (job.lifter.name if job.lifter_id else ""), "smoothing": job.smoothing, "complexity": job.complexity,
+        "eta_seconds": job.eta_seconds, "error": job.error, "model": job.model_label, "smoothing": job.smoothing, "complexity": job.complexity,
         "height_m": job.height_m, "people": job.people_mode, "frame_count": job.frame_count,
         "fps": job.fps, "timings": job.timings, "can_retry": job.can_retry,
         "created_at": job.created_at.isoformat(), "started_at": job.started_at and job.started_at.isoformat(),

@@ -174,6 +174,13 @@ class PoseJob(QueuedWork):
         return f"Job {self.pk} ({self.status})"
 
     @property
+    def model_label(self) -> str:
+        """The model's name as the upload form, the job page, the API and the stream all show it (issue
+        33): the registry's (the shipped model is registered under its checkpoint's own name), else the
+        name its checkpoint carries (model_name, once a worker has loaded it; the model was deleted)."""
+        return self.lifter.name if self.lifter_id else self.model_name
+
+    @property
     def can_retry(self) -> bool:
         """Retry makes a new job from the same upload: only where that can end differently."""
         return (self.is_terminal and self.status != self.Status.SUCCEEDED and not self.error_repeats

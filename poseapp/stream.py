@@ -33,7 +33,7 @@ def meta_message(job) -> dict:
     return {
         "type": "meta", "job_id": job.pk, "status": job.status, "fps": job.fps,
         "width": job.width, "height": job.height, "frame_count": job.frame_count,
-        "joint_names": list(JOINT_NAMES), "parents": list(PARENTS), "model": job.model_name,
+        "joint_names": list(JOINT_NAMES), "parents": list(PARENTS), "model": job.model_label,
         "video_ready": job.playable_video_path.exists(),
         "people_mode": getattr(job, "people_mode", "one"),  # "several": `frames` carry `people`
     }
@@ -83,7 +83,7 @@ def status_message(job) -> dict:
 
     # repeats: the failure is the video's, so retrying the same job would fail the same way;
     # expiry: the page's retention sentence, which names a date once the job has ended
-    return {"type": "status", "status": job.status, "message": job.error, "model": job.model_name,
+    return {"type": "status", "status": job.status, "message": job.error, "model": job.model_label,
             "frame_count": job.frame_count, "repeats": job.error_repeats, "expiry": expiry_parts(job)}
 
 

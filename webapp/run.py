@@ -28,20 +28,22 @@ def var_dir() -> Path:
     return Path(os.environ.get("POSENET_VAR_DIR") or ROOT / "var")
 
 
-def worker_command() -> list[str]:
+def worker_command(quiet: bool = False) -> list[str]:
+    """quiet (make run): warnings and errors only; the tests read the INFO lines ("ready.", "received")."""
     # --pool=solo: torch in a forked prefork child can hang; one process per worker is the norm.
     return [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", "pose,train",
-            "--pool=solo", "--loglevel=INFO"]
+            "--pool=solo", f"--loglevel={'WARNING' if quiet else 'INFO'}"]
 
 
-def web_command(host: str, port: int) -> list[str]:
+def web_command(host: str, port: int, quiet: bool = False) -> list[str]:
     """uvicorn: it streams request bodies to the app (never holding one in memory, issue 30) and serves
     Channels' websockets. Behind a reverse proxy, POSENET_TRUSTED_PROXIES (its addresses, comma-separated)
     lets the client's own address come from X-Forwarded-For, so sign-in limits count per client."""
     trusted = os.environ.get("POSENET_TRUSTED_PROXIES", "").strip()
     proxy = ["--proxy-headers", "--forwarded-allow-ips", trusted] if trusted else ["--no-proxy-headers"]
+    logs = ["--log-level", "warning", "--no-access-log"] if quiet else []
     return [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", host, "--port", str(port),
-            "--http", "httptools", "--ws", "websockets-sansio", "--lifespan", "off", *proxy]
+            "--http", "httptools", "--ws", "websockets-sansio", "--lifespan", "off", *proxy, *logs]
 
 
 def local_site_env(env: dict) -> dict:
@@ -104,10 +106,19 @@ def _terminate(process: subprocess.Popen) -> None:
         process.kill()
 
 
+# What `make run` keeps out of its output unless POSENET_VERBOSE is set (issue 33): Celery's warning
+# about running as root (a developer's container), MediaPipe's and TensorFlow Lite's start-up notes.
+QUIET_ENV = {"PYTHONWARNINGS": "ignore::celery.exceptions.SecurityWarning", "GLOG_minloglevel": "2",
+             "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
+    quiet = not os.environ.get("POSENET_VERBOSE")
     env = local_site_env(dict(os.environ))
+    if quiet:
+        env = {**QUIET_ENV, **env}
     children: list[Supervised] = []
     if not env.get("REDIS_URL"):
         redis_dir = var_dir() / "redis"
@@ -118,9 +129,12 @@ def main() -> int:
         children.append(redis)
         print(f"Started a private Redis at {redis.handle.url} (files, with its append-only file, in {redis_dir})",
               flush=True)
-    children.append(Supervised("worker", lambda: subprocess.Popen(worker_command(), cwd=ROOT, env=env), _terminate))
-    children.append(Supervised("web server", lambda: subprocess.Popen(web_command(host, port), cwd=ROOT, env=env),
+    children.append(Supervised("worker", lambda: subprocess.Popen(worker_command(quiet), cwd=ROOT, env=env),
                                _terminate))
+    children.append(Supervised("web server", lambda: subprocess.Popen(web_command(host, port, quiet), cwd=ROOT,
+                                                                      env=env), _terminate))
+    print("Started a worker (it loads the models for a few seconds) and the web server"
+          + ("; POSENET_VERBOSE=1 shows their logs" if quiet else ""), flush=True)
     print(f"\n3DPoseNet is running at http://{host}:{port}/  (Ctrl-C stops it)\n", flush=True)
     stopping = False
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  worldToScene, poseBounds, unionBounds, frameBounds, estimateFloor, containFit, videoToBox, confidenceToOpacity,
+  worldToScene, poseBounds, unionBounds, frameBounds, frameBoxTight, estimateFloor, containFit, videoToBox, confidenceToOpacity,
   jointOpacities, boneOpacity, INVISIBLE_OPACITY,
 } from '../src/view3d/coords.js';
 
@@ -18,6 +18,28 @@ describe('coordinates', () => {
     expect(poseBounds([])).toBeNull();
     expect(unionBounds(b, { min: [-1, 0, 0], max: [0, 3, 0] })).toEqual({ min: [-1, 0, -1], max: [1, 3, 0] });
     expect(unionBounds(null, b)).toBe(b);
+  });
+
+  it('frames a group by its box: every corner in view, much closer than its bounding sphere', () => {
+    const b = { min: [-8, 0, -6], max: [8, 1.8, 6] }; // people spread over a square, 1.8 m tall
+    const dir = [0.25, 0.55, 1];
+    const f = frameBoxTight(b, 45, 4 / 3, dir, 1.0);
+    expect(f.distance).toBeLessThan(0.8 * frameBounds(b, 45, 4 / 3, dir, 1.0).distance);
+    // project each corner into the view: inside the fov (within a whisker), one of them on its edge
+    const len = Math.hypot(...dir);
+    const fw = dir.map((v) => v / len);
+    const right = [fw[2], 0, -fw[0]].map((v) => v / Math.hypot(fw[2], fw[0]));
+    const up = [fw[1] * right[2] - fw[2] * right[1], fw[2] * right[0] - fw[0] * right[2], fw[0] * right[1] - fw[1] * right[0]];
+    const tanV = Math.tan((22.5 * Math.PI) / 180), tanH = tanV * (4 / 3);
+    let worst = 0;
+    for (const x of [-8, 8]) for (const y of [0, 1.8]) for (const z of [-6, 6]) {
+      const o = [x, y, z].map((v, k) => v - f.position[k]);
+      const dot = (a) => a[0] * o[0] + a[1] * o[1] + a[2] * o[2];
+      const depth = -dot(fw);
+      worst = Math.max(worst, Math.abs(dot(right)) / (depth * tanH), Math.abs(dot(up)) / (depth * tanV));
+    }
+    expect(worst).toBeLessThanOrEqual(1 + 1e-9);
+    expect(worst).toBeGreaterThan(0.99);
   });
 
   it('frames a person so the whole box fits the view', () => {

@@ -12,6 +12,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PV = "window.poseViewer"
 PELVIS, THORAX = 0, 8
 KNEES = (2, 5)
+ANKLES = (3, 6)
+HEAD = 10
 LAST_FRAME_OF = """(id) => { let f = -1;
     for (let i = 61; i < 120; i++) if (window.poseViewer.peopleAt(i).includes(id)) f = i; return f; }"""
 
@@ -38,6 +40,17 @@ def wait_until_quiet(page, quiet_ms=1500, timeout_ms=30_000):
         if since >= quiet_ms:
             return
     raise AssertionError("the job's stream did not fall quiet")
+
+
+def heights_px(page, ids) -> dict:
+    """Each person's on-screen height (head to the lower ankle) in the 3D view, pixels."""
+    heights = {}
+    for pid in ids:
+        head, *ankles = (page.evaluate(f"{PV}.personScreenPoint({pid}, {j})") for j in (HEAD, *ANKLES))
+        ankles = [a for a in ankles if a]
+        if head and ankles:
+            heights[pid] = round(max(a["y"] for a in ankles) - head["y"])
+    return heights
 
 
 def drawn_people(page, canvas_png, box):
@@ -87,6 +100,14 @@ def test_several_people_stream_focus_hide_and_replay(live_stack, page, owner, pa
     drawn, counts = drawn_people(page, png, box)
     assert len(drawn) >= 3, counts
     page.screenshot(path=str(screenshot_dir / "several-people-page.png"), full_page=True)
+    # Framed sensibly (issue 33: everyone fitted a bounding sphere, each a few pixels tall): the group
+    # nearest the camera fills the view (the others are drawn around it); its people stand tall enough
+    # to see their poses.
+    heights = heights_px(page, shown)
+    print(f"several people, default view: {len(shown)} people, on-screen heights {sorted(heights.values())} px "
+          f"in a {box['height']:.0f} px view")
+    nearest = sorted(heights.values())[-3:]  # the group framed (before: about 40 px each, 8 % of the view)
+    assert np.median(nearest) >= 0.15 * box["height"], (heights, box["height"])
 
     # a click on a skeleton follows that person: the camera glides to them and keeps them in view
     pid = max(drawn, key=lambda i: counts[i])

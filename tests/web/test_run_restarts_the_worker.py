@@ -15,8 +15,8 @@ SUPERVISOR = """
 import sys
 import webapp.run as run
 worker_script, web_script = sys.argv[1], sys.argv[2]
-run.worker_command = lambda: [sys.executable, "-c", worker_script]
-run.web_command = lambda host, port: [sys.executable, "-c", web_script]
+run.worker_command = lambda quiet=False: [sys.executable, "-c", worker_script]
+run.web_command = lambda host, port, quiet=False: [sys.executable, "-c", web_script]
 sys.exit(run.main())
 """
 # Each "worker" writes its pid to a file of its own, then lives (or dies at once).

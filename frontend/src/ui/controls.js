@@ -108,7 +108,7 @@ function onKey(app, e) {
     l: () => app.setLoop(!app.loop),
     m: () => app.figure.setMode(app.figure.mode === 'skeleton' ? 'mannequin' : 'skeleton'),
   };
-  if (app.job.several) keys.Escape = () => app.focusPerson(null); // frame everyone again
+  if (app.job.several) keys.Escape = () => app.focusPerson(null); // follow nobody: the group nearest the camera again
   const action = keys[e.key];
   if (!action) return;
   // space on a button outside the viewer is that button's

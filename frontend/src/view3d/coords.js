@@ -64,6 +64,40 @@ export function frameBounds(bounds, fovDeg = 45, aspect = 1, dir = [0.55, 0.35, 
 }
 
 /**
+ * Camera placement that fits the box itself, not its bounding sphere: every corner inside the view
+ * (vertical fov in degrees, aspect) with `margin` (1 = touching the edges), seen along `dir` (towards
+ * the camera). For a group of people spread over a square (wide and deep, 1.8 m tall) the sphere
+ * leaves most of the view empty and each person a few pixels tall (issue 33). Same return as frameBounds.
+ */
+export function frameBoxTight(bounds, fovDeg = 45, aspect = 1, dir = [0.25, 0.55, 1], margin = 1.1) {
+  const b = bounds || { min: [-0.5, 0, -0.5], max: [0.5, 1.8, 0.5] };
+  const c = [0, 1, 2].map((k) => (b.min[k] + b.max[k]) / 2);
+  const len = Math.hypot(dir[0], dir[1], dir[2]) || 1;
+  const f = dir.map((v) => v / len); // from the target towards the camera
+  // camera axes: right = up × f (world up +Y), up = f × right
+  let right = [f[2], 0, -f[0]];
+  const rl = Math.hypot(right[0], right[2]) || 1;
+  right = right.map((v) => v / rl);
+  const up = [f[1] * right[2] - f[2] * right[1], f[2] * right[0] - f[0] * right[2], f[0] * right[1] - f[1] * right[0]];
+  const tanV = Math.tan((fovDeg * Math.PI) / 360);
+  const tanH = tanV * Math.max(0.2, aspect);
+  let distance = 0;
+  for (const x of [b.min[0], b.max[0]]) {
+    for (const y of [b.min[1], b.max[1]]) {
+      for (const z of [b.min[2], b.max[2]]) {
+        const o = [x - c[0], y - c[1], z - c[2]];
+        const dot = (a) => a[0] * o[0] + a[1] * o[1] + a[2] * o[2];
+        // the corner's depth from the camera is distance - dot(f): it must see it within the fov
+        distance = Math.max(distance, dot(f) + (margin * Math.abs(dot(right))) / tanH,
+          dot(f) + (margin * Math.abs(dot(up))) / tanV);
+      }
+    }
+  }
+  distance = Math.max(distance, 1.5);
+  return { target: c, position: c.map((v, k) => v + f[k] * distance), distance };
+}
+
+/**
  * Floor height estimate: the 5th percentile of the foot joints' y over some poses. Data should
  * already have feet near y=0; this only guards against data that does not.
  */

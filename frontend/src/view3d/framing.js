@@ -1,7 +1,7 @@
 // Where the 3D camera looks: the whole path walked, or the person when following the root; glides
 // when the path outgrows the view (unless the user has taken the camera); camera presets. Several
-// people: the person focused is framed and followed like the one person; nobody focused, everyone
-// shown is framed (the whole scene).
+// people: the person focused is framed and followed like the one person; nobody focused, the group
+// nearest the video camera is framed (everyone is drawn).
 import { poseBounds, unionBounds, estimateFloor } from './coords.js';
 import { ROOT_JOINT } from '../model/skeleton.js';
 
@@ -11,7 +11,10 @@ const PRESETS = { front: [0, 0.12, 1], side: [1, 0.12, 0], top: [0, 1, 0.02] };
 
 export const PRESET_GLIDE_MS = 350;
 const GROUP_VIEW = [0.25, 0.55, 1]; // from in front of the group and above, a little to the side
-const GROUP_MARGIN = 0.95;
+const NEAR_GROUP_MAX = 3;       // people framed together by default (several people, nobody followed)
+const NEAR_GROUP_RADIUS_M = 8;  // ... around the person nearest the video camera
+const GROUP_MIN_SPAN_M = 3;     // a group of one is still framed with some floor around them
+const GROUP_MARGIN = 1.3; // a group's box fills the view (frameBoxTight), with this much room around it
 
 /** [x, z] of a pose's root joint (0, 0 when missing). */
 function rootXZ(pose) {
@@ -78,22 +81,38 @@ export class CameraFraming {
 
   /**
    * What the camera should frame: the person when following the root, else the whole path; several
-   * people with nobody followed: everyone shown in the frame on screen (the paths of a crowd cover
+   * people with nobody followed: the group nearest the camera in the frame on screen (the paths of a crowd cover
    * a whole street, where each person would be a few pixels tall).
    */
   _target() {
     const all = this._allBounds();
     if (this._following()) return { ...all, target: this._personBoundsNow(all.person) };
-    const now = this.job.several && this.job.people.focused == null ? this._everyoneNow() : null;
-    // a group's bounding sphere is much larger than what it covers on screen: less margin around it
-    return { ...all, target: now || all.bounds, margin: now ? GROUP_MARGIN : undefined };
+    const now = this.job.several && this.job.people.focused == null ? this._groupNow() : null;
+    // a group: its box fills the view (its bounding sphere is much larger than what it covers on screen)
+    return { ...all, target: now || all.bounds, margin: now ? GROUP_MARGIN : undefined, tight: !!now };
   }
 
-  /** Bounds of the people shown in the frame on screen (several people), or null. */
-  _everyoneNow() {
+  /**
+   * Several people, nobody followed: bounds of the group nearest the video camera in the frame on
+   * screen, or null. Everyone is drawn, but a crowd spread over a street framed whole leaves each
+   * person a few pixels tall (issue 33); the people nearest the camera (the largest in the video:
+   * the scene's camera stands above x = z = 0) are the ones whose poses can be seen. A click on
+   * anyone else follows them.
+   */
+  _groupNow() {
     const k = this.job.buffer.nearest(this.currentFrame());
+    const shown = this.job.people.shownAt(k).map((p) => ({ p, r: rootXZ(p.kp3d) }));
+    if (!shown.length) return null;
+    shown.sort((a, b) => Math.hypot(...a.r) - Math.hypot(...b.r));
+    const near = shown[0].r;
     let b = null;
-    for (const p of this.job.people.shownAt(k)) b = unionBounds(b, poseBounds(p.kp3d));
+    for (const { p, r } of shown.filter((q) => Math.hypot(q.r[0] - near[0], q.r[1] - near[1]) <= NEAR_GROUP_RADIUS_M)
+      .slice(0, NEAR_GROUP_MAX)) b = unionBounds(b, poseBounds(p.kp3d));
+    if (!b) return null;
+    for (const k of [0, 2]) {
+      const pad = Math.max(0, GROUP_MIN_SPAN_M - (b.max[k] - b.min[k])) / 2;
+      b = { min: b.min.map((v, i) => (i === k ? v - pad : v)), max: b.max.map((v, i) => (i === k ? v + pad : v)) };
+    }
     return b;
   }
 
@@ -102,13 +121,13 @@ export class CameraFraming {
    * `initial`: first framing (jump); otherwise glide, and only if the user has not taken over.
    */
   autoFrame(initial) {
-    const { bounds, floor, target, margin } = this._target();
+    const { bounds, floor, target, margin, tight } = this._target();
     if (!bounds) return;
     this.scene.setFloorY(Math.abs(floor) > 0.15 ? floor : 0);
     if (initial || !this.userMovedCamera) {
       // several people: first seen from the video camera's side, so that left and right match the video
       const direction = initial && this.job.several && !this.scene.framedOnce ? GROUP_VIEW : null;
-      this.scene.frame(target, { animate: !initial, direction, margin });
+      this.scene.frame(target, { animate: !initial, direction, margin, tight });
       this._framedBounds = margin ? target : bounds; // a group: what was framed is the group of that frame
     }
   }
@@ -134,7 +153,7 @@ export class CameraFraming {
    */
   frameShown() {
     if (!this.job.several || this.job.people.focused != null || this.userMovedCamera || this.scene.animating) return;
-    const now = this._everyoneNow(), fb = this._framedBounds;
+    const now = this._groupNow(), fb = this._framedBounds;
     if (!now || !fb) return;
     if ([0, 2].some((k) => now.min[k] < fb.min[k] - 0.5 || now.max[k] > fb.max[k] + 0.5)) this.autoFrame(false);
   }
@@ -145,7 +164,7 @@ export class CameraFraming {
 
   /**
    * Several people: the focus changed (or who is shown): glide to the person now followed, or to
-   * everyone shown. The user asked for it, so it also takes the camera back from them.
+   * the group nearest the camera. The user asked for it, so it also takes the camera back from them.
    */
   focusChanged() {
     this.userMovedCamera = false;
@@ -157,10 +176,11 @@ export class CameraFraming {
     const dir = PRESETS[name];
     if (!dir) return 'free';
     const all = this._allBounds();
-    const now = this.job.several && this.job.people.focused == null ? this._everyoneNow() : null;
+    const now = this.job.several && this.job.people.focused == null ? this._groupNow() : null;
     const target = now || this._personBoundsNow(all.person);
     // a preset is asked for: glide, but be there well within half a second (PRESET_GLIDE_MS)
-    this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS, margin: now ? GROUP_MARGIN : undefined });
+    this.scene.frame(target, { animate: true, direction: dir, duration: PRESET_GLIDE_MS, margin: now ? GROUP_MARGIN : undefined,
+      tight: !!now });
     this.userMovedCamera = true; // keep this view while frames arrive
     return name;
   }
@@ -171,8 +191,8 @@ export class CameraFraming {
       this.scene.frame(null, { animate: true, keepDirection: false });
       return;
     }
-    const { bounds, target, margin } = this._target();
-    this.scene.frame(target, { animate: true, keepDirection: false, margin });
+    const { bounds, target, margin, tight } = this._target();
+    this.scene.frame(target, { animate: true, keepDirection: false, margin, tight });
     this._framedBounds = margin ? target : bounds;
   }
 }

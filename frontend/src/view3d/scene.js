@@ -5,7 +5,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { ROOT_JOINT, FOOT_JOINTS } from '../model/skeleton.js';
 import { PALETTE } from '../generated/tables.js';
-import { worldToScene, frameBounds } from './coords.js';
+import { worldToScene, frameBounds, frameBoxTight } from './coords.js';
 import { Floor } from './floor.js';
 import { Trail } from './trail.js';
 import { SkeletonMesh } from './skeletonMesh.js';
@@ -211,14 +211,16 @@ export class SkeletonScene {
    * Point the camera so that bounds ({min,max}) fill the view, keeping the current viewing
    * direction once framed. With animate, the camera glides there (cancelled by user input).
    */
-  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600, margin = 1.25 } = {}) {
+  frame(bounds, { animate = false, keepDirection = this._framedOnce, direction = null, duration = 600, margin = 1.25,
+    tight = false } = {}) {
     const aspect = this.camera.aspect || 1;
     let dir = direction || undefined;
     if (!dir && keepDirection) {
       const d = this.camera.position.clone().sub(this.controls.target);
       if (d.lengthSq() > 1e-8) dir = [d.x, Math.max(0.15 * d.length(), d.y), d.z];
     }
-    const f = frameBounds(bounds, this.camera.fov, aspect, dir, margin);
+    // tight: the box itself fills the view (a group of people), else its bounding sphere (one person turns)
+    const f = (tight ? frameBoxTight : frameBounds)(bounds, this.camera.fov, aspect, dir, margin);
     const toTarget = new THREE.Vector3(...f.target);
     const toPos = new THREE.Vector3(...f.position);
     this.camera.near = Math.max(0.01, f.distance / 100);

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Create an 'admin' superuser with a random password if no superuser exists, and print it."
+    help = ("Create an 'admin' superuser with a random password if no superuser exists; the password goes "
+            "to VAR_DIR/admin-password.txt (readable by you only), never to the output (a log).")
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -20,4 +21,4 @@ class Command(BaseCommand):
         note.parent.mkdir(parents=True, exist_ok=True)
         note.write_text(f"admin / {password}\n")
         note.chmod(0o600)
-        self.stdout.write(self.style.SUCCESS(f"Created the admin account: user 'admin', password '{password}'"))
+        self.stdout.write(self.style.SUCCESS(f"Created the admin account 'admin'; its password is in {note}"))
