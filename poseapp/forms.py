@@ -63,6 +63,8 @@ class UploadForm(forms.Form):
             self.fields["lifter"].initial = active.pk
         if not LifterModel.objects.exists():
             del self.fields["lifter"]  # only the shipped default is available
+        else:  # the model's own name, as the job page and the API show it (the default is chosen already)
+            self.fields["lifter"].label_from_instance = lambda model: model.name
 
     def clean_video(self):
         f = self.cleaned_data["video"]

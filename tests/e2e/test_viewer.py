@@ -254,3 +254,53 @@ def test_playback_stays_in_step(finished_job_page, page, screenshot_dir):
     assert together["within_1"] >= 0.95, figures  # the presented video frame and the 3D drawn with it
     assert all(r["settled_ms"] is not None for runs in presets.values() for r in runs), figures
     assert page.js_errors == []
+
+
+def test_scrubbing_while_playing_goes_on_playing(finished_job_page, page):
+    """Issue 33: a click or drag on the timeline paused playback, and it stayed paused. Now a drag holds
+    it while the thumb moves and playback goes on from where it was let go."""
+    viewer = "window.poseViewer"
+    page.evaluate(f"{viewer}.seek(10); {viewer}.play()")
+    page.wait_for_function(f"() => {viewer}.playing", timeout=5_000)
+    box = page.locator("#viewer .pv-slider").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 0.2 * box["width"], y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], y, steps=8)
+    assert page.evaluate(f"{viewer}.playing") is False  # held while dragging
+    page.mouse.move(box["x"] + 0.6 * box["width"], y, steps=4)
+    page.mouse.up()
+    page.wait_for_function(f"() => {viewer}.playing", timeout=5_000)
+    page.wait_for_timeout(500)
+    frame = page.evaluate(f"{viewer}.currentFrame")
+    assert 60 <= frame <= 100 and page.evaluate(f"{viewer}.playing"), frame  # let go near 71, playing on
+    assert page.js_errors == []
+
+
+# The overlay canvas' pixels below the video's picture (the letterbox and the video's own controls), after
+# drawing a close-up's skeleton whose ankles are guessed far below the frame.
+OVERLAY_BELOW_PICTURE = """() => {
+    const app = window.__poseViewerApp;
+    app.pause();
+    const o = app.overlay, c = o.canvas, vw = app.job.width, vh = app.job.height;
+    const kp = Array.from({ length: 17 }, (_, j) => [vw / 2 + 3 * j, vh / 2, 0.9]);
+    for (const j of [2, 3, 5, 6]) kp[j] = [vw / 2 + 20 * j, vh * (j % 3 === 0 ? 3 : 2), 0.2];  // knees, ankles
+    o.draw(kp, vw, vh);
+    const dpr = c.width / c.clientWidth;
+    const scale = Math.min(c.clientWidth / vw, c.clientHeight / vh);
+    const bottom = Math.ceil(((c.clientHeight + vh * scale) / 2) * dpr) + 1;
+    const rows = c.height - bottom;
+    const count = (y0, h) => { const d = o.ctx.getImageData(0, y0, c.width, h).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; };
+    return { rows, below: rows > 0 ? count(bottom, rows) : -1, inside: count(0, bottom) };
+}"""
+
+
+def test_the_2d_overlay_stays_inside_the_picture(finished_job_page, page, screenshot_dir):
+    """Issue 33: on close-ups the unsure keypoints' lines went into the letterbox and over the video's
+    controls. The overlay is clipped to the picture."""
+    page.locator("#viewer video").evaluate("v => v.pause()")
+    seen = page.evaluate(OVERLAY_BELOW_PICTURE)
+    assert seen["rows"] > 20, seen  # there is a letterbox below the picture to draw into
+    assert seen["inside"] > 50 and seen["below"] == 0, seen
+    page.locator("#viewer .pv-panelvideo").screenshot(path=str(screenshot_dir / "overlay-clipped.png"))
