@@ -1,4 +1,4 @@
-// Where the camera looks for several people: everyone in the frame shown, re-framed when they walk out
+// Where the camera looks for several people: the group nearest the camera in the frame shown, re-framed when they walk out
 // of view; the focused person like the one person (framed, followed). A stand-in scene records the calls.
 import { describe, it, expect } from 'vitest';
 import { JobModel } from '../src/model/job.js';
@@ -25,16 +25,17 @@ function setup() {
 }
 
 describe('framing several people', () => {
-  it('frames everyone in the frame shown, and glides when they walk out of that box', () => {
+  it('frames the group nearest the camera in the frame shown, and glides when they walk out of that box', () => {
     const { job, scene, framing, show } = setup();
     // 1 stands at x = 0, 2 walks from x = 2 at 0.2 m a frame; 3 is far away, but only from frame 50
     job.apply({ type: 'frames', start: 0, count: 60, people: [run(1, 0, 60, 0), run(2, 0, 60, 2, 0.2), run(3, 50, 10, 40)] });
     framing.framesArrived();
     expect(scene.calls.length).toBe(1);
     const first = scene.calls[0];
-    expect([first.bounds.min[0], first.bounds.max[0]]).toEqual([0, 2]); // frame 0's people, not their paths
+    // frame 0's people, not their paths (x 0..2, widened to GROUP_MIN_SPAN_M), their box fitted tightly
+    expect([first.bounds.min[0], first.bounds.max[0]]).toEqual([-0.5, 2.5]);
     expect(first.animate).toBe(false);
-    expect(first.margin).toBeLessThan(1.25);
+    expect(first.tight).toBe(true);
     show(1);
     framing.frameShown(); // 2 moved 0.2 m: still in the box
     expect(scene.calls.length).toBe(1);
@@ -48,6 +49,10 @@ describe('framing several people', () => {
     show(55);
     framing.frameShown();
     expect(scene.calls.length).toBe(2);
+    // someone 40 m away is drawn but not framed: the group nearest the camera (at x = z = 0) is (issue 33)
+    framing.userMovedCamera = false;
+    framing.resetView();
+    expect(scene.calls[scene.calls.length - 1].bounds.max[0]).toBeLessThan(40);
     // hidden people are left out of the box
     framing.userMovedCamera = false;
     job.people.setHidden(3, true);

@@ -102,3 +102,35 @@ describe('a refused upload', () => {
     expect(main).toBe('This file is empty. Smoothing must be one of …');
   });
 });
+
+describe('an upload finished while the job queue is down', () => {
+  it('says the video is kept in a queued job, links it, clears the file and does not open a retry loop', async () => {
+    const f = form('');
+    document.body.insertAdjacentHTML('beforeend', '<section id="job-list"><p>No jobs yet.</p></section>');
+    const sentence = 'Your video was saved, but the job queue is unavailable right now. It will start when the service is back. There is no need to upload it again.';
+    let finishes = 0;
+    const transport = async (req) => {
+      if (req.method === 'POST' && req.url === '/api/uploads/') {
+        return { status: 201, data: { url: '/api/uploads/u/', finish_url: '/api/uploads/u/finish/', offset: 0, chunk_size: 1024 } };
+      }
+      if (req.method === 'PATCH') return { status: 200, data: { offset: 3 } };
+      finishes++;
+      return { status: 503, data: { error: sentence, job: { id: 7, url: '/jobs/7/', status: 'queued' } } };
+    };
+    let opened = null, refreshed = 0;
+    enhanceUploadForm(f, { transport, go: (u) => { opened = u; }, refresh: () => { refreshed++; } });
+    const input = f.querySelector('input[name=video]');
+    Object.defineProperty(input, 'files', { value: [new File(['abc'], 'clip.mp4')], configurable: true });
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    for (let k = 0; k < 50 && !f.querySelector('#upload-error a'); k++) await new Promise((r) => setTimeout(r, 5));
+    const box = f.querySelector('#upload-error');
+    expect(box.textContent).toContain('There is no need to upload it again.');
+    expect(box.querySelector('a').getAttribute('href')).toBe('/jobs/7/');
+    expect(box.querySelector('a').textContent).toBe('Open job #7');
+    expect(input.value).toBe('');
+    expect(finishes).toBe(1);
+    expect(opened).toBe(null);
+    expect(refreshed).toBe(1); // the job list shows the new, queued job
+    expect(f.querySelector('button[type=submit]').disabled).toBe(false);
+  });
+});

@@ -95,9 +95,15 @@ export class ChunkedUploader {
       }
     }
     this.onState('finishing', {});
-    const done = await this.call(() => ({ method: 'POST', url: this.upload.finish_url, headers: this.headers() }),
-      [200, 201], [503]);
-    return done.data;
+    try {
+      const done = await this.call(() => ({ method: 'POST', url: this.upload.finish_url, headers: this.headers() }),
+        [200, 201], [503]);
+      return done.data;
+    } catch (err) {
+      // 503 with a job: the service's queue is down, but the job exists and will run once it is back
+      if (err instanceof UploadFailed && err.status === 503 && err.job) return { ...err.job, queuedWhileDown: err.message };
+      throw err;
+    }
   }
 
   /** Where the server is: GET the upload (retrying while the network is down). */
@@ -143,7 +149,9 @@ export class ChunkedUploader {
     const message = (res.data && res.data.error) || `The upload failed (HTTP ${res.status}). Please try again.`;
     const fields = (res.data && res.data.fields) || {};
     const video = fields.video;
-    return new UploadFailed(video && video.length ? video.join(' ') : message, res.status, fields);
+    const failed = new UploadFailed(video && video.length ? video.join(' ') : message, res.status, fields);
+    if (res.data && res.data.job) failed.job = res.data.job; // the job was made anyway (503: queued for later)
+    return failed;
   }
 
   /** Stop now and delete what the server has (best effort). */

@@ -85,7 +85,22 @@ export function linkPeopleAndHeight(form) {
   sync();
 }
 
-export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) => window.location.assign(url) } = {}) {
+/** Replace the page's job list with the server's current one (best effort: it stays as it was on failure). */
+export async function refreshJobList(doc, fetchImpl = (u, o) => fetch(u, o)) {
+  const list = doc.getElementById('job-list');
+  if (!list) return;
+  try {
+    const res = await fetchImpl(doc.location ? doc.location.pathname : '/', { credentials: 'same-origin' });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('job-list');
+    if (fresh) list.replaceWith(doc.importNode(fresh, true));
+  } catch (_) {
+    /* the list stays as it was */
+  }
+}
+
+export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) => window.location.assign(url),
+  refresh = refreshJobList } = {}) {
   const input = form && form.querySelector('input[name=video]');
   const panel = document.getElementById('upload-progress');
   if (!input || !panel || typeof Blob === 'undefined' || !Blob.prototype.slice) return null;
@@ -134,6 +149,20 @@ export function enhanceUploadForm(form, { transport = xhrTransport, go = (url) =
     state.uploader = uploader;
     try {
       const job = await uploader.run();
+      if (job.queuedWhileDown) {
+        // Redis is away: the video is kept in a queued job. Say so, with the job, and clear the choice
+        // so that nobody uploads it a second time (issue 33).
+        reset();
+        input.value = '';
+        const box = errorBox(form);
+        box.textContent = `${job.queuedWhileDown} `;
+        const link = form.ownerDocument.createElement('a');
+        link.href = job.url;
+        link.textContent = `Open job #${job.id}`;
+        box.append(link);
+        refresh(form.ownerDocument);
+        return;
+      }
       show('Uploaded. Opening the job…');
       go(job.url);
     } catch (err) {
