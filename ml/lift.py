@@ -268,6 +268,16 @@ class StreamingLifter:
         self.finished = True
         return self._ready(final=True) if self.frames else []
 
+    def preview(self) -> list[Chunk]:
+        """The frames pushed but not yet in a final chunk, lifted as if the stream ended now (the last
+        windows edge-padded, as finish() would): a provisional look with a short look-ahead, for the
+        first seconds of a job. The stream is left as it was; push() later gives the final chunks."""
+        centre = self.next_centre
+        try:
+            return self._ready(final=True) if self.frames else []
+        finally:
+            self.next_centre = centre
+
     def _ready(self, final: bool) -> list[Chunk]:
         F, hop, n, out = self.F, self.hop, len(self.frames), []
         while True:

@@ -7,6 +7,7 @@ the rest of the video is still being processed. The CLI (ml.infer) and the Celer
 """
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections import deque
@@ -30,6 +31,11 @@ ProgressFn = Callable[[str, int, int], None]  # stage, done, total
 # shot starts within [start, start + n)])
 FramesFn = Callable[..., None]
 MIN_DETECTED_FRACTION = 0.2  # below this the 3D would be mostly guesswork
+# Provisional 3D for the first seconds (issue 33: the first frame on screen): until the skeleton is
+# measured and the first final chunk leaves, every frame so far is lifted with a short look-ahead and
+# sent to on_preview, first once PREVIEW_FIRST_FRAMES frames are in, then every PREVIEW_EVERY more.
+PREVIEW_FIRST_FRAMES = 8
+PREVIEW_EVERY = 10
 MAX_DETECT_PROCESSES = 4
 
 
@@ -277,8 +283,11 @@ def run_pipeline(
     on_frames: FramesFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     records: Iterable[Record] | None = None,
+    on_preview: FramesFn | None = None,
 ) -> PoseResult:
     """Run the whole chain on one video. Raises video_io.VideoError / PipelineError with a user message.
+    on_preview(start, kp2d, kp3d, visible=...): provisional frames before the first final ones (one
+    person; see PREVIEW_FIRST_FRAMES); the final frames of on_frames replace them.
 
     The stages overlap: decoding and 2D detection (in detector processes, or in this process with
     decoding in a thread ahead of it), the 2D stream (this thread) and lifting + world alignment (one
@@ -345,6 +354,7 @@ def run_pipeline(
         if end:
             aligner.bones.freeze()
         out = []
+        preview_parts = preview(sh, bool(held) and (frozen or end))
         while held and (frozen or end):
             starts_shot, s_, ch = held.pop(0)
             if starts_shot:
@@ -358,7 +368,33 @@ def run_pipeline(
             out.append((s_.start + ch.start, ch.kp2d, world, seen))
             shot_tilts[s_.start] = aligner.tilt.copy()  # each shot's camera: the last estimate wins
         t_lift[0] += time.perf_counter() - t0
-        return out
+        return out, preview_parts
+
+    preview_at = [PREVIEW_FIRST_FRAMES if on_preview is not None else None]  # None: no (more) previews
+
+    def preview(sh: "_Shot", finals_now: bool) -> list:
+        """In the lifting thread, until the first final frames leave: provisional 3D of every frame of
+        the first shot so far (the held chunks, and the rest lifted as if the video ended now), aligned
+        by a copy of the aligner with the skeleton measured so far. The aligner itself is untouched."""
+        if finals_now or preview_at[0] is None or sh.start != 0 or closed:
+            preview_at[0] = None if finals_now or closed else preview_at[0]
+            return []
+        if len(sh.stream) < preview_at[0]:
+            return []
+        preview_at[0] = len(sh.stream) + PREVIEW_EVERY
+        a = copy.deepcopy(aligner)
+        parts = []
+        for starts_shot, _, ch in held + [(False, sh, c) for c in sh.stream.preview()]:
+            if starts_shot:
+                a.new_shot()
+            if ch is not None:
+                seen = visible_joints(ch.kp2d, info.width, info.height)
+                parts.append((ch.kp2d, a(ch.cam, ch.kp2d, seen=seen, window=ch.window, offset=ch.offset,
+                                         window_seen=visible_joints(ch.window_kp2d, info.width, info.height),
+                                         measure=False, window_kp2d=ch.window_kp2d), seen))
+        if not parts:
+            return []
+        return [(0, *(np.concatenate(x) for x in zip(*parts)))]  # frames 0.. in one chunk
 
     def submit(sh: "_Shot", final: bool = False, end: bool = False) -> None:
         kp = sh.take_ready()
@@ -368,7 +404,10 @@ def run_pipeline(
 
     def deliver(wait: bool) -> None:
         while pending and (wait or pending[0].done()):
-            for start, kp2d_chunk, world, seen in pending.popleft().result():
+            finals, previews = pending.popleft().result()
+            for start, kp2d_chunk, world, seen in previews:
+                on_preview(start, kp2d_chunk, world, visible=seen)
+            for start, kp2d_chunk, world, seen in finals:
                 kp3d_parts.append(world)
                 kp2d_parts.append(kp2d_chunk)
                 visible_parts.append(seen)

@@ -59,6 +59,10 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json(stream.meta_message(job))
         offset = await self._replay(job.frames_log_path, 0)
+        if offset == 0 and not job.is_terminal:  # no final frames yet: the latest provisional ones, if any
+            preview = await database_sync_to_async(stream.read_preview)(job)
+            if preview is not None:
+                await self.send_json(preview)
         job = await database_sync_to_async(PoseJob.objects.select_related("lifter").get)(pk=self.job_id)
         if job.is_terminal:
             # The job may have ended while the log was replayed: its last chunks were written after that

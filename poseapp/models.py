@@ -205,6 +205,11 @@ class PoseJob(QueuedWork):
         return self.work_dir / "frames.jsonl"
 
     @property
+    def preview_path(self) -> Path:
+        """The latest provisional frames (one JSON message) while the first final ones are not out yet."""
+        return self.work_dir / "preview.json"
+
+    @property
     def playable_video_path(self) -> Path:
         """An H.264 copy of the upload that every browser can play."""
         return self.work_dir / "video.mp4"

@@ -47,9 +47,10 @@ def progress_message(stage: str, done: int, total: int, step: str | None = None)
     return message
 
 
-def frames_message(start: int, kp2d, kp3d, visible=None, cuts=()) -> dict:
+def frames_message(start: int, kp2d, kp3d, visible=None, cuts=(), provisional: bool = False) -> dict:
     """`visible`: (n,17) bools (False: the joint is off-frame or unsure, its 3D a guess), None = all
-    visible; `cuts`: global indices of shot starts within [start, start + n)."""
+    visible; `cuts`: global indices of shot starts within [start, start + n); `provisional`: a first
+    look (ml.pipeline's previews), replaced by the final frames for the same indices."""
     if visible is None:  # old callers: every joint visible
         vis = [[1] * len(f) for f in kp3d]
     else:
@@ -60,6 +61,7 @@ def frames_message(start: int, kp2d, kp3d, visible=None, cuts=()) -> dict:
         "kp3d": [[[round(float(v), 4) for v in j] for j in f] for f in kp3d],
         "visible": vis,
         "cuts": sorted({int(c) for c in (cuts if cuts is not None else ())}),
+        **({"provisional": True} if provisional else {}),
     }
 
 
@@ -142,6 +144,21 @@ def append_frames(job, message: dict) -> None:
     with open(job.frames_log_path, "a", encoding="utf-8") as f:
         f.write(json.dumps(message, separators=(",", ":")) + "\n")
         f.flush()
+
+
+def write_preview(job, message: dict) -> None:
+    """Keep the latest provisional frames for a viewer that connects before the first final ones
+    (they are sent live only, never logged: the log holds what replays, the final frames)."""
+    part = job.preview_path.with_suffix(".part")
+    part.write_text(json.dumps(message, separators=(",", ":")), encoding="utf-8")
+    part.replace(job.preview_path)
+
+
+def read_preview(job) -> dict | None:
+    try:
+        return json.loads(job.preview_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def read_frames_log(path) -> list[dict]:

@@ -180,6 +180,13 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
         if overlay is not None:
             overlay.push(kp2d, kp3d)  # the overlay MP4 is drawn and encoded while the pipeline runs
 
+    def on_preview(start, kp2d, kp3d, visible=None) -> None:  # provisional frames, the first seconds (ml.pipeline)
+        if beat.lost.is_set():
+            raise JobStopped()
+        message = stream.frames_message(start, kp2d, kp3d, visible=visible, provisional=True)
+        stream.write_preview(job, message)
+        stream.send(job.pk, message)
+
     def on_people_frames(start, count, people=(), cuts=()) -> None:  # several people (ml.pipeline_people)
         if beat.lost.is_set():
             raise JobStopped()
@@ -233,7 +240,8 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             overlay_split.start_drawing()  # parts whose frames are final, beside the pipeline
         result = run_pipeline(source, options, on_progress=on_progress,
                               on_frames=on_people_frames if several else on_frames,
-                              should_stop=should_stop, records=records)
+                              should_stop=should_stop, records=records, on_preview=None if several else on_preview)
+        job.preview_path.unlink(missing_ok=True)
         if overlay_split is not None:
             overlay_split.set_total(result.frame_count)  # helpers may draw the last part now
         if n_parts:

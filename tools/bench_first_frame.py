@@ -9,7 +9,7 @@ page, and for each run uploads the clip with `POST /api/jobs/` (the session and 
 browser's form does; the body streamed from the file), then opens the job's websocket, as the job page
 does. It prints, per run and as the median over the runs: the upload's own time, and from the moment
 the upload's response arrived: the first `progress` message, the first `frames` message (the first 3D
-on screen) and the final `status` (the job's end). The first run after the worker started is reported
+on screen: provisional or final), the first final frames and the final `status` (the job's end). The first run after the worker started is reported
 too, but the medians leave it out when there is more than one run (it may wait for the warm-up).
 Figures, not a pass/fail test; run it on a quiet machine."""
 from __future__ import annotations
@@ -84,9 +84,13 @@ def time_job(site: Site, ws_base: str, video: Path, people: str) -> dict:
             t = round(time.monotonic() - t0, 2)
             if m["type"] == "progress" and out["first_progress_s"] is None:
                 out["first_progress_s"] = t
-            if m["type"] == "frames" and out["first_frames_s"] is None:
+            if m["type"] == "progress" and m["stage"] == "detect" and m["done"] > 0 and "first_detected_s" not in out:
+                out["first_detected_s"] = t  # the first frames with 2D: the worker has started on the video
+            if m["type"] == "frames" and out["first_frames_s"] is None:  # provisional or final: 3D on screen
                 out["first_frames_s"] = t
                 out["first_chunk"] = [m["start"], len(m.get("kp3d") or m.get("people") or [])]
+            if m["type"] == "frames" and not m.get("provisional") and "first_final_s" not in out:
+                out["first_final_s"] = t
             if m["type"] == "status" and m["status"] in ("succeeded", "failed", "cancelled"):
                 out["end_s"], out["status"] = t, m["status"]
                 return out
@@ -150,11 +154,13 @@ def main() -> int:
                 rows = [time_job(site, ws_base, video, people) for _ in range(args.runs + 1)]
                 for i, r in enumerate(rows):
                     print(f"{video.name} ({people}) run {i}{' (first after start)' if i == 0 else ''}: upload "
-                          f"{r['upload_s']} s; then first progress {r['first_progress_s']} s, first 3D frame "
-                          f"{r['first_frames_s']} s (frames {r.get('first_chunk')}), end {r['end_s']} s ({r['status']})",
+                          f"{r['upload_s']} s; then first progress {r['first_progress_s']} s, first 2D {r.get('first_detected_s')} s, first 3D frame "
+                          f"{r['first_frames_s']} s (frames {r.get('first_chunk')}), first final frames {r.get('first_final_s')} s, "
+                          f"end {r['end_s']} s ({r['status']})",
                           flush=True)
                 timed = rows[1:] if len(rows) > 1 else rows
-                summary = {k: median(timed, k) for k in ("upload_s", "first_progress_s", "first_frames_s", "end_s")}
+                summary = {k: median(timed, k) for k in ("upload_s", "first_progress_s", "first_detected_s", "first_frames_s",
+                                                         "first_final_s", "end_s")}
                 print(f"{video.name} ({people}) median of {len(timed)}: first 3D frame {summary['first_frames_s']} s "
                       f"after the upload, job end {summary['end_s']} s\n", flush=True)
                 report[f"{video.name}:{people}"] = {"runs": rows, "median": summary}

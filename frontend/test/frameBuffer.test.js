@@ -27,6 +27,31 @@ describe('FrameBuffer', () => {
     expect(b.receivedIndices()).toEqual(Array.from({ length: 15 }, (_, i) => i));
   });
 
+  it('provisional frames play at once and are replaced by their final frames, never the other way', () => {
+    const b = new FrameBuffer();
+    const shifted = (start, n, dx) => run(start, n).map((p) => [[p[0][0] + dx, 0, 0]]);
+    expect(b.addChunk(0, null, shifted(0, 8, 0.5), null, null, 0, true)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(b.size).toBe(8);
+    expect(b.contiguousEnd).toBe(8); // playable now
+    expect(b.isProvisional(3)).toBe(true);
+    // a newer provisional look over more frames replaces and extends the first
+    expect(b.addChunk(0, null, shifted(0, 12, 0.25), null, null, 0, true)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(b.kp3d(3)).toEqual([[3.25, 0, 0]]);
+    // the final frames replace them (returned: they changed), counted once, no duplicates
+    expect(b.addChunk(0, null, run(0, 7))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(b.kp3d(3)).toEqual([[3, 0, 0]]);
+    expect(b.isProvisional(3)).toBe(false);
+    expect(b.isProvisional(9)).toBe(true);
+    expect(b.size).toBe(12);
+    expect(b.duplicates).toBe(0);
+    // a late provisional copy never replaces a final frame
+    expect(b.addChunk(0, null, shifted(0, 7, 9), null, null, 0, true)).toEqual([]);
+    expect(b.kp3d(3)).toEqual([[3, 0, 0]]);
+    expect(b.addChunk(7, null, run(7, 6))).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(b.size).toBe(13);
+    expect([...Array(13).keys()].some((i) => b.isProvisional(i))).toBe(false);
+  });
+
   it('first copy wins', () => {
     const b = new FrameBuffer();
     b.addChunk(2, [[[1, 1, 1]]], [[[1, 1, 1]]]);

@@ -28,7 +28,7 @@ DOC = ROOT / "docs" / "websocket.md"
 def _job(status, **kw):
     ended = status in ("succeeded", "failed", "cancelled")
     fields = dict(pk=7, status=status, fps=25.0, width=640, height=480, frame_count=None,
-                  model_name="vp3d-27f", error="", error_repeats=False,
+                  model_name="vp3d-27f", model_label="vp3d-27f", error="", error_repeats=False,
                   playable_video_path=Path("/nonexistent/video.mp4"), is_terminal=ended,
                   finished_at=datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc) if ended else None)
     return SimpleNamespace(**{**fields, **kw})

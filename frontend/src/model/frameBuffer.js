@@ -11,6 +11,7 @@ export class FrameBuffer {
     this._kp3d = [];
     this._visible = []; // per frame: 17 of 0/1, or null = every joint visible (older streams)
     this._has = [];
+    this._provisional = []; // frames from a `provisional` chunk: the final chunk for them replaces them
     this._cuts = new Set();
     this._cutsCache = null;
     this._size = 0;
@@ -37,6 +38,11 @@ export class FrameBuffer {
 
   has(i) {
     return this._has[i] === true;
+  }
+
+  /** Frame i is a provisional first look, not yet replaced by its final frame. */
+  isProvisional(i) {
+    return this.has(i) && this._provisional[i] === true;
   }
 
   get(i) {
@@ -87,9 +93,11 @@ export class FrameBuffer {
    * ignored (first copy wins). `visible` (n × 17 of 0/1) and `cuts` (frame indices) may be missing:
    * older messages mean every joint visible and no cuts. `count`: the chunk's length where no array
    * gives it (a several-people chunk: its frames are received even where nobody is in them).
-   * Returns the indices newly added.
+   * `provisional`: a first look sent before the final frames (docs/websocket.md); a later chunk
+   * (final, or a newer provisional one) replaces such frames, and a provisional chunk never replaces
+   * a final frame. Returns the indices newly added or replaced.
    */
-  addChunk(start, kp2d, kp3d, visible = null, cuts = null, count = 0) {
+  addChunk(start, kp2d, kp3d, visible = null, cuts = null, count = 0, provisional = false) {
     const s = Number(start);
     if (!Number.isInteger(s) || s < 0) throw new Error(`bad chunk start: ${start}`);
     const a2 = Array.isArray(kp2d) ? kp2d : [];
@@ -100,17 +108,20 @@ export class FrameBuffer {
     const added = [];
     for (let k = 0; k < n; k++) {
       const i = s + k;
-      if (this._has[i]) {
-        this.duplicates++;
+      const replaces = this._has[i] && this._provisional[i];
+      if (this._has[i] && !replaces) {
+        if (!provisional) this.duplicates++;
         continue;
       }
-      this._has[i] = true;
       this._kp2d[i] = a2[k] ?? null;
       this._kp3d[i] = a3[k] ?? null;
       this._visible[i] = normaliseVisible(vis[k]);
+      this._provisional[i] = Boolean(provisional);
+      added.push(i);
+      if (replaces) continue;
+      this._has[i] = true;
       this._size++;
       if (i > this._maxIndex) this._maxIndex = i;
-      added.push(i);
     }
     if (added.length) {
       this._sortedCache = null;

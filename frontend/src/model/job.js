@@ -91,7 +91,7 @@ export class JobModel {
         const start = Number(msg.start ?? 0);
         if (!this.finished && this.status === 'queued') this.status = 'running';
         if (Array.isArray(msg.people)) return this._peopleChunk(start, msg);
-        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d, msg.visible, msg.cuts);
+        const added = this.buffer.addChunk(start, msg.kp2d, msg.kp3d, msg.visible, msg.cuts, 0, msg.provisional === true);
         return { type: 'frames', added, changed: added.length > 0 };
       }
       case 'status': {

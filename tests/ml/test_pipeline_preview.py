@@ -1,0 +1,37 @@
+"""Provisional 3D for the first second (issue 33): until the skeleton is measured the pipeline sends
+previews of every frame so far; they come before the first final frames, cover them, and leave the
+result exactly as without them (the aligner is not touched: a copy aligns the previews)."""
+import numpy as np
+
+from ml.pipeline import PREVIEW_FIRST_FRAMES, PipelineOptions, run_pipeline
+from tests.conftest import write_video
+from tests.ml.test_pipeline_input import clip_frames
+
+
+def test_previews_come_first_cover_the_frames_and_change_nothing(people_clip, tmp_path, tiny_checkpoint):
+    video = write_video(tmp_path / "walk.mp4", clip_frames(people_clip, 36, 70))
+    options = PipelineOptions(checkpoint=str(tiny_checkpoint))
+    events, previewed = [], {}
+
+    def on_preview(start, kp2d, kp3d, visible=None):
+        events.append(("preview", start, len(kp3d)))
+        for k in range(len(kp3d)):
+            previewed[start + k] = np.asarray(kp3d[k])
+        assert visible is not None and len(visible) == len(kp3d) == len(kp2d)
+
+    def on_frames(start, kp2d, kp3d, visible=None, cuts=()):
+        events.append(("final", start, len(kp3d)))
+
+    with_previews = run_pipeline(video, options, on_frames=on_frames, on_preview=on_preview)
+    without = run_pipeline(video, options)
+    np.testing.assert_array_equal(with_previews.keypoints_3d, without.keypoints_3d)
+    kinds = [e[0] for e in events]
+    assert kinds[0] == "preview" and "final" in kinds
+    assert "preview" not in kinds[kinds.index("final"):]  # none after the first final frames
+    first = [e for e in events if e[0] == "preview"][0]
+    assert first[1] == 0 and first[2] >= PREVIEW_FIRST_FRAMES  # frames 0.. as soon as there are enough
+    assert sorted(previewed) == list(range(len(previewed)))
+    # a first look, close to the final 3D (the same person, the same place, give or take)
+    final = np.asarray(with_previews.keypoints_3d)
+    gap = np.mean([np.linalg.norm(previewed[i] - final[i], axis=-1).mean() for i in previewed])
+    assert gap < 0.25, gap
