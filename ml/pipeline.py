@@ -286,8 +286,8 @@ def run_pipeline(
     on_preview: FramesFn | None = None,
 ) -> PoseResult:
     """Run the whole chain on one video. Raises video_io.VideoError / PipelineError with a user message.
-    on_preview(start, kp2d, kp3d, visible=...): provisional frames before the first final ones (one
-    person; see PREVIEW_FIRST_FRAMES); the final frames of on_frames replace them.
+    on_preview: provisional frames before the first final ones, as on_frames (see PREVIEW_FIRST_FRAMES;
+    several people: ml.pipeline_people); the final frames of on_frames replace them.
 
     The stages overlap: decoding and 2D detection (in detector processes, or in this process with
     decoding in a thread ahead of it), the 2D stream (this thread) and lifting + world alignment (one
@@ -306,7 +306,7 @@ def run_pipeline(
     if options.people == "several":  # on_frames then gets several people per chunk (ml.pipeline_people)
         from ml.pipeline_people import run_people_pipeline
 
-        return run_people_pipeline(video_path, options, lifter, on_progress, on_frames, should_stop)
+        return run_people_pipeline(video_path, options, lifter, on_progress, on_frames, should_stop, on_preview)
     t_start = time.perf_counter()
     info, lifter = start_run(video_path, options, lifter, on_progress)
     aligner = WorldAligner(info.fps, info.width, info.height, options.smoothing, options.height_m,

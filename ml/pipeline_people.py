@@ -41,6 +41,8 @@ from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
 PERSON_SETTLE_S = 1.0  # a person's bone lengths and size are measured on this much of their lifted video
 SCENE_SETTLE_S = 2.0   # the scene's camera from everyone lifted this long after the first person settled
 EMIT_EVERY = 5         # frames per `frames` message at least (fewer at the end)
+PREVIEW_FIRST_FRAMES = 8  # provisional 3D (issue 33) once someone has this many frames lifted ...
+PREVIEW_EVERY = 10        # ... and again every this many video frames, until the first final frames
 # on_frames(start, count, people=[{"id", "start", "kp2d" (m,17,3), "kp3d" (m,17,3), "visible" (m,17)}], cuts=[...])
 PeopleFramesFn = Callable[..., None]
 
@@ -71,8 +73,10 @@ class _Person:
 
 
 class _PeopleRun:
-    def __init__(self, lifter, info, options, on_frames: PeopleFramesFn):
+    def __init__(self, lifter, info, options, on_frames: PeopleFramesFn, on_preview: PeopleFramesFn | None = None):
         self.lifter, self.info, self.options, self.on_frames = lifter, info, options, on_frames
+        self.on_preview = on_preview
+        self.next_preview = 0  # the video frame from which the next preview is due
         self.fps = info.fps
         self.lift_fps = info.known_fps
         self.every = max(1, options.detect_stride)  # the tracker sees every k-th frame of a shot
@@ -120,6 +124,7 @@ class _PeopleRun:
             if t.id is not None and len(t.frames) >= self.tracker.min_frames:
                 self._sync(t, ended=False)
         self._advance(final=False)
+        self._preview()
 
     def _end_shot(self) -> None:
         for t in self.tracker.pop_ended() + [t for t in self.tracker.live if t.id is not None]:
@@ -188,6 +193,37 @@ class _PeopleRun:
                               visible_joints(ch.kp2d, self.info.width, self.info.height)))
             p.held = []
         self.t_lift += time.perf_counter() - t0
+
+    def _preview(self) -> None:
+        """Until the first final frames leave (the scene's camera waits for SCENE_SETTLE_S of everyone):
+        provisional 3D of everyone so far, each person at the skeleton measured so far, their frames not
+        yet final lifted as if the video ended now, placed by a scene camera from what is there. Nothing
+        of the run's own state changes; the final frames replace these (on_preview, issue 33)."""
+        if self.on_preview is None or self.emitted > 0 or self.cuts or self.frame < self.next_preview:
+            return
+        runs = []
+        for p in self.people:
+            lengths = p.bones.frozen if p.bones.frozen is not None else p.bones.lengths
+            parts = list(p.cam)
+            for ch in p.held + p.stream.preview():
+                pose = with_bone_lengths(ch.cam, lengths)
+                root = root_translation(pose, ch.kp2d[..., :2], ch.kp2d[..., 2], self.info.width, self.info.height)
+                parts.append((ch.kp2d, (pose + root[:, None]).astype(np.float32),
+                              visible_joints(ch.kp2d, self.info.width, self.info.height)))
+            if parts:
+                kp2d, pos, seen = (np.concatenate(x) for x in zip(*parts))
+                det = np.asarray(p.detected[:len(kp2d)], bool)
+                runs.append((p, PersonPose(p.id, p.start, kp2d, pos, np.zeros((len(kp2d), 3), np.float32),
+                                           lengths, seen, det)))
+        if not runs or max(len(pose.kp2d) for _, pose in runs) < PREVIEW_FIRST_FRAMES:
+            return
+        self.next_preview = self.frame + PREVIEW_EVERY
+        R, height = self.scene if self.scene is not None else scene_camera([pose for _, pose in runs])
+        out = [{"id": p.id, "start": p.start, "kp2d": pose.kp2d, "visible": pose.visible,
+                "kp3d": to_world(pose.position_cam, R, height,
+                                 p.scale if p.scale is not None else person_scale(pose, R, height))}
+               for p, pose in runs]
+        self.on_preview(0, max(p.start + len(pose.kp2d) for p, pose in runs), people=out, cuts=[])
 
     # -- placing and sending ----------------------------------------------------------------------
     def _pose(self, p: _Person) -> PersonPose:
@@ -294,7 +330,7 @@ def multi_detector(input_size: int, threads: int):
 
 
 def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frames: PeopleFramesFn,
-                        should_stop) -> PeopleResult:
+                        should_stop, on_preview: PeopleFramesFn | None = None) -> PeopleResult:
     """The several-people run (see the module docstring), called by ml.pipeline.run_pipeline, which checks
     the options and fills in the callbacks. Raises video_io.VideoError / PipelineError."""
     from ml.pipeline import PipelineError, VideoProblem, check_frame, start_run
@@ -306,7 +342,7 @@ def run_people_pipeline(video_path: Path, options, lifter, on_progress, on_frame
     except ValueError as exc:
         raise PipelineError(str(exc)) from None
     on_progress("decode", 1, 1)
-    run = _PeopleRun(lifter, info, options, on_frames)
+    run = _PeopleRun(lifter, info, options, on_frames, on_preview)
     total_hint = info.frame_count_hint
     times: list[float] = []
     found: list[int] = []

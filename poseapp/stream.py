@@ -65,7 +65,7 @@ def frames_message(start: int, kp2d, kp3d, visible=None, cuts=(), provisional: b
     }
 
 
-def people_frames_message(start: int, count: int, people, cuts=()) -> dict:
+def people_frames_message(start: int, count: int, people, cuts=(), provisional: bool = False) -> dict:
     """Several people: frames [start, start + count); `people` (ml.pipeline_people's on_frames): each
     {"id", "start" (its first frame inside the chunk), "kp2d" (m,17,3), "kp3d" (m,17,3), "visible" (m,17)},
     only for the frames where that person exists."""
@@ -77,6 +77,7 @@ def people_frames_message(start: int, count: int, people, cuts=()) -> dict:
                              for f in q["kp2d"]],
                     "kp3d": [[[round(float(v), 4) for v in j] for j in f] for f in q["kp3d"]],
                     "visible": [[1 if bool(v) else 0 for v in f] for f in q["visible"]]} for q in people],
+        **({"provisional": True} if provisional else {}),
     }
 
 

@@ -180,10 +180,11 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
         if overlay is not None:
             overlay.push(kp2d, kp3d)  # the overlay MP4 is drawn and encoded while the pipeline runs
 
-    def on_preview(start, kp2d, kp3d, visible=None) -> None:  # provisional frames, the first seconds (ml.pipeline)
+    def on_preview(start, *frames, **fields) -> None:  # provisional frames, the first second (ml.pipeline)
         if beat.lost.is_set():
             raise JobStopped()
-        message = stream.frames_message(start, kp2d, kp3d, visible=visible, provisional=True)
+        build = stream.people_frames_message if several else stream.frames_message
+        message = build(start, *frames, **fields, provisional=True)
         stream.write_preview(job, message)
         stream.send(job.pk, message)
 
@@ -240,7 +241,7 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             overlay_split.start_drawing()  # parts whose frames are final, beside the pipeline
         result = run_pipeline(source, options, on_progress=on_progress,
                               on_frames=on_people_frames if several else on_frames,
-                              should_stop=should_stop, records=records, on_preview=None if several else on_preview)
+                              should_stop=should_stop, records=records, on_preview=on_preview)
         job.preview_path.unlink(missing_ok=True)
         if overlay_split is not None:
             overlay_split.set_total(result.frame_count)  # helpers may draw the last part now

@@ -35,3 +35,27 @@ def test_previews_come_first_cover_the_frames_and_change_nothing(people_clip, tm
     final = np.asarray(with_previews.keypoints_3d)
     gap = np.mean([np.linalg.norm(previewed[i] - final[i], axis=-1).mean() for i in previewed])
     assert gap < 0.25, gap
+
+
+def test_several_people_previews_come_first_and_change_nothing(people_clip, tmp_path, tiny_checkpoint):
+    video = write_video(tmp_path / "street.mp4", clip_frames(people_clip, 0, 50))
+    options = PipelineOptions(checkpoint=str(tiny_checkpoint), people="several")
+    events = []
+
+    def on_preview(start, count, people=(), cuts=()):
+        events.append(("preview", start, count, sorted(q["id"] for q in people)))
+        for q in people:
+            assert len(q["kp2d"]) == len(q["kp3d"]) == len(q["visible"]) and q["start"] + len(q["kp3d"]) <= count
+
+    def on_frames(start, count, people=(), cuts=()):
+        events.append(("final", start, count, sorted(q["id"] for q in people)))
+
+    with_previews = run_pipeline(video, options, on_frames=on_frames, on_preview=on_preview)
+    without = run_pipeline(video, options)
+    assert [p.id for p in with_previews.people] == [p.id for p in without.people]
+    for a, b in zip(with_previews.people, without.people):
+        np.testing.assert_array_equal(a.keypoints_3d, b.keypoints_3d)
+    kinds = [e[0] for e in events]
+    assert kinds[0] == "preview" and "final" in kinds and "preview" not in kinds[kinds.index("final"):]
+    final_ids = {i for e in events if e[0] == "final" for i in e[3]}
+    assert {i for e in events if e[0] == "preview" for i in e[3]} <= final_ids  # nobody who is not there later

@@ -137,8 +137,9 @@ export class JobModel {
         count = Math.max(count, Number(p && p.start) - start + n || 0);
       }
     }
-    const people = this.people.addChunk(msg.people);
-    const added = this.buffer.addChunk(start, null, null, null, msg.cuts, count);
+    const provisional = msg.provisional === true; // a first look, replaced by the final frames
+    const people = this.people.addChunk(msg.people, provisional);
+    const added = this.buffer.addChunk(start, null, null, null, msg.cuts, count, provisional);
     return { type: 'frames', added, people, changed: added.length > 0 || people.length > 0 };
   }
 }

@@ -66,7 +66,7 @@ export class People {
    * that person's run within the chunk. Entries without a usable id or start are skipped. Returns
    * [{id, added: frame indices new for that person}] for the people that got new frames.
    */
-  addChunk(people) {
+  addChunk(people, provisional = false) {
     const out = [];
     if (!Array.isArray(people)) return out;
     for (const p of people) {
@@ -78,7 +78,7 @@ export class People {
         this._tracks.set(id, t);
         this._ids = null;
       }
-      const added = t.addChunk(start, p.kp2d, p.kp3d, p.visible);
+      const added = t.addChunk(start, p.kp2d, p.kp3d, p.visible, null, 0, provisional);
       if (added.length) out.push({ id, added });
     }
     return out;
