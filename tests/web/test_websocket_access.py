@@ -95,3 +95,28 @@ async def test_a_job_that_ends_during_the_replay_sends_its_last_chunks_before_th
     assert [m["type"] for m in messages] == ["meta", "frames", "frames", "status"]
     assert [m["start"] for m in messages[1:3]] == [0, 2] and messages[3]["status"] == "succeeded"
     await communicator.disconnect()
+
+
+async def test_a_viewer_that_comes_before_the_first_final_frames_gets_the_latest_preview(owner, settings, tmp_path):
+    """Issue 33: provisional frames are sent live, never logged; one who connects before any final frame
+    (the job page opening just after the upload) gets the latest of them after meta; once final frames
+    are logged, only those replay."""
+    from channels.db import database_sync_to_async
+
+    settings.MEDIA_ROOT = tmp_path
+    job = await database_sync_to_async(PoseJob.objects.create)(
+        owner=owner, status="running", video=await database_sync_to_async(Video.objects.create)(
+            owner=owner, original_name="a.mp4"))
+    job.work_dir.mkdir(parents=True)
+    zero = [[[0.0, 0.0, 1.0]] * 17] * 8
+    stream.write_preview(job, stream.frames_message(0, zero, zero, provisional=True))
+    communicator, connected, _ = await connect(job, owner)
+    first, second = await communicator.receive_json_from(), await communicator.receive_json_from()
+    assert (first["type"], second["type"], second.get("provisional"), len(second["kp3d"])) == ("meta", "frames", True, 8)
+    await communicator.disconnect()
+    stream.append_frames(job, stream.frames_message(0, zero[:5], zero[:5]))  # the first final frames
+    communicator, connected, _ = await connect(job, owner)
+    first, second = await communicator.receive_json_from(), await communicator.receive_json_from()
+    assert second["type"] == "frames" and "provisional" not in second and len(second["kp3d"]) == 5
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
