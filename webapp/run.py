@@ -10,10 +10,12 @@ starting stops everything."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,8 +33,9 @@ def var_dir() -> Path:
 def worker_command(quiet: bool = False) -> list[str]:
     """quiet (make run): warnings and errors only; the tests read the INFO lines ("ready.", "received")."""
     # --pool=solo: torch in a forked prefork child can hang; one process per worker is the norm.
-    return [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", "pose,train",
-            "--pool=solo", f"--loglevel={'WARNING' if quiet else 'INFO'}"]
+    # --quiet (celery's global option): no start-up banner.
+    return [sys.executable, "-m", "celery", "-A", "webapp", *(["--quiet"] if quiet else []), "worker", "-Q",
+            "pose,train", "--pool=solo", f"--loglevel={'WARNING' if quiet else 'INFO'}"]
 
 
 def web_command(host: str, port: int, quiet: bool = False) -> list[str]:
@@ -107,9 +110,25 @@ def _terminate(process: subprocess.Popen) -> None:
 
 
 # What `make run` keeps out of its output unless POSENET_VERBOSE is set (issue 33): Celery's warning
-# about running as root (a developer's container), MediaPipe's and TensorFlow Lite's start-up notes.
-QUIET_ENV = {"PYTHONWARNINGS": "ignore::celery.exceptions.SecurityWarning", "GLOG_minloglevel": "2",
-             "TF_CPP_MIN_LOG_LEVEL": "3"}
+# about running as root (a developer's container), MediaPipe's and TensorFlow Lite's start-up notes
+# (written by C++ to stderr: the worker's output goes through a filter for those).
+QUIET_ENV = {"PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
+             "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
+NOISE = re.compile(r"^(W\d{4} |I\d{4} |INFO: Created TensorFlow Lite|WARNING: All log messages before absl)")
+
+
+def start_filtered(cmd: list[str], env: dict) -> subprocess.Popen:
+    """Start a child whose output lines are copied to ours, except the native libraries' notes (NOISE)."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
+
+    def copy():
+        for line in proc.stdout:
+            if not NOISE.match(line):
+                sys.stdout.write(line)
+                sys.stdout.flush()
+    threading.Thread(target=copy, daemon=True).start()
+    return proc
 
 
 def main() -> int:
@@ -129,8 +148,8 @@ def main() -> int:
         children.append(redis)
         print(f"Started a private Redis at {redis.handle.url} (files, with its append-only file, in {redis_dir})",
               flush=True)
-    children.append(Supervised("worker", lambda: subprocess.Popen(worker_command(quiet), cwd=ROOT, env=env),
-                               _terminate))
+    children.append(Supervised("worker", lambda: start_filtered(worker_command(quiet), env) if quiet else
+                               subprocess.Popen(worker_command(), cwd=ROOT, env=env), _terminate))
     children.append(Supervised("web server", lambda: subprocess.Popen(web_command(host, port, quiet), cwd=ROOT,
                                                                       env=env), _terminate))
     print("Started a worker (it loads the models for a few seconds) and the web server"
