@@ -218,12 +218,12 @@ class Viewer:
         (a reconnect's replay) is identical; a re-run may recompute frames, so then the last one counts."""
         frames: dict[int, list] = {}
         for connection in self.connections:
-            starts = [m["start"] for _, m in connection if m["type"] == "frames"]
+            # provisional chunks (the first second's first look) are replaced by the final ones: not counted
+            final = [m for _, m in connection if m["type"] == "frames" and not m.get("provisional")]
+            starts = [m["start"] for m in final]
             if strict:
                 assert starts == sorted(starts) and len(starts) == len(set(starts)), starts
-            for _, m in connection:
-                if m["type"] != "frames":
-                    continue
+            for m in final:
                 for k, pose in enumerate(m["kp3d"]):
                     if strict:
                         assert frames.setdefault(m["start"] + k, pose) == pose, f"frame {m['start'] + k} changed"

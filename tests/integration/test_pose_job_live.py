@@ -43,8 +43,12 @@ def test_frames_stream_to_the_browser_while_the_job_runs(live_stack, client, own
     assert any(m["type"] == "progress" and m["stage"] == "detect" for m in messages[first_chunk:]), kinds
     assert kinds.count("frames") >= 3
 
-    # Every frame exactly once, in order, with 17 joints in 2D and 3D.
-    chunks = [m for m in messages if m["type"] == "frames"]
+    # Provisional chunks (a first look, issue 33) come only before the first final one, which replaces them.
+    provisional = [i for i, m in enumerate(messages) if m["type"] == "frames" and m.get("provisional")]
+    first_final = next(i for i, m in enumerate(messages) if m["type"] == "frames" and not m.get("provisional"))
+    assert all(i < first_final for i in provisional), provisional
+    # Every final frame exactly once, in order, with 17 joints in 2D and 3D.
+    chunks = [m for m in messages if m["type"] == "frames" and not m.get("provisional")]
     starts = sorted({c["start"]: c for c in chunks}.items())
     frames3d = [f for _, c in starts for f in c["kp3d"]]
     assert [s for s, _ in starts] == sorted({c["start"] for c in chunks})

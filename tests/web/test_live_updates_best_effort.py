@@ -38,7 +38,7 @@ def fake_job(owner, settings, tmp_path, monkeypatch, during_frames=lambda i: Non
     job = PoseJob.objects.create(owner=owner, video=video)
     sent = []
 
-    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None):
+    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None, on_preview=None):
         kp = np.zeros((2, 17, 3))
         for i in range(6):
             during_frames(i)

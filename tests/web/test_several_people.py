@@ -109,7 +109,7 @@ def test_the_task_runs_several_people_and_streams_them(owner, settings, tmp_path
     job = PoseJob.objects.create(owner=owner, video=video, people_mode="several")
     seen, sent = {}, []
 
-    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None):
+    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None, on_preview=None):
         seen["people"], seen["records"] = options.people, records
         kp = np.zeros((2, 17, 3))
         on_frames(0, 3, people=[{"id": 1, "start": 1, "kp2d": kp, "kp3d": kp, "visible": np.ones((2, 17), bool)}],

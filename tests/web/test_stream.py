@@ -39,7 +39,7 @@ def test_pose_task_passes_the_height_and_streams_visibility(owner, settings, tmp
     job = PoseJob.objects.create(owner=owner, video=video, height_m=1.62)
     seen, sent = {}, []
 
-    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None):
+    def fake_pipeline(source, options, on_progress, on_frames, should_stop, records=None, on_preview=None):
         seen["height_m"] = options.height_m
         kp = np.zeros((2, 17, 3))
         visible = np.ones((2, 17), bool)
