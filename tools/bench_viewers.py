@@ -116,7 +116,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="posenet-bench-viewers-"))
     media = tmp / "media"
     media.mkdir()
-    # Before Django is set up (as ml/bench/split.py does): the stack's processes and this one share them.
+    # Before Django is set up (as tools/bench_split.py does): the stack's processes and this one share them.
     os.environ.update(DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", DJANGO_MEDIA_ROOT=str(media))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     sys.path.insert(0, str(ROOT))

@@ -1,9 +1,9 @@
-"""python -m ml.bench {lifter,pipeline,quality,split,multiperson} [args...]"""
+"""python -m ml.bench {lifter,pipeline,quality,multiperson} [args...] (the web app's own benchmarks are in tools/)"""
 import importlib
 import sys
 
 COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline", "quality": "ml.bench.quality",
-            "split": "ml.bench.split", "multiperson": "ml.bench.multiperson"}
+            "multiperson": "ml.bench.multiperson"}
 
 
 def main(argv=None):

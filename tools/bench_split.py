@@ -1,4 +1,7 @@
-"""`python -m ml.bench split [--video PATH] [--minutes 2] [--workers 1,2]`
+"""`.venv/bin/python tools/bench_split.py [--video PATH] [--minutes 2] [--workers 1,2]`
+
+(It was `python -m ml.bench split`; it lives with the other benchmarks of the web app because it drives
+the web app's workers, and `ml/` never imports the web layer: tests/ml/test_layering.py.)
 
 One long video through the web app's real Celery workers (poseapp/segments.py), timed with 1 and
 with N workers in one run: a clip of `--minutes` is made by looping VIDEO, a private Redis and a
@@ -21,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.bench.clips import make_long_clip
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: the project's packages
 
-ROOT = Path(__file__).resolve().parents[2]
+from ml.bench.clips import make_long_clip  # noqa: E402
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "video" / "skater_1280x720_25fps.mp4"
 
 
@@ -86,7 +90,7 @@ def _load() -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ml.bench split", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="tools/bench_split.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     p.add_argument("--minutes", type=float, default=2.0)
     p.add_argument("--workers", default="1,2", help="worker counts to time, comma-separated (first: the reference)")
@@ -140,3 +144,7 @@ def main(argv=None) -> int:
         redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
