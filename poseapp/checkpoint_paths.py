@@ -113,8 +113,9 @@ def dataset_problem(value: str, keypoints: str | None) -> str | None:
     path = resolve(value)
     if not path.is_dir():
         return f"There is no folder at {path}. Give the folder that holds {H36M_3D} (e.g. /data/datasets/h36m)."
-    missing = [name for name in (H36M_3D, keypoints and keypoints != "gt" and f"data_2d_h36m_{keypoints}.npz")
-               if name and not (path / name).is_file()]
+    detected = [k for k in (keypoints or "gt").split("+") if k.strip() and k.strip() != "gt"]  # a mixture: each
+    missing = [name for name in (H36M_3D, *(f"data_2d_h36m_{k.strip()}.npz" for k in detected))
+               if not (path / name).is_file()]
     if missing:
         return (f"The folder {path} has no {' or '.join(missing)}. Use a folder in VideoPose3D's layout "
                 f"({H36M_3D}, and data_2d_h36m_<keypoints>.npz for detected 2D keypoints).")

@@ -104,10 +104,25 @@ class SignUpForm(UserCreationForm):
     pass
 
 
+# The fields a saved configuration (ml/configs) sets on a training job, as the admin then shows them.
+CONFIG_FIELDS = ("arch", "frames", "epochs", "lr", "batch_size", "keypoints")
+
+
 class TrainingJobForm(forms.ModelForm):
     class Meta:
         model = TrainingJob
-        fields = ["name", "arch", "frames", "epochs", "lr", "batch_size", "data_dir", "keypoints", "extra_config"]
+        fields = ["name", "config", "arch", "frames", "epochs", "lr", "batch_size", "data_dir", "keypoints",
+                  "extra_config"]
+
+    def __init__(self, *args, **kwargs):
+        from ml.catalog import configs
+
+        super().__init__(*args, **kwargs)
+        if "config" in self.fields:  # (read-only once queued: the admin leaves it out of the form)
+            self.fields["config"] = forms.ChoiceField(
+                choices=[("", "None: the fields below"), *configs().items()], required=False,
+                label=self.fields["config"].label, help_text=self.fields["config"].help_text)
+
 
     def clean_frames(self):
         frames = self.cleaned_data["frames"]
@@ -117,7 +132,16 @@ class TrainingJobForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        from ml.catalog import config_values
+
         from .checkpoint_paths import dataset_problem
+
+        if cleaned.get("config"):  # a saved configuration sets the fields it has (the shipped model's too)
+            values = config_values(cleaned["config"])
+            cleaned.update({f: values[f] for f in CONFIG_FIELDS if f in values})
+            for f in CONFIG_FIELDS:
+                if f in values:
+                    setattr(self.instance, f, values[f])
 
         if "data_dir" in cleaned:  # checked on save: a wrong folder is said now, not after queueing
             problem = dataset_problem(cleaned["data_dir"], cleaned.get("keypoints"))

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from ml.catalog import ARCHITECTURES, KEYPOINTS  # torch-free names of what ml.train can train
+
 # A running training job whose worker has not reported for this long is considered lost (worker killed,
 # machine gone). Pose jobs have a heartbeat and a sweeper instead (poseapp/heartbeat.py, poseapp/sweeper.py).
 STALE_AFTER = timedelta(minutes=5)
@@ -245,16 +247,17 @@ class TrainingJob(QueuedWork):
     stale_after = timedelta(minutes=20)  # the first epoch's data loading can take a while
 
     name = models.SlugField(max_length=80, help_text="Run name; also the registered model's name")
-    arch = models.CharField(max_length=20, default="lstm", choices=[("lstm", "LSTM_PoseNet"),
-                                                                    ("transformer", "Transformer")])
+    config = models.CharField(max_length=80, blank=True, verbose_name="saved configuration",
+                              help_text="A configuration from ml/configs (the shipped model's among them): it sets "
+                                        "the fields below; extra config still adds to it. Empty: the fields below.")
+    arch = models.CharField(max_length=20, default="lstm", choices=list(ARCHITECTURES.items()))
     frames = models.IntegerField(default=81, help_text="Window length (receptive field), frames")
     epochs = models.IntegerField(default=15)
     lr = models.FloatField(default=1e-4, verbose_name="learning rate")
     batch_size = models.IntegerField(default=512)
     data_dir = models.CharField(max_length=500, default="../shared/data/h36m",
                                 help_text="Folder with data_3d_h36m.npz (VideoPose3D layout)")
-    keypoints = models.CharField(max_length=20, default="gt", choices=[("gt", "Ground-truth 2D"),
-                                                                       ("sh_pt_mpii", "Stacked Hourglass")])
+    keypoints = models.CharField(max_length=40, default="gt", choices=list(KEYPOINTS.items()))
     extra_config = models.JSONField(default=dict, blank=True,
                                     help_text='More ml.train settings, e.g. {"stride": 27, "max_minutes": 30}')
     history = models.JSONField(default=list, blank=True)  # per-epoch {"epoch", "loss", "val_mpjpe", ...}

@@ -315,9 +315,25 @@ def _fail(job: PoseJob, playable: BrowserCopy, message: str, repeats: bool = Fal
         remove_partial_results(job)  # only while the job is still this attempt's: never another's files
 
 
+def training_config(job: TrainingJob):
+    """The ml.train configuration of a training job: its saved configuration (ml/configs), if it has
+    one, then the extra config, then the job's own fields (which the saved configuration filled in)."""
+    from ml.catalog import config_path
+    from ml.train import TrainConfig, load_config
+
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    extra = {k: v for k, v in (job.extra_config or {}).items() if k in known}
+    fields = {**extra, "name": job.name, "arch": job.arch, "frames": job.frames, "epochs": job.epochs, "lr": job.lr,
+              "batch_size": job.batch_size, "data_dir": str(Path(job.data_dir)), "keypoints": job.keypoints,
+              "out": str(job.out_dir)}
+    if job.config:
+        return load_config(str(config_path(job.config)), **fields)
+    return TrainConfig(**fields)
+
+
 @shared_task(bind=True, name="poseapp.tasks.run_training_job")
 def run_training_job(self, job_id: int) -> None:
-    from ml.train import TrainConfig, train
+    from ml.train import train
 
     job = TrainingJob.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
@@ -330,11 +346,7 @@ def run_training_job(self, job_id: int) -> None:
              error=f"The dataset folder {job.data_dir} has no data_3d_h36m.npz. Set 'Data dir' to a folder in "
                    "VideoPose3D's layout (data_3d_h36m.npz, data_2d_h36m_<keypoints>.npz) on the training worker.")
         return
-    known = {f for f in TrainConfig.__dataclass_fields__}
-    extra = {k: v for k, v in (job.extra_config or {}).items() if k in known}
-    cfg = TrainConfig(**{**extra, "name": job.name, "arch": job.arch, "frames": job.frames, "epochs": job.epochs,
-                         "lr": job.lr, "batch_size": job.batch_size, "data_dir": str(data_dir),
-                         "keypoints": job.keypoints, "out": str(job.out_dir)})
+    cfg = training_config(job)
 
     def callback(event: dict):
         fields = {"heartbeat_at": timezone.now()}

@@ -80,3 +80,45 @@ def test_every_model_shows_its_architecture(admin_client, tmp_path):
             (shipped_model_name(), "By hand", "Trained", "Mystery")}
     assert shipped_summary()["arch"] in rows[shipped_model_name()] and "transformer" in rows["By hand"]
     assert "lstm" in rows["Trained"] and "unknown" in rows["Mystery"]
+
+
+def test_the_shipped_configuration_can_be_queued_from_the_admin(admin_client, monkeypatch, tmp_path, settings):
+    """Issue 29: the admin's choices come from ml (ml.catalog): every architecture (tcn too), 2D mixtures,
+    and the saved configurations, the shipped model's among them; queued, it trains what
+    `ml.train --config ml/configs/<it>.json` trains."""
+    from ml.catalog import ARCHITECTURES, SHIPPED_CONFIG, config_path
+    from ml.train import load_config
+    from poseapp.tasks import training_config
+
+    settings.MEDIA_ROOT = tmp_path
+    queued = []
+    monkeypatch.setattr("poseapp.admin.enqueue_training_job", queued.append)
+    add = reverse("admin:poseapp_trainingjob_add")
+    page = admin_client.get(add).content.decode()
+    assert f'<option value="{SHIPPED_CONFIG}">' in page and "(what ships)" in page
+    assert all(f'<option value="{a}"' in page for a in ARCHITECTURES) and 'value="sh_pt_mpii+gt"' in page
+    data_dir = tmp_path / "h36m"
+    data_dir.mkdir()
+    for name in ("data_3d_h36m.npz", "data_2d_h36m_sh_pt_mpii.npz"):  # the mixture's detected source is checked
+        (data_dir / name).write_bytes(b"")
+    # the form's own fields are left at their defaults: the configuration sets them
+    response = admin_client.post(add, {"name": "ships-again", "config": SHIPPED_CONFIG, "arch": "lstm", "frames": 81,
+                                       "epochs": 15, "lr": 1e-4, "batch_size": 512, "data_dir": str(data_dir),
+                                       "keypoints": "gt", "extra_config": "{}", "_save": "Save"})
+    assert response.status_code == 302, response.content[:3000]
+    job = TrainingJob.objects.get(name="ships-again")
+    assert queued == [job] and job.config == SHIPPED_CONFIG
+    assert (job.arch, job.keypoints, job.epochs, job.batch_size) == ("lstm", "sh_pt_mpii+gt", 40, 128)
+    expected = load_config(str(config_path(SHIPPED_CONFIG)), name="ships-again", data_dir=str(data_dir),
+                           out=str(job.out_dir))
+    assert training_config(job) == expected
+    assert expected.init and expected.motion == "shared" and expected.pose_aug  # fine-tune, mocap, pose changes
+
+
+def test_a_mixture_needs_its_detections_in_the_dataset_folder(admin_client, tmp_path):
+    (tmp_path / "data_3d_h36m.npz").write_bytes(b"")
+    response = admin_client.post(reverse("admin:poseapp_trainingjob_add"), {
+        "name": "mix", "config": "", "arch": "tcn", "frames": 81, "epochs": 1, "lr": 1e-3, "batch_size": 64,
+        "data_dir": str(tmp_path), "keypoints": "sh_pt_mpii+gt", "extra_config": "{}", "_save": "Save"})
+    assert response.status_code == 200 and "data_2d_h36m_sh_pt_mpii.npz" in response.content.decode()
+    assert not TrainingJob.objects.filter(name="mix").exists()
