@@ -36,6 +36,8 @@ MIN_DETECTED_FRACTION = 0.2  # below this the 3D would be mostly guesswork
 # sent to on_preview, first once PREVIEW_FIRST_FRAMES frames are in, then every PREVIEW_EVERY more.
 PREVIEW_FIRST_FRAMES = 8
 PREVIEW_EVERY = 10
+PREVIEW_MIN_GAP_S = 0.4  # ... but not more often than this much video (a 240 fps clip)
+PREVIEW_MAX_S = 3.0      # ... and none past this much video (a close-up's skeleton takes up to FREEZE_AFTER_S)
 MAX_DETECT_PROCESSES = 4
 
 
@@ -381,7 +383,10 @@ def run_pipeline(
             return []
         if len(sh.stream) < preview_at[0]:
             return []
-        preview_at[0] = len(sh.stream) + PREVIEW_EVERY
+        if len(sh.stream) > PREVIEW_MAX_S * info.fps:
+            preview_at[0] = None
+            return []
+        preview_at[0] = len(sh.stream) + max(PREVIEW_EVERY, round(PREVIEW_MIN_GAP_S * info.fps))
         a = copy.deepcopy(aligner)
         parts = []
         for starts_shot, _, ch in held + [(False, sh, c) for c in sh.stream.preview()]:

@@ -42,7 +42,8 @@ PERSON_SETTLE_S = 1.0  # a person's bone lengths and size are measured on this m
 SCENE_SETTLE_S = 2.0   # the scene's camera from everyone lifted this long after the first person settled
 EMIT_EVERY = 5         # frames per `frames` message at least (fewer at the end)
 PREVIEW_FIRST_FRAMES = 8  # provisional 3D (issue 33) once someone has this many frames lifted ...
-PREVIEW_EVERY = 10        # ... and again every this many video frames, until the first final frames
+PREVIEW_EVERY = 10        # ... and again every this many video frames (PREVIEW_MIN_GAP_S at least), until the first final frames
+PREVIEW_MIN_GAP_S = 0.4
 # on_frames(start, count, people=[{"id", "start", "kp2d" (m,17,3), "kp3d" (m,17,3), "visible" (m,17)}], cuts=[...])
 PeopleFramesFn = Callable[..., None]
 
@@ -199,7 +200,9 @@ class _PeopleRun:
         provisional 3D of everyone so far, each person at the skeleton measured so far, their frames not
         yet final lifted as if the video ended now, placed by a scene camera from what is there. Nothing
         of the run's own state changes; the final frames replace these (on_preview, issue 33)."""
-        if self.on_preview is None or self.emitted > 0 or self.cuts or self.frame < self.next_preview:
+        # (once the scene is set the final frames are close, and placed frames have left p.cam)
+        if (self.on_preview is None or self.emitted > 0 or self.scene is not None or self.cuts
+                or self.frame < self.next_preview):
             return
         runs = []
         for p in self.people:
@@ -217,8 +220,8 @@ class _PeopleRun:
                                            lengths, seen, det)))
         if not runs or max(len(pose.kp2d) for _, pose in runs) < PREVIEW_FIRST_FRAMES:
             return
-        self.next_preview = self.frame + PREVIEW_EVERY
-        R, height = self.scene if self.scene is not None else scene_camera([pose for _, pose in runs])
+        self.next_preview = self.frame + max(PREVIEW_EVERY, round(PREVIEW_MIN_GAP_S * self.fps))
+        R, height = scene_camera([pose for _, pose in runs])
         out = [{"id": p.id, "start": p.start, "kp2d": pose.kp2d, "visible": pose.visible,
                 "kp3d": to_world(pose.position_cam, R, height,
                                  p.scale if p.scale is not None else person_scale(pose, R, height))}

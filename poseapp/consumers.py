@@ -12,9 +12,11 @@ TRY_AGAIN_LATER = 1013  # websocket close code: the stream's Redis is unreachabl
 
 
 def _channel_layer_errors() -> tuple[type[BaseException], ...]:
+    """What the channel layer raises while Redis is away (not a client that went: uvicorn's
+    ClientDisconnected is an OSError, not a ConnectionError)."""
     from redis.exceptions import RedisError
 
-    return (RedisError, OSError)
+    return (RedisError, ConnectionError)
 
 
 class JobConsumer(AsyncJsonWebsocketConsumer):
@@ -23,15 +25,28 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     refused_unreachable = False  # closed with TRY_AGAIN_LATER (and said so in the log) already
 
     async def __call__(self, scope, receive, send):
-        # Channels listens on the channel layer beside the websocket; while Redis is away that raises.
-        # Answer the handshake with TRY_AGAIN_LATER (one log line), not an HTTP 500 and a traceback.
+        # Channels listens on the channel layer beside the websocket; while Redis is away that raises,
+        # at the handshake or while watching (Redis restarting). Close with TRY_AGAIN_LATER (one log
+        # line), not an HTTP 500 or a traceback; the viewer reconnects.
+        sent: set[str] = set()
+
+        async def tracked_send(message):
+            sent.add(message["type"])
+            await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, tracked_send)
         except _channel_layer_errors() as exc:
             if not self.refused_unreachable:
                 self._log_unreachable(scope, exc)
-                await send({"type": "websocket.accept"})
+            if "websocket.close" in sent:
+                return
+            try:
+                if "websocket.accept" not in sent:
+                    await send({"type": "websocket.accept"})
                 await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            except (OSError, RuntimeError):
+                pass  # the client has gone already
 
     def _log_unreachable(self, scope, exc) -> None:
         self.refused_unreachable = True

@@ -185,7 +185,10 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
             raise JobStopped()
         build = stream.people_frames_message if several else stream.frames_message
         message = build(start, *frames, **fields, provisional=True)
-        stream.write_preview(job, message)
+        try:
+            stream.write_preview(job, message)
+        except OSError:  # best effort, as the live message: the job goes on
+            log.warning("job %s: cannot keep the provisional frames", job.pk, exc_info=True)
         stream.send(job.pk, message)
 
     def on_people_frames(start, count, people=(), cuts=()) -> None:  # several people (ml.pipeline_people)

@@ -9,13 +9,15 @@ where it is sent, without reading it, and cuts off a body sent without a length 
 Limits (MiB from settings): a video upload (POST / and POST /api/jobs/) up to POSENET_MAX_UPLOAD_MB, a
 resumable-upload chunk (PATCH /api/uploads/<id>/) up to POSENET_UPLOAD_CHUNK_MB, anything else 2 MiB
 (forms and JSON). A request without credentials (no session cookie, no Authorization header) may send
-only 64 KiB, enough to sign in or sign up: a stranger cannot make the server store hundreds of MB."""
+only 64 KiB, enough to sign in or sign up; so may one whose session or token is not a real one (checked
+when the body is larger): a stranger cannot make the server store hundreds of MB."""
 from __future__ import annotations
 
 import html
 import json
 import re
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 MiB = 1024 * 1024
@@ -27,14 +29,44 @@ _CHUNK = re.compile(r"^/api/uploads/[0-9a-fA-F-]{36}/$")
 
 
 def _headers(scope) -> dict[bytes, bytes]:
-    return {k.lower(): v for k, v in scope.get("headers", [])}
+    out: dict[bytes, bytes] = {}
+    for k, v in scope.get("headers", []):
+        k = k.lower()
+        out[k] = out[k] + b"; " + v if k == b"cookie" and k in out else v  # repeated Cookie headers: all of them
+    return out
+
+
+def _session_key(headers: dict[bytes, bytes]) -> str | None:
+    prefix = settings.SESSION_COOKIE_NAME.encode() + b"="
+    for part in headers.get(b"cookie", b"").split(b";"):
+        if part.strip().startswith(prefix):
+            return part.strip()[len(prefix):].decode("latin-1")
+    return None
 
 
 def has_credentials(headers: dict[bytes, bytes]) -> bool:
-    cookie_name = settings.SESSION_COOKIE_NAME.encode()
-    cookies = headers.get(b"cookie", b"")
-    return b"authorization" in headers or any(
-        part.strip().startswith(cookie_name + b"=") for part in cookies.split(b";"))
+    """Credentials are presented (a session cookie or an Authorization header); valid_credentials says
+    whether they are real."""
+    return b"authorization" in headers or _session_key(headers) is not None
+
+
+def valid_credentials(headers: dict[bytes, bytes]) -> bool:
+    """The session is a signed-in one, or the API token is an active user's (a fake cookie or token
+    must not buy a large body: Django would store it on disk before any view checks who sent it)."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.backends.base import SessionBase
+    from importlib import import_module
+
+    from poseapp.models import ApiToken
+
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth.startswith("Token "):
+        return ApiToken.objects.filter(key=auth[6:].strip(), user__is_active=True).exists()
+    key = _session_key(headers)
+    if not key:
+        return False
+    store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    return store.get(SESSION_KEY) is not None
 
 
 def limit_for(method: str, path: str, headers: dict[bytes, bytes]) -> tuple[int, str]:
@@ -66,6 +98,9 @@ class BodyLimit:
             declared = int(headers.get(b"content-length", b"0"))
         except ValueError:
             declared = 0
+        large = declared > ANONYMOUS_LIMIT or b"transfer-encoding" in headers  # (chunked: no length given)
+        if limit > ANONYMOUS_LIMIT and large and not await sync_to_async(valid_credentials)(headers):
+            limit, sentence = limit_for(scope["method"], scope["path"], {})  # as anonymous
         if declared > limit:
             return await self._refuse(scope, send, sentence)
         received, over, started = 0, False, False

@@ -83,7 +83,8 @@ class Supervised:
         """Start it again if it exited; False when it keeps exiting (the caller stops everything)."""
         code = self.exit_code()
         while code is not None:
-            self.quick_deaths = self.quick_deaths + 1 if time.monotonic() - self.started < QUICK_DEATH_S else 1
+            # only deaths soon after a start count, in a row; one after a long run starts the count again
+            self.quick_deaths = self.quick_deaths + 1 if time.monotonic() - self.started < QUICK_DEATH_S else 0
             if self.quick_deaths >= MAX_QUICK_DEATHS:
                 print(f"The {self.name} keeps exiting (code {code}); stopping.", flush=True)
                 return False
@@ -123,10 +124,13 @@ def start_filtered(cmd: list[str], env: dict) -> subprocess.Popen:
                             errors="replace")
 
     def copy():
-        for line in proc.stdout:
+        for line in proc.stdout:  # drained to the end whatever happens to our output (the child never blocks)
             if not NOISE.match(line):
-                sys.stdout.write(line)
-                sys.stdout.flush()
+                try:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                except (OSError, ValueError):
+                    pass
     threading.Thread(target=copy, daemon=True).start()
     return proc
 

@@ -68,7 +68,9 @@ if POSENET_CACHE_URL and not POSENET_CACHE_URL.startswith(("redis://", "rediss:/
 
     raise ImproperlyConfigured(f"POSENET_CACHE_URL must be a redis://, rediss:// or unix:// URL, got {POSENET_CACHE_URL!r}")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": POSENET_CACHE_URL}
-          if POSENET_CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+          if POSENET_CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                     # the sign-in counters: many addresses' worth before any is culled
+                                     "OPTIONS": {"MAX_ENTRIES": 20000}}}
 
 ROOT_URLCONF = "webapp.urls"
 TEMPLATES = [

@@ -101,6 +101,8 @@ def test_large_bodies_never_held_in_memory(live_stack, owner):
         ("anonymous to the sign-in page", "/accounts/login/", {}, 413),
         ("anonymous to the API", "/api/jobs/", {}, 413),
         ("anonymous to a missing page", "/no/such/page/", {}, 413),
+        ("a made-up session cookie to the API", "/api/jobs/", {"Cookie": "sessionid=madeup"}, 413),
+        ("a made-up API token", "/api/jobs/", {"Authorization": "Token madeup"}, 413),
         ("signed-in one-request upload (API token)", "/api/jobs/", {"Authorization": f"Token {token}"}, 400),
     ]
     figures = {}

@@ -42,10 +42,14 @@ def test_several_people_previews_come_first_and_change_nothing(people_clip, tmp_
     options = PipelineOptions(checkpoint=str(tiny_checkpoint), people="several")
     events = []
 
+    previewed_2d = {}
+
     def on_preview(start, count, people=(), cuts=()):
         events.append(("preview", start, count, sorted(q["id"] for q in people)))
         for q in people:
             assert len(q["kp2d"]) == len(q["kp3d"]) == len(q["visible"]) and q["start"] + len(q["kp3d"]) <= count
+            for k, kp in enumerate(q["kp2d"]):
+                previewed_2d[(q["id"], q["start"] + k)] = np.asarray(kp)[:, :2]
 
     def on_frames(start, count, people=(), cuts=()):
         events.append(("final", start, count, sorted(q["id"] for q in people)))
@@ -57,5 +61,10 @@ def test_several_people_previews_come_first_and_change_nothing(people_clip, tmp_
         np.testing.assert_array_equal(a.keypoints_3d, b.keypoints_3d)
     kinds = [e[0] for e in events]
     assert kinds[0] == "preview" and "final" in kinds and "preview" not in kinds[kinds.index("final"):]
+    # each previewed frame is that person at that frame (not shifted in time): its 2D is the final 2D
+    final_2d = {(p.id, p.start + k): np.asarray(kp)[:, :2] for p in with_previews.people
+                for k, kp in enumerate(p.keypoints_2d)}
+    gaps = [np.abs(previewed_2d[key] - final_2d[key]).max() for key in previewed_2d if key in final_2d]
+    assert gaps and np.median(gaps) < 1.0, np.median(gaps)
     final_ids = {i for e in events if e[0] == "final" for i in e[3]}
     assert {i for e in events if e[0] == "preview" for i in e[3]} <= final_ids  # nobody who is not there later

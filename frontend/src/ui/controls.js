@@ -19,10 +19,12 @@ export function bindControls(app) {
     }
     app.seek(to);
   });
-  ui.slider.addEventListener('change', () => {
+  const scrubEnded = () => {
     if (resumeAfterScrub && !app.playing) app.play();
     resumeAfterScrub = false;
-  });
+  };
+  // change: the thumb let go where it moved; pointerup/cancel: also where it was picked up (no change)
+  for (const ev of ['change', 'pointerup', 'pointercancel']) ui.slider.addEventListener(ev, scrubEnded);
   ui.cuts.addEventListener('click', (e) => {
     const tick = e.target && e.target.closest ? e.target.closest('.pv-cut') : null;
     if (!tick) return;
