@@ -60,7 +60,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-L_HIP, L_KNEE, L_ANKLE, R_HIP, R_KNEE, R_ANKLE = 4, 5, 6, 1, 2, 3
+from ml.skeleton import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE
+
 FEET = ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE))  # (hip, knee, ankle): left, right
 FOOT_NAMES = ("left", "right")
 ANKLE_OF_STATURE = 0.04   # ankle joint above the sole, as a share of stature (ml.postprocess)

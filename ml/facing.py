@@ -41,11 +41,10 @@ from __future__ import annotations
 import numpy as np
 
 from .quality import shoulder_yaw
-from .skeleton import LAYOUT_NAMES
+from .skeleton import L_HIP, L_SHOULDER, LAYOUT_NAMES, R_HIP, R_SHOULDER
 
 FACE_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 NOSE, L_EYE, R_EYE, L_EAR, R_EAR = range(5)
-L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 14, 4, 1   # H36M-17
 
 HEAD_RATIO = 1.5          # ear-to-ear width / how far nose and eyes sit ahead of the ears
 FACE_SIZE = 0.15          # face extent (hypot of the two terms) / 2D torso length giving full weight

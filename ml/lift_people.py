@@ -23,7 +23,7 @@ import numpy as np
 
 from ml.postprocess import (DEFAULT_STATURE_M, L_ANKLE, R_ANKLE, BoneLengths, root_translation,
                             upright_rotation, visible_joints, with_bone_lengths)
-from ml.skeleton import to_h36m
+from ml.skeleton import HEAD, to_h36m
 
 
 @dataclass
@@ -68,7 +68,6 @@ def lift_people(tracks: list, lifter, width: int, height: int, fps: float | None
 
 
 CAMERA_TO_WORLD_FLIP = np.array([1.0, -1.0, -1.0])  # camera (y down, z forward) -> y up, as ml.postprocess
-HEAD = 10
 # Ankles this sure place a person on the ground plane: lower than "seen" (VISIBLE_CONF) because a small
 # person's ankles rarely reach it, and one person's size is a median over many frames.
 FOOT_MIN_CONF = 0.25

@@ -34,10 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ml.contact import FootLock
-from ml.skeleton import FLIP_PERM, PARENTS
+from ml.skeleton import FLIP_PERM, L_ANKLE, L_HIP, PARENTS, R_ANKLE, R_HIP, SPINE
 
-L_ANKLE, R_ANKLE = 6, 3
-L_HIP, R_HIP = 4, 1
 # Mean bone lengths (m) of Human3.6M's subjects S1, S5-S9 (median per subject over every 10th frame
 # of the mocap, then the mean), indexed by the bone's child joint.
 H36M_BONE_LENGTHS = np.array([0.0, 0.1336, 0.4551, 0.4506, 0.1336, 0.4551, 0.4506, 0.2440, 0.2547,
@@ -105,7 +103,6 @@ def square_hips(pose: np.ndarray) -> np.ndarray:
     leg moves with its hip (knee and ankle directions and lengths kept). A rig's hip bone has fixed
     offsets, so this is what lets the BVH/GLB exports reproduce the result exactly (the lifter's
     hip line leans off the perpendicular by a few degrees, ~mm at the hips)."""
-    SPINE = 7
     out = np.array(pose, np.float64, copy=True)
     up = out[:, SPINE] - out[:, 0]
     up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .postprocess import VISIBLE_CONF, bone_lengths, inside_frame, root_translation
+from .skeleton import HEAD, L_ANKLE, L_SHOULDER, R_ANKLE, R_SHOULDER
 
-L_SHOULDER, R_SHOULDER, HEAD, L_ANKLE, R_ANKLE = 11, 14, 10, 6, 3
 FACING_LIMIT_DEG = 45.0  # a torso turned by more than this reads as "facing the wrong way"
 
 

@@ -46,6 +46,9 @@ JOINT_NAMES = [
     "r_wrist",     # 16
 ]
 NUM_JOINTS = 17
+# Each joint's index by name, from the list above (the one place they are numbered; issue 29).
+(PELVIS, R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
+ L_SHOULDER, L_ELBOW, L_WRIST, R_SHOULDER, R_ELBOW, R_WRIST) = range(NUM_JOINTS)
 PARENTS = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]
 LEFT = [4, 5, 6, 11, 12, 13]    # joints on the subject's left side
 RIGHT = [1, 2, 3, 14, 15, 16]   # their mirror images, same position in the list

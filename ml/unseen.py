@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from ml.postprocess import H36M_BONE_LENGTHS, inside_frame
+from ml.skeleton import (L_ANKLE, L_HIP, L_KNEE, L_SHOULDER, PELVIS, R_ANKLE, R_HIP, R_KNEE, R_SHOULDER,
+                         THORAX)
 
-PELVIS, THORAX = 0, 8
-LEGS = ((4, 5, 6), (1, 2, 3))  # (hip, knee, ankle): left, right
-L_SHOULDER, R_SHOULDER = 11, 14
+LEGS = ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE))  # (hip, knee, ankle): left, right
 # thigh and shin of a standing person / the torso (pelvis -> spine -> thorax), Human3.6M's means
 THIGH_OF_TORSO = H36M_BONE_LENGTHS[2] / (H36M_BONE_LENGTHS[7] + H36M_BONE_LENGTHS[8])
 SHIN_OF_TORSO = H36M_BONE_LENGTHS[3] / (H36M_BONE_LENGTHS[7] + H36M_BONE_LENGTHS[8])
