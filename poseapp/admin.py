@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from .forms import LifterModelForm, RateLimitedAdminAuthenticationForm, TrainingJobForm
 from .models import ApiToken, LifterModel, PoseJob, TrainingJob, Video
+from .queues import TRAIN_QUEUE
 from .tasks import enqueue_training_job
 
 
@@ -75,7 +76,7 @@ class TrainingJobAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if new:
             enqueue_training_job(obj)
-            self.message_user(request, f"Training job '{obj.name}' was queued on the 'train' queue.")
+            self.message_user(request, f"Training job '{obj.name}' was queued on the '{TRAIN_QUEUE}' queue.")
 
     @admin.action(description="Copy and re-queue (opens the copy for editing)")
     def copy_and_requeue(self, request, queryset):

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from .models import PoseJob, Video
+from .queues import CLEANUP_TASK
 
 log = logging.getLogger(__name__)
 ORPHAN_GRACE = timedelta(hours=24)
@@ -200,6 +201,6 @@ def periodic() -> Report:
     return report
 
 
-@shared_task(name="poseapp.retention.cleanup", ignore_result=True)
+@shared_task(name=CLEANUP_TASK, ignore_result=True)
 def cleanup_task() -> None:
     periodic()

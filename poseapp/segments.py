@@ -27,6 +27,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .models import PoseJob
+from .queues import DETECT_PARTS_TASK, POSE_QUEUE
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # the coordinator's wait between looks for a helper's part
@@ -172,14 +173,14 @@ def start_helpers(job: PoseJob, count: int) -> int:
     wanted = min(count - 1, settings.POSENET_SPLIT_HELPERS)
     for i in range(wanted):
         try:
-            detect_parts.apply_async(args=[job.pk, count], queue="pose")
+            detect_parts.apply_async(args=[job.pk, count], queue=POSE_QUEUE)
         except broker_errors() as exc:
             log.warning("job %s: cannot queue part helpers (%s); detecting every part here", job.pk, exc)
             return i
     return wanted
 
 
-@shared_task(name="poseapp.tasks.detect_parts")
+@shared_task(name=DETECT_PARTS_TASK)
 def detect_parts(job_id: int, count: int) -> None:
     """A helper: take unclaimed parts of a running job until none is left, then parts of its
     overlay MP4 (poseapp/overlay_parts.py) until none of those is left."""

@@ -25,6 +25,8 @@ import threading
 import time
 from datetime import timedelta
 
+from .queues import POSE_TASK
+
 log = logging.getLogger(__name__)
 
 RERUN = ("The worker processing this job stopped unexpectedly (it may have been restarted or run out of memory). "
@@ -41,7 +43,7 @@ _stop = threading.Event()
 def pose_queue() -> str:
     from django.conf import settings
 
-    return settings.CELERY_TASK_ROUTES["poseapp.tasks.run_pose_job"]["queue"]
+    return settings.CELERY_TASK_ROUTES[POSE_TASK]["queue"]
 
 
 def sweep() -> dict:

@@ -23,6 +23,7 @@ from .browser_copy import BrowserCopy
 from .fair_queue import assign_priority
 from .heartbeat import JobHeartbeat
 from .models import LifterModel, PoseJob, TrainingJob
+from .queues import POSE_QUEUE, POSE_TASK, TRAIN_QUEUE, TRAINING_TASK
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = (
@@ -56,7 +57,7 @@ def send_pose_job(job_id: int) -> str:
     """Send the job's task to the broker now and record it (task id, queued_at); returns the task id.
     Raises one of broker_errors() when the broker is unreachable."""
     # priority: fair order between users, the owner's round (poseapp/fair_queue.py)
-    result = run_pose_job.apply_async(args=[job_id], queue="pose", priority=assign_priority(job_id))
+    result = run_pose_job.apply_async(args=[job_id], queue=POSE_QUEUE, priority=assign_priority(job_id))
     PoseJob.objects.filter(pk=job_id, status=PoseJob.Status.QUEUED).update(task_id=result.id, queued_at=timezone.now())
     return result.id
 
@@ -76,7 +77,7 @@ def enqueue_pose_job(job: PoseJob) -> None:
 
 def enqueue_training_job(job: TrainingJob) -> None:
     def send():
-        result = run_training_job.apply_async(args=[job.pk], queue="train")
+        result = run_training_job.apply_async(args=[job.pk], queue=TRAIN_QUEUE)
         TrainingJob.objects.filter(pk=job.pk).update(task_id=result.id)
     transaction.on_commit(send)
 
@@ -131,7 +132,7 @@ def _update_running(job: PoseJob, **fields) -> None:
 
 # Celery's solo pool (one process per GPU) does not enforce time limits, so the task keeps its own
 # deadline and checks it between frames and between export steps.
-@shared_task(bind=True, name="poseapp.tasks.run_pose_job")
+@shared_task(bind=True, name=POSE_TASK)
 def run_pose_job(self, job_id: int) -> None:
     if claim_pose_job(job_id, self.request.id or "") is None:
         return  # deleted, ended, or running under another message: nothing to do
@@ -334,7 +335,7 @@ def training_config(job: TrainingJob):
     return TrainConfig(**fields)
 
 
-@shared_task(bind=True, name="poseapp.tasks.run_training_job")
+@shared_task(bind=True, name=TRAINING_TASK)
 def run_training_job(self, job_id: int) -> None:
     from ml.train import train
 

@@ -135,7 +135,7 @@ def wait(tick=None, interval: float = 1.0) -> None:
             tick()
 
 
-POSE_TASK = "poseapp.tasks.run_pose_job"
+from .queues import POSE_TASK  # noqa: E402 (the task whose start waits for the warm-up)
 
 
 def _on_worker_ready(sender=None, **kwargs) -> None:

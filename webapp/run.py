@@ -34,8 +34,10 @@ def worker_command(quiet: bool = False) -> list[str]:
     """quiet (make run): warnings and errors only; the tests read the INFO lines ("ready.", "received")."""
     # --pool=solo: torch in a forked prefork child can hang; one process per worker is the norm.
     # --quiet (celery's global option): no start-up banner.
+    from poseapp.queues import POSE_QUEUE, TRAIN_QUEUE
+
     return [sys.executable, "-m", "celery", "-A", "webapp", *(["--quiet"] if quiet else []), "worker", "-Q",
-            "pose,train", "--pool=solo", f"--loglevel={'WARNING' if quiet else 'INFO'}"]
+            f"{POSE_QUEUE},{TRAIN_QUEUE}", "--pool=solo", f"--loglevel={'WARNING' if quiet else 'INFO'}"]
 
 
 def web_command(host: str, port: int, quiet: bool = False) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 
 from .env import env_bool, env_int, env_list, env_str
+from poseapp.queues import CLEANUP_TASK, ROUTES  # constants only (no Django): the task routes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("POSENET_VAR_DIR", str(BASE_DIR / "var")))
@@ -195,9 +196,7 @@ CHANNEL_LAYERS = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ROUTES = {"poseapp.tasks.run_pose_job": {"queue": "pose"}, "poseapp.tasks.detect_parts": {"queue": "pose"},
-                      "poseapp.tasks.run_training_job": {"queue": "train"},
-                      "poseapp.retention.cleanup": {"queue": "pose"}}
+CELERY_TASK_ROUTES = ROUTES  # poseapp/queues.py: every task's queue
 # acks_late + prefetch 1: a solo worker holds at most the one message it is running (fair dispatch between
 # workers), and that message stays in Redis's `unacked` hash until the task returns. A killed worker's
 # message is re-delivered only after the visibility timeout (Redis transport), so re-runs do not rely on it:
@@ -213,7 +212,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # users' earlier ones (poseapp/quotas.py, fair order; 0 is served first).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 25 * 3600, "priority_steps": list(range(10))}
 # The periodic cleanup (poseapp/retention.py), for `celery -A webapp beat` (or a worker with -B).
-CELERY_BEAT_SCHEDULE = {"posenet-cleanup": {"task": "poseapp.retention.cleanup",
+CELERY_BEAT_SCHEDULE = {"posenet-cleanup": {"task": CLEANUP_TASK,
                                             "schedule": float(POSENET_CLEANUP_INTERVAL_S)}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
