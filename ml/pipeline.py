@@ -38,6 +38,11 @@ PREVIEW_FIRST_FRAMES = 8
 PREVIEW_EVERY = 10
 PREVIEW_MIN_GAP_S = 0.4  # ... but not more often than this much video (a 240 fps clip)
 PREVIEW_MAX_S = 3.0      # ... and none past this much video (a close-up's skeleton takes up to FREEZE_AFTER_S)
+
+
+def preview_gap(fps: float) -> int:
+    """Video frames from one preview to the next (both pipelines)."""
+    return max(PREVIEW_EVERY, round(PREVIEW_MIN_GAP_S * fps))
 MAX_DETECT_PROCESSES = 4
 
 
@@ -378,15 +383,11 @@ def run_pipeline(
         """In the lifting thread, until the first final frames leave: provisional 3D of every frame of
         the first shot so far (the held chunks, and the rest lifted as if the video ended now), aligned
         by a copy of the aligner with the skeleton measured so far. The aligner itself is untouched."""
-        if finals_now or preview_at[0] is None or sh.start != 0 or closed:
-            preview_at[0] = None if finals_now or closed else preview_at[0]
-            return []
-        if len(sh.stream) < preview_at[0]:
-            return []
-        if len(sh.stream) > PREVIEW_MAX_S * info.fps:
+        if finals_now or closed or len(sh.stream) > PREVIEW_MAX_S * info.fps:
             preview_at[0] = None
+        if preview_at[0] is None or len(sh.stream) < preview_at[0]:
             return []
-        preview_at[0] = len(sh.stream) + max(PREVIEW_EVERY, round(PREVIEW_MIN_GAP_S * info.fps))
+        preview_at[0] = len(sh.stream) + preview_gap(info.fps)
         a = copy.deepcopy(aligner)
         parts = []
         for starts_shot, _, ch in held + [(False, sh, c) for c in sh.stream.preview()]:

@@ -41,9 +41,6 @@ from ml.skeleton import JOINT_NAMES, PARENTS, to_h36m
 PERSON_SETTLE_S = 1.0  # a person's bone lengths and size are measured on this much of their lifted video
 SCENE_SETTLE_S = 2.0   # the scene's camera from everyone lifted this long after the first person settled
 EMIT_EVERY = 5         # frames per `frames` message at least (fewer at the end)
-PREVIEW_FIRST_FRAMES = 8  # provisional 3D (issue 33) once someone has this many frames lifted ...
-PREVIEW_EVERY = 10        # ... and again every this many video frames (PREVIEW_MIN_GAP_S at least), until the first final frames
-PREVIEW_MIN_GAP_S = 0.4
 # on_frames(start, count, people=[{"id", "start", "kp2d" (m,17,3), "kp3d" (m,17,3), "visible" (m,17)}], cuts=[...])
 PeopleFramesFn = Callable[..., None]
 
@@ -187,13 +184,16 @@ class _PeopleRun:
         if p.bones.frozen is not None:
             if self.first_settled is None:
                 self.first_settled = self.frame
-            for ch in p.held:
-                pose = with_bone_lengths(ch.cam, p.bones.frozen)
-                root = root_translation(pose, ch.kp2d[..., :2], ch.kp2d[..., 2], self.info.width, self.info.height)
-                p.cam.append((ch.kp2d, (pose + root[:, None]).astype(np.float32),
-                              visible_joints(ch.kp2d, self.info.width, self.info.height)))
+            p.cam += [self._in_camera(ch, p.bones.frozen) for ch in p.held]
             p.held = []
         self.t_lift += time.perf_counter() - t0
+
+    def _in_camera(self, ch, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A lifted chunk at these bone lengths, placed in the camera frame from its 2D: (kp2d, joints, seen)."""
+        pose = with_bone_lengths(ch.cam, lengths)
+        root = root_translation(pose, ch.kp2d[..., :2], ch.kp2d[..., 2], self.info.width, self.info.height)
+        return ch.kp2d, (pose + root[:, None]).astype(np.float32), visible_joints(ch.kp2d, self.info.width,
+                                                                                  self.info.height)
 
     def _preview(self) -> None:
         """Until the first final frames leave (the scene's camera waits for SCENE_SETTLE_S of everyone):
@@ -207,20 +207,17 @@ class _PeopleRun:
         runs = []
         for p in self.people:
             lengths = p.bones.frozen if p.bones.frozen is not None else p.bones.lengths
-            parts = list(p.cam)
-            for ch in p.held + p.stream.preview():
-                pose = with_bone_lengths(ch.cam, lengths)
-                root = root_translation(pose, ch.kp2d[..., :2], ch.kp2d[..., 2], self.info.width, self.info.height)
-                parts.append((ch.kp2d, (pose + root[:, None]).astype(np.float32),
-                              visible_joints(ch.kp2d, self.info.width, self.info.height)))
+            parts = list(p.cam) + [self._in_camera(ch, lengths) for ch in p.held + p.stream.preview()]
             if parts:
                 kp2d, pos, seen = (np.concatenate(x) for x in zip(*parts))
                 det = np.asarray(p.detected[:len(kp2d)], bool)
                 runs.append((p, PersonPose(p.id, p.start, kp2d, pos, np.zeros((len(kp2d), 3), np.float32),
                                            lengths, seen, det)))
+        from ml.pipeline import PREVIEW_FIRST_FRAMES, preview_gap  # the one person's schedule
+
         if not runs or max(len(pose.kp2d) for _, pose in runs) < PREVIEW_FIRST_FRAMES:
             return
-        self.next_preview = self.frame + max(PREVIEW_EVERY, round(PREVIEW_MIN_GAP_S * self.fps))
+        self.next_preview = self.frame + preview_gap(self.fps)
         R, height = scene_camera([pose for _, pose in runs])
         out = [{"id": p.id, "start": p.start, "kp2d": pose.kp2d, "visible": pose.visible,
                 "kp3d": to_world(pose.position_cam, R, height,

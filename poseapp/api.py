@@ -41,11 +41,11 @@ def api_view(methods):
                     response = _error(429, refusal)
                     response["Retry-After"] = str(settings.POSENET_LOGIN_WINDOW_S)
                     return response
-                token = ApiToken.objects.select_related("user").filter(key=presented).first()
-                if token is None or not token.user.is_active:
+                user = ApiToken.user_for(presented)
+                if user is None:
                     ratelimit.record_token_failure(presented, ip)
                     return _error(401, "Invalid API token.")
-                request.user = token.user
+                request.user = user
             elif not request.user.is_authenticated:
                 return _error(401, "Sign in, or send 'Authorization: Token <key>' (see /account/token/).")
             elif request.method not in ("GET", "HEAD", "OPTIONS"):

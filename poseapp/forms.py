@@ -139,9 +139,6 @@ class TrainingJobForm(forms.ModelForm):
         if cleaned.get("config"):  # a saved configuration sets the fields it has (the shipped model's too)
             values = config_values(cleaned["config"])
             cleaned.update({f: values[f] for f in CONFIG_FIELDS if f in values})
-            for f in CONFIG_FIELDS:
-                if f in values:
-                    setattr(self.instance, f, values[f])
 
         if "data_dir" in cleaned:  # checked on save: a wrong folder is said now, not after queueing
             problem = dataset_problem(cleaned["data_dir"], cleaned.get("keypoints"))

@@ -286,6 +286,12 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"API token of {self.user}"
 
+    @classmethod
+    def user_for(cls, key: str):
+        """The active user whose token this is, or None (the API's check, and the body limit's)."""
+        token = cls.objects.select_related("user").filter(key=key).first()
+        return token.user if token is not None and token.user.is_active else None
+
 
 class ChunkedUpload(models.Model):
     """A resumable upload in progress (poseapp/chunked_upload.py): the bytes are appended to `part_path`

@@ -53,20 +53,17 @@ def has_credentials(headers: dict[bytes, bytes]) -> bool:
 def valid_credentials(headers: dict[bytes, bytes]) -> bool:
     """The session is a signed-in one, or the API token is an active user's (a fake cookie or token
     must not buy a large body: Django would store it on disk before any view checks who sent it)."""
-    from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.backends.base import SessionBase
     from importlib import import_module
+
+    from django.contrib.auth import SESSION_KEY
 
     from poseapp.models import ApiToken
 
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if auth.startswith("Token "):
-        return ApiToken.objects.filter(key=auth[6:].strip(), user__is_active=True).exists()
+        return ApiToken.user_for(auth[6:].strip()) is not None
     key = _session_key(headers)
-    if not key:
-        return False
-    store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(key)
-    return store.get(SESSION_KEY) is not None
+    return bool(key) and import_module(settings.SESSION_ENGINE).SessionStore(key).get(SESSION_KEY) is not None
 
 
 def limit_for(method: str, path: str, headers: dict[bytes, bytes]) -> tuple[int, str]:

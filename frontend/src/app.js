@@ -123,10 +123,10 @@ export class PoseViewerApp {
       if (this.job.width > 0 && this.job.height > 0) {
         this.root.style.setProperty('--pv-video-aspect', `${this.job.width} / ${this.job.height}`);
       }
-      if (this.job.videoReady) this._loadBrowserCopy(this.video.url || this.videoUrl);
+      if (this.job.videoReady) this._loadBrowserCopy(this.videoUrl);
     } else if (r.type === 'video') {
       // the browser-playable copy of the upload is made while the job runs; now it can be played
-      this._loadBrowserCopy(this.job.videoUrl || this.video.url || this.videoUrl);
+      this._loadBrowserCopy(this.job.videoUrl || this.videoUrl);
     } else if (r.type === 'frames' && (r.added.length || (r.people && r.people.length))) {
       this._framesAdded(r.added, r.people);
     } else if (r.type === 'status') {
