@@ -36,7 +36,7 @@ $(STAMP_TEST): requirements.txt requirements-test.txt | $(VENV)/bin/python
 	$(PY) -m pip install -r requirements-test.txt
 	@touch $@ $(STAMP_RUN)
 
-$(VIEWER): frontend/package.json frontend/package-lock.json $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.js
+$(VIEWER): frontend/package.json frontend/package-lock.json $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.js frontend/vite.upload.config.js frontend/vite.live.config.js
 	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 frontend: $(VIEWER)

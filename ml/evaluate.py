@@ -38,14 +38,15 @@ import torch
 
 from . import metrics, quality
 from .data import CORRUPT_GT, load_sequences, refilm, resolve_data_dir, source_id
-from .lift import H36M_FPS, Lifter, predict_normalized
+from .lift import H36M_FPS, Lifter, predict_live, predict_normalized
 from .postprocess import one_skeleton as rebuild_one_skeleton
 
 
 def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=True, progress=False,
              exclude_corrupt=False, frame_step: int = 1, resample: bool = True,
              view_elevation: float | None = None, view_distance: float = 1.0, one_skeleton: bool = False,
-             unswap: bool = True, motion: str | None = None, source: int | None = None) -> dict:
+             unswap: bool = True, motion: str | None = None, source: int | None = None,
+             look_ahead: int | None = None, live_every: int = 10) -> dict:
     exclude = CORRUPT_GT if exclude_corrupt else set()
     if view_elevation is not None and keypoints != "gt":
         raise ValueError("--view-elevation re-films the mocap: use it with --keypoints gt")
@@ -63,11 +64,15 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
         if view_elevation is not None:  # the same motion seen from higher/lower (and further) away
             kp2d, gt = (a[0] for a in refilm(gt[None], s.root[None], np.array([s.focal]), 0.0,
                                              view_elevation, view_distance))
-        pred = predict_normalized(lifter.model, kp2d[::frame_step], flip=flip, device=lifter.device,
-                                  rate=1.0 / frame_step if resample else 1.0, unswap=unswap,
-                                  source=source if source is not None else
-                                  (source_id(s.source) if source_id(s.source) < n_sources else None))
-        gt = gt[::frame_step]
+        src = source if source is not None else (source_id(s.source) if source_id(s.source) < n_sources else None)
+        if look_ahead is not None:  # live (ml.live): every live_every-th frame, from the window ending look_ahead after it
+            pred = predict_live(lifter.model, kp2d, look_ahead, live_every, flip=flip, device=lifter.device,
+                                source=src, unswap=unswap)
+            gt = gt[::live_every]
+        else:
+            pred = predict_normalized(lifter.model, kp2d[::frame_step], flip=flip, device=lifter.device,
+                                      rate=1.0 / frame_step if resample else 1.0, unswap=unswap, source=src)
+            gt = gt[::frame_step]
         if one_skeleton:
             pred = rebuild_one_skeleton(pred)
         facing = quality.facing_error_deg(pred, gt)
@@ -85,7 +90,8 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
                   "excluded": sorted(" ".join(e) for e in exclude if e[0] in subjects), "seconds": round(time.time() - t0, 1),
                   "frame_step": frame_step, "resample": resample, "view_elevation": view_elevation,
                   "view_distance": view_distance, "one_skeleton": one_skeleton, "unswap": unswap,
-                  "motion": motion, "source": source, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)"})
+                  "motion": motion, "source": source,
+                  "look_ahead": look_ahead, "live_every": live_every if look_ahead is not None else None, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)"})
     return table
 
 
@@ -150,6 +156,10 @@ def main(argv=None):
                     help="score the held-out takes of the new motion capture (ml.motion) instead of Human3.6M")
     ap.add_argument("--source", type=int, default=None,
                     help="feed the model this source flag (ml.data.SOURCES) instead of each sequence's own")
+    ap.add_argument("--look-ahead", type=int, default=None, metavar="FRAMES",
+                    help="live mode (ml.live): each frame from the window ending this many 50 Hz frames after it")
+    ap.add_argument("--live-every", type=int, default=10, metavar="N",
+                    help="with --look-ahead: every N-th frame (one window per frame evaluated)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     a = ap.parse_args(argv)
@@ -160,7 +170,8 @@ def main(argv=None):
     t = evaluate(lifter, a.data_dir, a.keypoints, a.subjects, flip=not a.no_flip, exclude_corrupt=a.exclude_corrupt,
                  frame_step=a.frame_step, resample=not a.no_resample, view_elevation=a.view_elevation,
                  view_distance=a.view_distance, one_skeleton=a.one_skeleton, unswap=not a.keep_swaps,
-                 motion=a.motion, source=a.source)
+                 motion=a.motion, source=a.source, look_ahead=a.look_ahead,
+                 live_every=a.live_every)
     print(format_markdown(t) if a.markdown else format_table(t))
     if a.json:
         print(json.dumps(t))

@@ -116,6 +116,26 @@ def predict_normalized(model: torch.nn.Module, x: np.ndarray, flip: bool = True,
     return y[k, pos]
 
 
+@torch.no_grad()
+def predict_live(model: torch.nn.Module, x: np.ndarray, look_ahead: int, every: int = 1, flip: bool = True,
+                 batch_size: int = 256, device="cpu", source: int | None = None, unswap: bool = True) -> np.ndarray:
+    """Frames 0, every, 2*every, ... of x (T, J, 2) normalised screen coordinates, each as a live lifter
+    sees it (ml.live): read at position F-1-look_ahead of the window of F frames that ends `look_ahead`
+    frames after it (edge-padded before the first frame, as a take's first second is) -> (K, J, 3)."""
+    assert x.ndim == 3 and x.shape[-1] == 2, x.shape
+    F, T = model.receptive_field, len(x)
+    assert 0 <= look_ahead < F, (look_ahead, F)
+    t = np.arange(0, T, every)
+    idx = np.clip(t[:, None] + look_ahead - (F - 1) + np.arange(F)[None], 0, T - 1)   # (K, F)
+    xp = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    outs = []
+    for b in range(0, len(idx), batch_size):
+        w = xp[torch.from_numpy(idx[b:b + batch_size])]                                 # (k, F, J, 2)
+        y = lift_windows(model, w.to(device), flip, source, unswap).float().cpu()     # (k, F, J, 3)
+        outs.append(y[:, F - 1 - look_ahead])
+    return torch.cat(outs).numpy()
+
+
 class Lifter:
     """A loaded lifting model plus its input normalisation."""
 
@@ -292,24 +312,33 @@ class StreamingLifter:
             self.next_centre += hop
 
     def _lift(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """window (F,17,3) pixels + confidence -> (the window relabelled as the lifter saw it, its 3D).
-        The left/right relabelling (ml.swaps) is decided here rather than inside the lifter so that
-        the 2D handed on (fit to the 2D, root, visibility, overlay, exports) has the 3D's labels;
-        it is decided on what lift_window would have seen, so the 3D is the same either way."""
-        shown, conf = window, window[..., 2]
-        if self.standing_legs:
-            from ml.unseen import standing_legs
+        return lift_shown_window(self.lifter, window, self.width, self.height, self.fps, self.flip,
+                                 self.reframe, self.standing_legs)
 
-            xy, conf = standing_legs(window, self.width, self.height)
-            shown = np.concatenate([xy, conf[..., None]], -1)
-        if self.reframe:
-            xy, w, h = canonical_view(shown, self.width, self.height), CANONICAL_SIDE, CANONICAL_SIDE
-        else:
-            xy, w, h = shown[..., :2], self.width, self.height
-        filled = fill_low_confidence(xy, conf)
-        idx = relabelling(normalize_screen(filled, float(w), float(h)))          # (F, 17)
-        cam = self.lifter.lift_window(relabel(filled, idx), w, h, flip=self.flip, fps=self.fps, unswap=False)
-        return relabel(window, idx), cam
+
+def lift_shown_window(lifter: "Lifter", window: np.ndarray, width: int, height: int, fps: float | None,
+                      flip: bool = True, reframe: bool = True, standing_legs: bool = True
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """window (F,17,3) pixels + confidence, F = lifter.window_frames(fps) -> (the window relabelled as
+    the lifter saw it, its 3D (F,17,3)): the video pipeline's way of showing a window to the lifter
+    (StreamingLifter's, and the live lifter's, ml.live). The left/right relabelling (ml.swaps) is
+    decided here rather than inside the lifter so that the 2D handed on (fit to the 2D, root,
+    visibility, overlay, exports) has the 3D's labels; it is decided on what lift_window would have
+    seen, so the 3D is the same either way."""
+    shown, conf = window, window[..., 2]
+    if standing_legs:
+        from ml.unseen import standing_legs as guess_legs
+
+        xy, conf = guess_legs(window, width, height)
+        shown = np.concatenate([xy, conf[..., None]], -1)
+    if reframe:
+        xy, w, h = canonical_view(shown, width, height), CANONICAL_SIDE, CANONICAL_SIDE
+    else:
+        xy, w, h = shown[..., :2], width, height
+    filled = fill_low_confidence(xy, conf)
+    idx = relabelling(normalize_screen(filled, float(w), float(h)))          # (F, 17)
+    cam = lifter.lift_window(relabel(filled, idx), w, h, flip=flip, fps=fps, unswap=False)
+    return relabel(window, idx), cam
 
 
 def fill_low_confidence(kp: np.ndarray, conf: np.ndarray, thr: float = 0.3) -> np.ndarray:

@@ -33,8 +33,10 @@ from . import skeleton
 from .data import (TEST_SUBJECTS, TRAIN_SUBJECTS, AugmentConfig, VirtualCameraConfig, WindowSampler,
                    augment, load_sequences, resolve_data_dir, source_id, sources_of)
 from . import checkpoint
-from .lift import H36M_FPS, predict_normalized
+from .lift import H36M_FPS, predict_live, predict_normalized
 from .models import arch_of, build_model, count_params, grow_sources, model_config, takes_source
+
+LIVE_VAL_EVERY = 20  # a live run validates every 20th frame (one window per frame: 20x cheaper)
 
 
 class StopTraining(Exception):
@@ -77,6 +79,10 @@ class TrainConfig:
     max_minutes: float = 0.0                # stop after this wall time (0: no limit); checkpoints stay valid
     init: str = ""                          # start from this checkpoint's weights (fine-tuning; fresh optimizer)
     keep_epochs: bool = False               # also keep each epoch's weights as epoch_NN.pt (for ml.average)
+    live_look_ahead: int = -1               # >= 0: a live lifter (ml.live, issue 31) that reads each frame this many
+                                            # frames before its window's end: the loss also weighs the window's last
+                                            # live_look_ahead + 1 frames (x live_weight) and validation reads them so
+    live_weight: float = 4.0                # weight of that extra term (with live_look_ahead >= 0)
     amp: str = ""                           # "bf16": forward in bfloat16 autocast (weights and loss stay float32);
                                             # ~1.7-2x on CPUs with AMX/AVX512-BF16 and on GPUs (float32, with a
                                             # warning, where unsupported); "" = float32
@@ -123,14 +129,21 @@ def lr_at(cfg: TrainConfig, step: int, total: int, epoch: int, time_frac: float 
 
 
 @torch.no_grad()
-def validate(model, seqs, device, flip=False) -> float:
-    """Frame-weighted MPJPE (mm) over the sequences, non-overlapping windows (fast)."""
+def validate(model, seqs, device, flip=False, live_look_ahead: int = -1) -> float:
+    """Frame-weighted MPJPE (mm) over the sequences, non-overlapping windows (fast); a live lifter
+    (live_look_ahead >= 0): every 20th frame from the window ending live_look_ahead frames after it."""
     model.eval()
     err, n = 0.0, 0
     for s in seqs:
-        pred = predict_normalized(model, s.kp2d, flip=flip, hop=model.receptive_field, device=device,
-                                  source=source_id(s.source))
-        err += float(np.linalg.norm(pred - s.pos3d, axis=-1).mean()) * len(pred)
+        if live_look_ahead >= 0:
+            pred = predict_live(model, s.kp2d, live_look_ahead, LIVE_VAL_EVERY, flip=flip, device=device,
+                                source=source_id(s.source))
+            gt = s.pos3d[::LIVE_VAL_EVERY]
+        else:
+            pred = predict_normalized(model, s.kp2d, flip=flip, hop=model.receptive_field, device=device,
+                                      source=source_id(s.source))
+            gt = s.pos3d
+        err += float(np.linalg.norm(pred - gt, axis=-1).mean()) * len(pred)
         n += len(pred)
     model.train()
     return 1000.0 * err / n
@@ -300,6 +313,9 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
             m = mask.float()
             err = torch.linalg.norm(pred - y, dim=-1).mean(-1)                 # (B, F)
             loss = (err * m).sum() / m.sum()
+            if cfg.live_look_ahead >= 0:  # where a live lifter reads its answer: the window's last frames
+                k = cfg.live_look_ahead + 1
+                loss = loss + cfg.live_weight * (err[:, -k:] * m[:, -k:]).sum() / m[:, -k:].sum().clamp(min=1)
             if cfg.velocity_loss > 0:
                 vm = m[:, 1:] * m[:, :-1]
                 verr = torch.linalg.norm(pred.diff(dim=1) - y.diff(dim=1), dim=-1).mean(-1)
@@ -320,18 +336,20 @@ def train(cfg: TrainConfig, callback=None, resume: str | None = None, progress: 
                 stop = True
             if stop:
                 break
-        val = validate(model, val_seqs, device)
+        val = validate(model, val_seqs, device, live_look_ahead=cfg.live_look_ahead)
         rec = {"epoch": epoch + 1, "loss": 1000 * tot / max(cnt, 1), "val_mpjpe": val, "lr": lr,
                "elapsed_s": time.time() - t0 + elapsed_before, "steps": step,
                "cpu_s": time.process_time() - cpu0 + cpu_before}
         if motion_val:  # held-out takes of the new motion capture, their own skeleton (source 2)
-            rec["val_motion_mpjpe"] = validate(model, motion_val, device)
+            rec["val_motion_mpjpe"] = validate(model, motion_val, device, live_look_ahead=cfg.live_look_ahead)
         history.append(rec)
         is_best = val < best
         best = min(best, val)
         metrics = {"history": history, "best_val_mpjpe": best, "val_mpjpe": val,
                    "val_protocol": f"P1 mm, {'+'.join(data_info['test_subjects'])} "
-                                   f"{val_seqs[0].source} 2D, non-overlapping windows, no flip",
+                                   f"{val_seqs[0].source} 2D, non-overlapping windows, no flip"
+                                   + (f"; live: every {LIVE_VAL_EVERY}th frame, look-ahead {cfg.live_look_ahead}"
+                                      if cfg.live_look_ahead >= 0 else ""),
                    "train_time_s": rec["elapsed_s"]}
         rng = {"sampler": sampler.rng.bit_generator.state, "gen": gen.get_state()}
         checkpoint.save(make_checkpoint(model, cfg, data_info, metrics, epoch + 1, opt, step, rng), out / "last.pt")

@@ -19,15 +19,14 @@ def _channel_layer_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, ConnectionError)
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
-    """/ws/jobs/<id>/: meta, then every frame chunk so far, then the live tail (only for the owner or staff)."""
+class LayerConsumer(AsyncJsonWebsocketConsumer):
+    """A websocket consumer that listens on the channel layer: while Redis is away that raises, at the
+    handshake or while connected (Redis restarting). It closes with TRY_AGAIN_LATER (one log line), not
+    an HTTP 500 or a traceback; the page reconnects."""
 
     refused_unreachable = False  # closed with TRY_AGAIN_LATER (and said so in the log) already
 
     async def __call__(self, scope, receive, send):
-        # Channels listens on the channel layer beside the websocket; while Redis is away that raises,
-        # at the handshake or while watching (Redis restarting). Close with TRY_AGAIN_LATER (one log
-        # line), not an HTTP 500 or a traceback; the viewer reconnects.
         sent: set[str] = set()
 
         async def tracked_send(message):
@@ -50,8 +49,11 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     def _log_unreachable(self, scope, exc) -> None:
         self.refused_unreachable = True
-        job = scope.get("url_route", {}).get("kwargs", {}).get("job_id")
-        log.warning("websocket for job %s refused: the channel layer is unreachable (%s)", job, exc)
+        log.warning("websocket %s refused: the channel layer is unreachable (%s)", scope.get("path"), exc)
+
+
+class JobConsumer(LayerConsumer):
+    """/ws/jobs/<id>/: meta, then every frame chunk so far, then the live tail (only for the owner or staff)."""
 
     async def connect(self):
         self.job_id = int(self.scope["url_route"]["kwargs"]["job_id"])

@@ -1,4 +1,5 @@
 """Pose-job operations shared by the HTML views and the JSON API (one place for each rule)."""
+import numpy as np
 from celery import current_app
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -31,11 +32,12 @@ class UnusableVideo(Exception):
 
 def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothing: str = "light",
                        complexity: int = 1, height_m: float | None = None, reject_unusable: bool = False,
-                       people_mode: str = "one") -> PoseJob:
+                       people_mode: str = "one", take: dict | None = None) -> PoseJob:
     """Store the upload, check that it is a usable video, and queue it. An unusable file's bytes are not
     kept; it gives a failed job with the reason (the form: the job page says why), or with
     `reject_unusable` (the API: 400) raises UnusableVideo and leaves no rows. Over a fair-use limit
-    (poseapp/quotas.py) it raises QuotaExceeded and keeps neither rows nor bytes."""
+    (poseapp/quotas.py) it raises QuotaExceeded and keeps neither rows nor bytes. `take`: a live take's 2D
+    (poseapp/live.read_take), lifted instead of detecting again (job.take_path)."""
     quotas.check_can_submit(user, upload.size)
     with transaction.atomic():
         video = Video.objects.create(owner=user, file=upload, original_name=upload.name[:255], size_bytes=upload.size)
@@ -60,6 +62,9 @@ def create_from_upload(user, upload, lifter: LifterModel | None = None, smoothin
             job.error_repeats = True
             job.save(update_fields=["status", "error", "finished_at", "error_repeats"])
         else:
+            if take is not None:
+                job.work_dir.mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(job.take_path, **take)
             enqueue_pose_job(job)
     return job
 

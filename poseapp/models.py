@@ -207,6 +207,12 @@ class PoseJob(QueuedWork):
         return self.work_dir / "frames.jsonl"
 
     @property
+    def take_path(self) -> Path:
+        """A live take recorded without its camera video: the browser's 2D (poseapp/live.py), lifted
+        offline instead of detecting again (ml.segments records)."""
+        return self.work_dir / "take.npz"
+
+    @property
     def preview_path(self) -> Path:
         """The latest provisional frames (one JSON message) while the first final ones are not out yet."""
         return self.work_dir / "preview.json"

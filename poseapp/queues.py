@@ -4,6 +4,7 @@ sweeper and the warm-up all read them from here."""
 
 POSE_QUEUE = "pose"    # video jobs, their helpers' parts, the periodic clean-up
 TRAIN_QUEUE = "train"  # training jobs (the `trainer` service in docker-compose.yml)
+LIVE_CHANNEL = "live-lift"  # the live lifter's Channels worker (`manage.py runworker live-lift`, poseapp/live_lifter.py)
 
 POSE_TASK = "poseapp.tasks.run_pose_job"
 DETECT_PARTS_TASK = "poseapp.tasks.detect_parts"

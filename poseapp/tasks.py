@@ -222,6 +222,10 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
         stream.send(job.pk, stream.meta_message(job))
         # a long one-person video: other workers help with the 2D; several people are not split (yet)
         n_parts, records, done_here, helpers = (0 if several else segments.part_count(info)), None, [], 0
+        if job.take_path.exists():  # a live take kept without its video: the browser's 2D (poseapp/live.py)
+            from ml.live import take_records
+
+            n_parts, records = 0, take_records(job.take_path)
         if n_parts:  # a long video: other workers help with the 2D (poseapp/segments.py)
             parts = segments.Parts(job, n_parts)
             parts.claim(0)  # the first part is this worker's: it streams at once, helpers take the next

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import api, api_uploads, views
+from . import api, api_uploads, live, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("account/token/", views.api_token, name="api-token"),
     path("docs/<slug:name>/", views.docs, name="docs"),
+    path("live/", live.live_page, name="live"),
+    path("live/takes/", live.live_take, name="live-takes"),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/status.json", views.job_status, name="job-status"),
     path("jobs/<int:job_id>/result.json", views.job_result, name="job-result"),

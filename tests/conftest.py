@@ -86,6 +86,7 @@ class LiveStack:
     web: subprocess.Popen
     worker: subprocess.Popen
     logs: Path
+    live: subprocess.Popen | None = None  # the live lifter (poseapp/live_lifter.py)
 
     @property
     def ws_base(self) -> str:
@@ -113,10 +114,11 @@ def _wait_for(predicate, timeout: float, what: str, stack_logs=None):
 
 @pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Start the real worker (`celery -A webapp worker`) and web server (daphne) against the test DB."""
+    """Start the real worker (`celery -A webapp worker`), the live lifter (`manage.py runworker live-lift`)
+    and the web server (uvicorn) against the test DB."""
     from django.conf import settings
 
-    from webapp.run import local_site_env, web_command, worker_command
+    from webapp.run import live_command, local_site_env, web_command, worker_command
 
     media = tmp_path_factory.mktemp("media")
     logs = tmp_path_factory.mktemp("logs")
@@ -134,7 +136,9 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
                               stdout=open(worker_log, "w"), stderr=subprocess.STDOUT)
     web = subprocess.Popen(web_command("127.0.0.1", port), cwd=ROOT, env=env,
                            stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT)
-    stack = LiveStack(f"http://127.0.0.1:{port}", port, media, web, worker, logs)
+    live = subprocess.Popen(live_command(), cwd=ROOT, env=env, stdout=open(logs / "live.log", "w"),
+                            stderr=subprocess.STDOUT)
+    stack = LiveStack(f"http://127.0.0.1:{port}", port, media, web, worker, logs, live)
     try:
         _wait_for(lambda: "ready." in worker_log.read_text(errors="replace") or worker.poll() is not None,
                   120, "celery worker", stack.log_tail)
@@ -151,10 +155,10 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
         assert web.poll() is None, stack.log_tail()
         yield stack
     finally:
-        for p in (web, worker):
+        for p in (web, worker, live):
             if p.poll() is None:
                 p.terminate()
-        for p in (web, worker):
+        for p in (web, worker, live):
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -10,7 +10,9 @@ tests/web/test_frontend_tables.py fails when it no longer matches its sources:
   * colours: ml/palette.py (the skeleton's sides; one colour per person for several people);
   * smoothing choices: ml.postprocess.SMOOTHING;
   * export formats and file names: ml.export.FORMATS / FILE_NAMES; download labels: poseapp/jobs.py;
-  * the websocket protocol: poseapp/stream.py (message types, stages, statuses).
+  * the websocket protocol: poseapp/stream.py (message types, stages, statuses), and live mode's:
+    poseapp/live.py (its message types both ways), the browser detector's points (ml.skeleton's
+    BlazePose-33 names) and the live lifter's look-ahead (ml.live).
 No Django and no torch: only pure tables are imported.
 """
 from __future__ import annotations
@@ -40,6 +42,10 @@ def _constants(module: str, wanted: set[str]) -> dict:
 
 def _stream_protocol() -> dict:
     return {k: list(v) for k, v in _constants("stream", {"MESSAGE_TYPES", "STAGES", "STATUSES", "TERMINAL_STATUSES"}).items()}
+
+
+def _live_protocol() -> dict:
+    return {k: list(v) for k, v in _constants("live", {"LIVE_MESSAGE_TYPES", "LIVE_CLIENT_TYPES"}).items()}
 
 
 def _download_labels() -> dict:
@@ -77,6 +83,8 @@ def tables() -> dict:
         "PEOPLE_FILE_NAMES": dict(PEOPLE_FILE_NAMES),
         "DOWNLOAD_LABELS": _download_labels(),
         **protocol,
+        **_live_protocol(),
+        "BLAZEPOSE_NAMES": list(skeleton.BLAZEPOSE33_NAMES),
     }
 
 

@@ -24,7 +24,7 @@ MiB = 1024 * 1024
 ANONYMOUS_LIMIT = 64 * 1024
 FORM_LIMIT = 2 * MiB
 MULTIPART_SLACK = MiB  # the form's other fields and part headers around the video
-_VIDEO_UPLOAD = re.compile(r"^/(api/jobs/)?$")
+_VIDEO_UPLOAD = re.compile(r"^/(api/jobs/|live/takes/)?$")  # a live take carries its camera video
 _CHUNK = re.compile(r"^/api/uploads/[0-9a-fA-F-]{36}/$")
 
 

@@ -1,5 +1,5 @@
-"""`python -m webapp.run`: start Redis (private, unless REDIS_URL is set), a Celery worker and the
-uvicorn web server; Ctrl-C stops everything this started. `make run` calls it after setup.
+"""`python -m webapp.run`: start Redis (private, unless REDIS_URL is set), a Celery worker, the live
+lifter (a Channels worker: poseapp/live_lifter.py) and the uvicorn web server; Ctrl-C stops everything this started. `make run` calls it after setup.
 
 The private Redis keeps an append-only file in var/redis (POSENET_VAR_DIR/redis), so queued jobs survive
 a restart. Every process this starts is supervised, as a container's restart policy would: one that
@@ -38,6 +38,13 @@ def worker_command(quiet: bool = False) -> list[str]:
 
     return [sys.executable, "-m", "celery", "-A", "webapp", *(["--quiet"] if quiet else []), "worker", "-Q",
             f"{POSE_QUEUE},{TRAIN_QUEUE}", "--pool=solo", f"--loglevel={'WARNING' if quiet else 'INFO'}"]
+
+
+def live_command() -> list[str]:
+    """The live lifter (issue 31): a Channels worker on the live channel; torch loads on the first session."""
+    from poseapp.queues import LIVE_CHANNEL
+
+    return [sys.executable, str(ROOT / "manage.py"), "runworker", LIVE_CHANNEL]
 
 
 def web_command(host: str, port: int, quiet: bool = False) -> list[str]:
@@ -156,9 +163,11 @@ def main() -> int:
               flush=True)
     children.append(Supervised("worker", lambda: start_filtered(worker_command(quiet), env) if quiet else
                                subprocess.Popen(worker_command(), cwd=ROOT, env=env), _terminate))
+    children.append(Supervised("live lifter", lambda: start_filtered(live_command(), env) if quiet else
+                               subprocess.Popen(live_command(), cwd=ROOT, env=env), _terminate))
     children.append(Supervised("web server", lambda: subprocess.Popen(web_command(host, port, quiet), cwd=ROOT,
                                                                       env=env), _terminate))
-    print("Started a worker (it loads the models for a few seconds) and the web server"
+    print("Started a worker (it loads the models for a few seconds), the live lifter and the web server"
           + ("; POSENET_VERBOSE=1 shows their logs" if quiet else ""), flush=True)
     print(f"\n3DPoseNet is running at http://{host}:{port}/  (Ctrl-C stops it)\n", flush=True)
     stopping = False

@@ -15,11 +15,17 @@ PERMISSIONS_POLICY = ", ".join([
 ])
 
 
-def content_security_policy(nonce: str, host: str) -> str:
+def permissions_policy(camera: bool = False) -> str:
+    """camera: the Live page's own (camera=(self)); every other page may not use it."""
+    return PERMISSIONS_POLICY.replace("camera=()", "camera=(self)") if camera else PERMISSIONS_POLICY
+
+
+def content_security_policy(nonce: str, host: str, wasm: bool = False) -> str:
+    """wasm: the Live page, whose 2D detector compiles WebAssembly ('wasm-unsafe-eval': no JavaScript eval)."""
     websocket = f"ws://{host} wss://{host}" if host else ""
     directives = {
         "default-src": "'self'",
-        "script-src": f"'self' 'nonce-{nonce}'",
+        "script-src": f"'self' 'nonce-{nonce}'" + (" 'wasm-unsafe-eval'" if wasm else ""),
         "style-src": "'self' 'unsafe-inline'",  # style="" attributes (admin, templates); no scripts
         "img-src": "'self' data: blob:",
         "media-src": "'self' blob:",
