@@ -1,10 +1,10 @@
 """Live mode, the web side (issue 31): the Live page, its websocket and a recorded take made a job.
 
 The browser detects the 2D itself (BlazePose, served from our own static files); only keypoints travel.
-/ws/live/ (signed-in users) takes {"type": "start", width, height}, then {"type": "frame", i, t, kp}
-(the page's frame number and time in ms, 33 BlazePose points: pixels + visibility) and forwards them through the channel layer to the live
+/ws/live/ (signed-in users) takes a "start" message (width, height), then a "frame" per camera frame (i, t,
+kp: the page's frame number and time in ms, 33 BlazePose points: pixels + visibility) and forwards them through the channel layer to the live
 lifter (poseapp/live_lifter.py, a worker process: this one never imports torch); its answers come
-back as "live.reply" events and go to the page as they are: ready, pose, busy, full, error
+back as "live.reply" events and go to the page as they are: ready, pose3d, busy, full, error
 (docs/websocket.md). POST /live/takes/ turns a take into an ordinary job: with its camera video, the
 video is the job's (detected again and lifted offline, the best quality); without it, the browser's
 2D is (take.npz beside the job) and the job's video is a plain grey one of the take's length, so every
@@ -35,7 +35,7 @@ from .queues import LIVE_CHANNEL
 from .tasks import QueueUnavailable
 
 LIVE_CLIENT_TYPES = ("start", "frame", "stop")                     # page -> server (docs/websocket.md)
-LIVE_MESSAGE_TYPES = ("ready", "pose", "busy", "full", "error")     # server -> page
+LIVE_MESSAGE_TYPES = ("ready", "pose3d", "busy", "full", "error")     # server -> page
 READY_TIMEOUT_S = 20.0    # the lifter loads torch and the model on its first session
 BLAZEPOSE_POINTS = 33
 MAX_TAKE_FRAMES = 60 * 60 * 60  # an hour at 60 fps: far more than a take's JSON may carry anyway

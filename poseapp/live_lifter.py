@@ -114,7 +114,7 @@ class LiveLiftConsumer(SyncConsumer):
             return
         ms = 1000.0 * (time.perf_counter() - t0)
         s.lifted += 1
-        self._send(event["reply"], {"type": "pose", "i": s.ids[out.index - s.live.pushed],
+        self._send(event["reply"], {"type": "pose3d", "i": s.ids[out.index - s.live.pushed],
                                     "kp3d": np.round(out.world, 4).tolist(), "lift_ms": round(ms, 1)})
 
     def _begin(self, s: Session, t_ms: float, i: int, kp) -> bool:

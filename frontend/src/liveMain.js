@@ -98,7 +98,7 @@ async function main() {
         fail('');
         say(`Live · ${m.model} · 3D about ${Math.round(1000 * m.look_ahead_s)} ms behind the picture`);
         recordButton.disabled = false;
-      } else if (m.type === 'pose') {
+      } else if (m.type === 'pose3d') {
         scene.setPose(m.kp3d, null);
         lastBounds = poseBounds(m.kp3d);
         if (!framed && lastBounds) {

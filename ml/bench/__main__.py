@@ -1,8 +1,9 @@
-"""python -m ml.bench {lifter,pipeline,quality,multiperson} [args...] (the web app's own benchmarks are in tools/)"""
+"""python -m ml.bench {lifter,pipeline,quality,live,multiperson} [args...] (the web app's own benchmarks are in tools/)"""
 import importlib
 import sys
 
 COMMANDS = {"lifter": "ml.bench.lifter", "pipeline": "ml.bench.pipeline", "quality": "ml.bench.quality",
+            "live": "ml.bench.live",
             "multiperson": "ml.bench.multiperson"}
 
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 DOCKER_COMPOSE = shutil.which("docker-compose")
-APP_SERVICES = ("web", "worker", "trainer")
+APP_SERVICES = ("web", "worker", "trainer", "live")
 
 
 def needs_docker_compose():
@@ -128,6 +128,9 @@ def test_compose_services_and_wiring(compose_config):
 
     migrate = services["migrate"]
     assert migrate["command"][-2:] == ["migrate", "--noinput"] and migrate.get("restart") == "no"
+    # live mode's lifter: the Channels worker of the channel the web process forwards keypoints to
+    from poseapp.queues import LIVE_CHANNEL
+    assert services["live"]["command"] == ["python", "manage.py", "runworker", LIVE_CHANNEL]
 
 
 def test_compose_media_volume_is_shared(compose_config):
@@ -139,7 +142,7 @@ def test_compose_media_volume_is_shared(compose_config):
                  if v.split(":")[0] in compose_config["volumes"] and v.split(":")[1] == media_root]
         assert named, f"{name}: no named volume mounted at DJANGO_MEDIA_ROOT={media_root}"
         mounts[name] = named[0].split(":")[:2]
-    assert len({tuple(m) for m in mounts.values()}) == 1, f"web/worker/trainer must share one media volume: {mounts}"
+    assert len({tuple(m) for m in mounts.values()}) == 1, f"web/worker/trainer/live must share one media volume: {mounts}"
 
 
 def test_compose_redis_and_postgres_persist(compose_config):

@@ -24,5 +24,5 @@ export const STAGES = Object.freeze(["decode", "detect", "lift", "export"]);
 export const STATUSES = Object.freeze(["queued", "running", "succeeded", "failed", "cancelled"]);
 export const TERMINAL_STATUSES = Object.freeze(["succeeded", "failed", "cancelled"]);
 export const LIVE_CLIENT_TYPES = Object.freeze(["start", "frame", "stop"]);
-export const LIVE_MESSAGE_TYPES = Object.freeze(["ready", "pose", "busy", "full", "error"]);
+export const LIVE_MESSAGE_TYPES = Object.freeze(["ready", "pose3d", "busy", "full", "error"]);
 export const BLAZEPOSE_NAMES = Object.freeze(["nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index"]);
