@@ -1,4 +1,6 @@
 """Pose-job operations shared by the HTML views and the JSON API (one place for each rule)."""
+import shutil
+
 import numpy as np
 from celery import current_app
 from django.db import transaction
@@ -93,6 +95,9 @@ def retry(job: PoseJob) -> PoseJob | None:
         new = PoseJob.objects.create(owner=job.owner, video=job.video, lifter=job.lifter,
                                      smoothing=job.smoothing, complexity=job.complexity, height_m=job.height_m,
                                      people_mode=job.people_mode)
+        if job.take_path.exists():  # a live take's 2D is its input, with the video
+            new.work_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(job.take_path, new.take_path)
         enqueue_pose_job(new)
     return new
 

@@ -246,6 +246,16 @@ class PoseJob(QueuedWork):
 
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
+    def delete_outputs(self) -> None:
+        """What an attempt wrote, for a re-run that starts over; the job's own input (a live take's 2D) stays."""
+        import shutil
+
+        for path in self.work_dir.glob("*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path != self.take_path:
+                path.unlink(missing_ok=True)
+
 
 class TrainingJob(QueuedWork):
     """A training run queued by staff from the admin; the worker on queue `train` runs ml.train."""

@@ -75,7 +75,7 @@ def rerun_or_fail_stale_jobs() -> tuple[int, int]:
                 continue
             log.warning("job %s: its worker stopped (no heartbeat since %s); running it again (attempt %s of %s)",
                         job.pk, job.heartbeat_at, job.attempts + 1, settings.POSENET_JOB_MAX_ATTEMPTS)
-            job.delete_files()  # the killed attempt's partial output; the re-run starts from scratch
+            job.delete_outputs()  # the killed attempt's partial output; the re-run starts from scratch
             stream.send(job.pk, {"type": "status", "status": PoseJob.Status.QUEUED, "message": RERUN,
                                  "model": job.model_name, "frame_count": None})
             _send(job.pk)

@@ -137,7 +137,7 @@ def run_pose_job(self, job_id: int) -> None:
     if claim_pose_job(job_id, self.request.id or "") is None:
         return  # deleted, ended, or running under another message: nothing to do
     job = PoseJob.objects.select_related("video", "lifter").get(pk=job_id)
-    job.delete_files()  # a re-run starts over: nothing of a killed attempt's partial output is kept
+    job.delete_outputs()  # a re-run starts over: nothing of a killed attempt's partial output is kept
     job.work_dir.mkdir(parents=True, exist_ok=True)
     stream.send(job.pk, {"type": "status", "status": job.status, "message": ""})
     deadline = time.monotonic() + settings.POSENET_JOB_TIME_LIMIT_S
@@ -307,7 +307,7 @@ def _run_claimed_pose_job(job: PoseJob, deadline: float, beat: JobHeartbeat) -> 
 def remove_partial_results(job: PoseJob) -> None:
     """Failed jobs keep no partial results (a complete browser copy of a real video is kept for the page;
     ffmpeg's half-written .part files go)."""
-    keep = {job.playable_video_path}
+    keep = {job.playable_video_path, job.take_path}  # a live take's 2D is its input, like the video
     for path in job.work_dir.glob("*"):
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)  # e.g. the parts of a split video

@@ -76,7 +76,10 @@ async function main() {
   say('Loading the 2D detector…');
   let detector;
   try {
-    detector = new Pose2D(root.dataset.poseBase);
+    // ?detector=lite|full|heavy: another BlazePose model (tools/bench_live.py measures each)
+    const name = new URLSearchParams(window.location.search).get('detector');
+    const complexity = { lite: 0, full: 1, heavy: 2 }[name];
+    detector = new Pose2D(root.dataset.poseBase, complexity === undefined ? {} : { complexity });
     await detector.init();
   } catch (err) {
     fail('The 2D detector could not start in this browser. Reload the page; if it goes on, try another browser.');

@@ -63,6 +63,12 @@ def _wait(page, condition: str, timeout_ms: int, stack):
         raise AssertionError(f"{condition} did not happen: {state}\n{stack.log_tail()}") from None
 
 
+def _downloads_all(page, stack, job_id):
+    for fmt in ("json", "csv", "npz", "bvh", "glb", "mp4"):
+        r = page.request.get(f"{stack.base_url}/jobs/{job_id}/download/{fmt}")
+        assert r.status == 200 and len(r.body()) > 100, fmt
+
+
 def test_live_take_streams_3d_and_becomes_a_job(live_stack, camera_browser, owner, password, screenshot_dir):
     from poseapp.models import PoseJob
     from tests.conftest import wait_for_job
@@ -80,17 +86,27 @@ def test_live_take_streams_3d_and_becomes_a_job(live_stack, camera_browser, owne
         stats = page.evaluate("window.__live.stats.summary()")
         assert stats["latency_ms_median"] is not None and stats["frames2d"] >= stats["poses"] > 0, stats
         page.click("#live-record")  # Stop: the take becomes a job
-        _wait(page, "() => !!document.querySelector('#live-job-link')", 120_000, live_stack)
+        _wait(page, "() => window.__live.jobs.length === 1", 120_000, live_stack)
+        assert page.locator("#live-job-link").get_attribute("href") == f"/jobs/{page.evaluate('window.__live.jobs[0].job')}/"
         job_id = page.evaluate("window.__live.jobs[0].job")
         assert page.evaluate("window.__live.errors") == []
         job = wait_for_job(job_id, timeout=300, stack=live_stack)
         assert job.status == PoseJob.Status.SUCCEEDED, (job.error, live_stack.log_tail())
         assert job.owner == owner and job.video.original_name.endswith(".webm")
         assert job.frame_count and job.frame_count >= 5
-        page.click("#live-job-link")
-        for fmt in ("json", "csv", "npz", "bvh", "glb", "mp4"):
-            r = page.request.get(f"{live_stack.base_url}/jobs/{job_id}/download/{fmt}")
-            assert r.status == 200 and len(r.body()) > 100, fmt
+        _downloads_all(page, live_stack, job_id)
+
+        # A second take without the camera video: the job lifts the browser's 2D, over a plain picture
+        page.uncheck("#live-keep-video")
+        page.click("#live-record")
+        poses = page.evaluate("window.__live.stats.poses")
+        _wait(page, f"() => window.__live.stats.poses >= {poses + 4}", 120_000, live_stack)
+        page.click("#live-record")
+        _wait(page, "() => window.__live.jobs.length === 2", 120_000, live_stack)
+        second = wait_for_job(page.evaluate("window.__live.jobs[1].job"), timeout=300, stack=live_stack)
+        assert second.status == PoseJob.Status.SUCCEEDED, (second.error, live_stack.log_tail())
+        assert second.take_path.exists() and second.video.original_name == "live-take.mp4"
+        _downloads_all(page, live_stack, second.pk)
         assert page.problems == [], page.problems
     finally:
         context.close()

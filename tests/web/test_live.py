@@ -204,3 +204,23 @@ def test_a_take_that_cannot_be_a_job_is_refused_in_words(client, owner, frames, 
 def test_anonymous_cannot_post_a_take(client):
     response = client.post(reverse("live-takes"), {"keypoints": _take([{"t": 0, "kp": None}])})
     assert response.status_code == 302 and not PoseJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_takes_2d_outlives_a_rerun_and_goes_with_a_retry(client, owner, settings, tmp_path,
+                                                           django_capture_on_commit_callbacks):
+    from poseapp import jobs
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(owner)
+    frames = [{"t": i / 15, "kp": blazepose_frame(np.random.default_rng(i))} for i in range(10)]
+    with django_capture_on_commit_callbacks(execute=False):
+        job = PoseJob.objects.get(pk=client.post(reverse("live-takes"), {"keypoints": _take(frames)}).json()["job"])
+    (job.work_dir / "result.json").write_text("{}")  # an attempt's output
+    job.delete_outputs()  # what a re-run does first
+    assert job.take_path.exists() and not (job.work_dir / "result.json").exists()
+    job.status, job.error = PoseJob.Status.FAILED, "The server stopped."
+    job.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        new = jobs.retry(job)
+    assert new is not None and new.take_path.read_bytes() == job.take_path.read_bytes()
