@@ -103,6 +103,7 @@ async function main() {
         recordButton.disabled = false;
       } else if (m.type === 'pose3d') {
         scene.setPose(m.kp3d, null);
+        stats.lifted(m.lift_ms);
         lastBounds = poseBounds(m.kp3d);
         if (!framed && lastBounds) {
           framed = true;

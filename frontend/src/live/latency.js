@@ -16,6 +16,7 @@ export class LiveStats {
     this.latencies = [];        // ms, camera frame -> its 3D drawn
     this.frames2d = 0;
     this.detectMs = [];
+    this.liftMs = [];           // the server's lifting time per frame (its pose3d messages)
     this.poses = 0;
     this.busy = 0;
     this._t0 = null;
@@ -35,6 +36,12 @@ export class LiveStats {
     if (this.detectMs.length > this.keep) this.detectMs.shift();
   }
 
+  lifted(ms) {
+    if (typeof ms !== 'number') return;
+    this.liftMs.push(ms);
+    if (this.liftMs.length > this.keep) this.liftMs.shift();
+  }
+
   shown(i, t) {
     this.poses++;
     const c = this.captured.get(i);
@@ -51,7 +58,7 @@ export class LiveStats {
 
   summary() {
     return { frames2d: this.frames2d, fps2d: this.fps2d(), poses: this.poses, busy: this.busy,
-      detect_ms_median: percentile(this.detectMs, 50),
+      detect_ms_median: percentile(this.detectMs, 50), lift_ms_median: percentile(this.liftMs, 50),
       latency_ms_median: percentile(this.latencies, 50), latency_ms_p95: percentile(this.latencies, 95) };
   }
 }
