@@ -6,7 +6,8 @@ layer (poseapp/live.py forwards them to LIVE_CHANNEL) and its answers go back to
 websocket consumer by its channel name. Messages are handled one after another; each session has its
 own state, keyed by that channel name. Capacity is POSENET_LIVE_MAX_SESSIONS sessions; a frame that
 waited longer than POSENET_LIVE_MAX_WAIT_MS in the queue is kept as 2D (the window goes on) but not
-lifted, and the session is told the server is busy, instead of everyone's 3D drifting ever later.
+lifted, and the session is told the server is busy, instead of everyone's 3D drifting ever later;
+past half that wait the sessions take turns, so that each gets its share of what the core can lift.
 torch and the model load on the first session (warm-up: a few seconds).
 """
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Session:
     busy_said: float = 0.0
     lifted: int = 0
     skipped: int = 0
+    last_lift: float = 0.0    # time.monotonic() of its last lifted frame
     ids: deque = field(default_factory=lambda: deque(maxlen=512))  # the page's frame numbers, last pushed last
 
 
@@ -99,7 +101,8 @@ class LiveLiftConsumer(SyncConsumer):
             return
         if s.live is None and not self._begin(s, float(event["t"]), int(event["i"]), kp):
             return
-        lift = waited_ms <= settings.POSENET_LIVE_MAX_WAIT_MS
+        lift = waited_ms <= settings.POSENET_LIVE_MAX_WAIT_MS and (
+            waited_ms <= settings.POSENET_LIVE_MAX_WAIT_MS / 2 or self._turn_of(s))
         t0 = time.perf_counter()
         out = s.live.push(kp, lift=lift)
         s.ids.append(int(event["i"]))
@@ -114,6 +117,7 @@ class LiveLiftConsumer(SyncConsumer):
             return
         ms = 1000.0 * (time.perf_counter() - t0)
         s.lifted += 1
+        s.last_lift = time.monotonic()
         self._send(event["reply"], {"type": "pose3d", "i": s.ids[out.index - s.live.pushed],
                                     "kp3d": np.round(out.world, 4).tolist(), "lift_ms": round(ms, 1)})
 
@@ -138,6 +142,11 @@ class LiveLiftConsumer(SyncConsumer):
         s = self.sessions.pop(event["reply"], None)
         if s is not None:
             log.info("live session ended: %d frames lifted, %d skipped", s.lifted, s.skipped)
+
+    def _turn_of(self, s: Session) -> bool:
+        """While the queue is behind, sessions take turns (the one lifted longest ago goes next): lifting
+        whatever frame is under the wait limit would favour the session whose frames queue first."""
+        return s.last_lift <= min(o.last_lift for o in self.sessions.values() if o.live is not None)
 
     def _expire(self, now: float) -> None:
         for name in [n for n, s in self.sessions.items() if now - s.seen > IDLE_S]:

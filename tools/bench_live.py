@@ -10,17 +10,26 @@ lifting time per frame (from its pose3d messages), and the latency from a camera
 went to the detector) to its 3D drawn on screen, median and 95th percentile.
 
 The browser here has no GPU: WebGL runs on SwiftShader (the CPU), which is what the in-page detector's
-graph computes with; on a machine with a GPU the 2D is many times faster. Run it on a quiet machine.
+graph computes with; on a machine with a GPU the 2D is many times faster, and while the page detects
+(on its main thread) it cannot draw a 3D frame that has arrived, so the latency above includes that
+wait. The server's share is therefore also measured without a browser: `--sessions 1,2,3` clients
+send VIDEO's BlazePose keypoints (detected here once, the lite model, as the page does) over the real
+websocket at the video's frame rate, together, and time each frame from its keypoints leaving the
+client to its 3D arriving (which includes the look-ahead: the 3D of a frame needs the next frames),
+the server's lifting time, the frames answered, and the busy and full notices. Run it on a quiet machine.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
+import http.cookiejar
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -88,11 +97,92 @@ def measure(browser, base: str, detector: str, seconds: float) -> dict:
         context.close()
 
 
+def session_cookie(base: str) -> str:
+    """Sign in as the bench user over HTTP: the session cookie a browser would hold."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/", timeout=10).read()
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    data = urllib.parse.urlencode({"username": "bench", "password": PASSWORD, "csrfmiddlewaretoken": csrf}).encode()
+    opener.open(urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}),
+                timeout=10).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def clip_keypoints(video: Path) -> tuple[list, float, int, int]:
+    """BlazePose-33 keypoints (pixels + visibility) of each frame with a person, lite model, and the fps."""
+    import numpy as np
+
+    from ml.detect import create_detector
+    from ml.video import iter_frames, probe
+
+    info = probe(video)
+    detector = create_detector("mediapipe", 0)
+    out = []
+    for frame, _ in iter_frames(video):
+        d = detector(frame)
+        if d is not None:
+            out.append(np.round(d.keypoints, 1).tolist())
+    detector.close()
+    return out, info.fps, info.width, info.height
+
+
+async def one_client(ws_url: str, cookie: str, origin: str, clip, seconds: float) -> dict:
+    import websockets
+
+    frames, fps, width, height = clip
+    sent, arrived, lift_ms, kinds = {}, {}, [], []
+    async with websockets.connect(ws_url, additional_headers={"Cookie": cookie, "Origin": origin}) as ws:
+        await ws.send(json.dumps({"type": "start", "width": width, "height": height}))
+
+        async def receive():
+            async for raw in ws:
+                m = json.loads(raw)
+                kinds.append(m["type"])
+                if m["type"] == "pose3d":
+                    arrived[m["i"]] = time.perf_counter()
+                    lift_ms.append(m["lift_ms"])
+                elif m["type"] == "full":
+                    return
+        reader = asyncio.ensure_future(receive())
+        t0 = time.perf_counter()
+        i = 0
+        while time.perf_counter() - t0 < seconds and not reader.done():
+            await ws.send(json.dumps({"type": "frame", "i": i, "t": 1000 * (time.perf_counter() - t0),
+                                      "kp": frames[i % len(frames)]}))
+            sent[i] = time.perf_counter()
+            i += 1
+            await asyncio.sleep(max(0.0, t0 + i / fps - time.perf_counter()))
+        await asyncio.sleep(1.0)
+        reader.cancel()
+    lat = sorted(1000 * (arrived[k] - sent[k]) for k in arrived if k in sent)
+    pick = lambda q: lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] if lat else None  # noqa: E731
+    return {"sent": len(sent), "answered": len(arrived), "latency_ms_median": pick(0.5), "latency_ms_p95": pick(0.95),
+            "lift_ms_median": sorted(lift_ms)[len(lift_ms) // 2] if lift_ms else None,
+            "busy": kinds.count("busy"), "full": "full" in kinds}
+
+
+def server_rows(port: int, clip, sessions: list[int], seconds: float) -> list[dict]:
+    base = f"http://127.0.0.1:{port}"
+    cookie = session_cookie(base)
+    rows = []
+    for n in sessions:
+        async def together():
+            return await asyncio.gather(*[one_client(f"ws://127.0.0.1:{port}/ws/live/", cookie, base, clip, seconds)
+                                          for _ in range(n)])
+        for k, r in enumerate(asyncio.run(together())):
+            rows.append({"sessions": n, "client": k + 1, **r})
+        print(f"measured {n} session(s)", file=sys.stderr, flush=True)
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     p.add_argument("--seconds", type=float, default=20.0, help="how long to watch each model, once it is live")
     p.add_argument("--detectors", default="lite,full", help="BlazePose models to measure (lite, full, heavy)")
+    p.add_argument("--sessions", default="1,2,3", help="server only: this many clients at once, in turn")
+    p.add_argument("--no-browser", action="store_true", help="only the server's share (no Chromium)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if not args.video.exists():
@@ -106,10 +196,14 @@ def main() -> int:
         y4m = camera_file(args.video, tmp / "camera.y4m")
         stack = start_stack(tmp)
         try:
+            clip = clip_keypoints(args.video)
+            server = server_rows(stack.port, clip, [int(n) for n in args.sessions.split(",") if n], args.seconds)
             with sync_playwright() as pw:
+                if args.no_browser:
+                    args.detectors = ""
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                              args=CHROMIUM_ARGS + [f"--use-file-for-fake-video-capture={y4m}"])
-                for name in args.detectors.split(","):
+                for name in [d for d in args.detectors.split(",") if d]:
                     rows.append({"detector": name, **measure(browser, f"http://127.0.0.1:{stack.port}", name,
                                                              args.seconds)})
                     print(f"measured {name}", file=sys.stderr, flush=True)
@@ -123,8 +217,14 @@ def main() -> int:
         print(f"{r['detector']:9s} {fmt(r['fps2d']):>7s} {fmt(r['detect_ms_median']):>10s} "
               f"{fmt(r['lift_ms_median']):>8s} {fmt(r['latency_ms_median'], 0):>18s} {fmt(r['latency_ms_p95'], 0):>7s} "
               f"{r['poses']:9d} {r['busy']:5d}" + (f"  errors: {r['errors']}" if r["errors"] else ""))
+    print(f"\nserver only: {len(clip[0])} frames of keypoints sent at {clip[1]:g} fps per client, {args.seconds:g} s")
+    print(f"{'sessions':8s} {'client':>6s} {'sent':>5s} {'answered':>8s} {'lift ms':>8s} {'latency ms median':>18s} "
+          f"{'p95':>6s} {'busy':>5s} {'full':>5s}")
+    for r in server:
+        print(f"{r['sessions']:8d} {r['client']:6d} {r['sent']:5d} {r['answered']:8d} {fmt(r['lift_ms_median']):>8s} "
+              f"{fmt(r['latency_ms_median'], 0):>18s} {fmt(r['latency_ms_p95'], 0):>6s} {r['busy']:5d} {str(r['full']):>5s}")
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps({"browser": rows, "server": server}))
     return 0
 
 

@@ -240,7 +240,7 @@ if POSENET_LIFTER_DEVICE not in ("auto", "cpu", "cuda"):
 # takes about one core at a webcam's rate), and how long a frame may wait in the queue before it is kept
 # as 2D only (the page says the server is busy); the live lifter's checkpoint ("": the shipped one).
 POSENET_LIVE_MAX_SESSIONS = env_int("POSENET_LIVE_MAX_SESSIONS", 2)
-POSENET_LIVE_MAX_WAIT_MS = env_int("POSENET_LIVE_MAX_WAIT_MS", 300)
+POSENET_LIVE_MAX_WAIT_MS = env_int("POSENET_LIVE_MAX_WAIT_MS", 120)
 POSENET_LIVE_CHECKPOINT = env_str("POSENET_LIVE_CHECKPOINT", "")
 POSENET_SPLIT = env_bool("POSENET_SPLIT", True)
 POSENET_SPLIT_MIN_S = env_int("POSENET_SPLIT_MIN_S", 60)  # videos at least this long are split
