@@ -1,4 +1,4 @@
-"""The user-facing docs as pages of the app (/docs/api/, /docs/websocket/, /docs/result-format/,
+"""The user-facing docs as pages of the app (/docs/api/, /docs/live/, /docs/websocket/, /docs/result-format/,
 /docs/animation/, /docs/deploy/): web users cannot open files in the repository.
 
 A small Markdown renderer for what the docs use (headings, paragraphs, lists with one nested level,
@@ -16,7 +16,8 @@ from pathlib import Path
 from django.conf import settings
 
 DOCS_DIR = Path(settings.BASE_DIR) / "docs"
-PAGES = {"api": "JSON API", "websocket": "Live stream (websocket)", "result-format": "result.json",
+PAGES = {"api": "JSON API", "live": "Live mode (webcam)", "websocket": "Live stream (websocket)",
+         "result-format": "result.json",
          "animation": "BVH and GLB animation",
          "deploy": "Running your own site"}  # docs/<name>.md: title (deploy: the defaults, not this site's settings)
 EXAMPLE_BASE = "http://127.0.0.1:8000"
