@@ -72,3 +72,36 @@ describe('a take', () => {
       .rejects.toThrow(/connection was lost/);
   });
 });
+
+import { LiveClient } from '../src/live/liveClient.js';
+import { FakeSocket } from './fakeSocket.js';
+import { vi } from 'vitest';
+
+describe('the live websocket', () => {
+  it('starts a session on open, starts it again after a reconnect, and stops on 4403', () => {
+    vi.useFakeTimers();
+    FakeSocket.all = [];
+    const got = [];
+    const states = [];
+    const c = new LiveClient('ws://h/ws/live/', { WebSocketImpl: FakeSocket, onMessage: (m) => got.push(m),
+      onState: (s) => states.push(s) });
+    c.connect();
+    c.start(640, 480); // before the socket is open: sent once it opens
+    FakeSocket.all[0].open();
+    expect(FakeSocket.all[0].sent).toEqual([{ type: 'start', width: 640, height: 480 }]);
+    expect(c.frame(3, 12.345, [[1, 2, 0.5]])).toBe(true);
+    expect(FakeSocket.all[0].sent[1]).toEqual({ type: 'frame', i: 3, t: 12.3, kp: [[1, 2, 0.5]] });
+    FakeSocket.all[0].msg({ type: 'pose3d', i: 3, kp3d: [] });
+    FakeSocket.all[0].msg({ type: 'nonsense' });
+    expect(got.map((m) => m.type)).toEqual(['pose3d']);
+    FakeSocket.all[0].close(1006); // the connection is lost: it reconnects and starts again
+    expect(states).toContain('waiting');
+    vi.advanceTimersByTime(20000);
+    FakeSocket.all[1].open();
+    expect(FakeSocket.all[1].sent.filter((m) => m.type === 'start')).toEqual([{ type: 'start', width: 640, height: 480 }]);
+    FakeSocket.all[1].close(4403); // not signed in: no more attempts
+    vi.advanceTimersByTime(60000);
+    expect(FakeSocket.all).toHaveLength(2);
+    vi.useRealTimers();
+  });
+});

@@ -3,7 +3,7 @@ import { Backoff } from './backoff.js';
 export const TRY_AGAIN_LATER = 1013; // close code: the server cannot stream now (its Redis is away); retried
 
 /** ws:// or wss:// URL for a path, from a location-like object. */
-export function websocketUrl(path, loc = window.location) {
+export function websocketUrl(path, loc = globalThis.location) {
   if (/^wss?:\/\//i.test(path)) return path;
   const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   const p = path.startsWith('/') ? path : '/' + path;
