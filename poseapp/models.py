@@ -250,6 +250,8 @@ class PoseJob(QueuedWork):
         """What an attempt wrote, for a re-run that starts over; the job's own input (a live take's 2D) stays."""
         import shutil
 
+        if not self.take_path.exists():
+            return self.delete_files()
         for path in self.work_dir.glob("*"):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
