@@ -131,7 +131,8 @@ class LiveLiftConsumer(SyncConsumer):
         from ml.live import LiveLifter
 
         fps = min(60.0, max(1.0, (len(s.first) - 1) / span))
-        s.live = LiveLifter(self._lifter(), s.width, s.height, fps, height_m=s.height_m)
+        s.live = LiveLifter(self._lifter(), s.width, s.height, fps, height_m=s.height_m,
+                            flip=settings.POSENET_LIVE_FLIP)
         for _, j, k in s.first[:-1]:  # the window's start; the last one is pushed by the caller
             s.live.push(k, lift=False)
             s.ids.append(j)

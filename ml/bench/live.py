@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 
 
-def live_result(offline, records, lifter, fps: float):
+def live_result(offline, records, lifter, fps: float, flip: bool = True):
     """The offline result with its 3D replaced by the live lifter's, frame by frame (frames with no
     person, and the last look-ahead frames, keep the previous live frame); and the times per frame."""
     from ml.live import LiveLifter
     from ml.postprocess import camera_tilt
 
-    live = LiveLifter(lifter, offline.width, offline.height, fps)
+    live = LiveLifter(lifter, offline.width, offline.height, fps, flip=flip)
     k3 = np.full_like(offline.keypoints_3d, np.nan)
     pushed, ms = [], []
     for r in records:
@@ -60,7 +60,7 @@ def run_clip(video: Path, args, lifter) -> dict:
     options = PipelineOptions(checkpoint=args.offline_checkpoint, detect_processes=1)
     records, mp_world, mp_found = cached_2d(video, options, REUSE_CACHE)
     offline = run_pipeline(video, options, records=records)
-    live, ms, live_lifter = live_result(offline, records, lifter, offline.fps)
+    live, ms, live_lifter = live_result(offline, records, lifter, offline.fps, flip=not args.no_flip)
     f_off = measure(offline, mp_world, mp_found)
     f_live = measure(live, mp_world, mp_found)
     a = result_to_camera(offline.keypoints_3d - offline.keypoints_3d[:, :1], offline.camera)
@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     p.add_argument("--offline-checkpoint", default=None, help="the offline pipeline's (default: the shipped one)")
     p.add_argument("--video-dir", type=Path, default=None, help="the shared clips (default ../shared/data/video)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (the live worker uses 1)")
+    p.add_argument("--no-flip", action="store_true", help="no test-time flip (POSENET_LIVE_FLIP=false)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (last line)")
     args = p.parse_args(argv)
     import torch
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
     for v in videos:
         rows.append(run_clip(v, args, lifter))
         print(f"measured {rows[-1]['clip']}", file=sys.stderr, flush=True)
-    print(f"live lifter {lifter.name} ({checkpoint}), {args.threads} torch thread(s)")
+    print(f"live lifter {lifter.name} ({checkpoint}), {args.threads} torch thread(s), flip {'off' if args.no_flip else 'on'}")
     print(table(rows))
     if args.json:
         print(json.dumps(rows))
