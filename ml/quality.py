@@ -127,6 +127,35 @@ def floor_shares_pct(pose_world: np.ndarray, frames: np.ndarray | None = None, l
     return {"float_pct": float(100.0 * np.mean(low > limit_m)), "sunk_pct": float(100.0 * np.mean(low < -limit_m))}
 
 
+AIR_OF_HEIGHT = 0.04   # the lower ankle this far (x the 2D body height) above the shot's ground line: off the floor
+GROUND_WINDOW_S = 0.35  # the ground line: the lowest the lower ankle reaches within this many seconds either side (a hop's time)
+
+
+def standing_frames(kp2d: np.ndarray, fps: float, cuts=(), seen: float = 0.3) -> np.ndarray:
+    """(T,) bool: frames where the picture shows the person on whatever they stand on, judged from the 2D
+    alone (no 3D): the lower ankle within AIR_OF_HEIGHT of the body's 2D height of the shot's ground line
+    there (the lowest, i.e. largest image y, that ankle reaches within GROUND_WINDOW_S either side, in
+    the same shot). A jump, a hop of jumping jacks or a run's flight lifts both ankles in the picture and
+    is not standing; so is a frame whose ankles are not seen. For a camera that holds still or pans
+    slowly (a shot's ground line moves little within two seconds)."""
+    from .skeleton import HEAD, L_ANKLE, R_ANKLE
+
+    kp = np.asarray(kp2d, np.float64)
+    T = len(kp)
+    ankles_seen = (kp[:, [L_ANKLE, R_ANKLE], 2] >= seen).all(1)
+    lower = np.where(ankles_seen, kp[:, [L_ANKLE, R_ANKLE], 1].max(1), np.nan)      # image y grows downwards
+    height = np.abs(lower - kp[:, HEAD, 1])
+    w = max(1, int(round(GROUND_WINDOW_S * fps)))
+    out = np.zeros(T, bool)
+    for a, b in shot_ranges(T, cuts):
+        for t in range(a, b):
+            if not np.isfinite(lower[t]):
+                continue
+            ground = np.nanmax(lower[max(a, t - w):min(b, t + w + 1)])
+            out[t] = ground - lower[t] <= AIR_OF_HEIGHT * height[t]
+    return out
+
+
 def shot_ranges(frames: int, cuts) -> list[tuple[int, int]]:
     """[start, end) of each shot of a clip with scene cuts at `cuts` (first frames of new shots)."""
     edges = [0] + sorted(c for c in set(cuts or []) if 0 < c < frames) + [frames]

@@ -107,7 +107,10 @@ def shot_figures(result, k3: np.ndarray, facing_deg: np.ndarray, shots=None, alo
     per_shot = quality.facing_per_shot(facing_deg, starts)
     worst = [s["over_45_pct"] for s in per_shot if np.isfinite(s["over_45_pct"])]
     settle = quality.settle_frames(k3, alone, result.fps) if alone else []
+    stand = quality.standing_frames(result.keypoints_2d, result.fps, starts)
     return {**quality.floor_shares_pct(k3, det),
+            "float_standing_pct": quality.floor_shares_pct(k3, det & stand)["float_pct"],
+            "standing_frames": int((det & stand).sum()),
             "shots": len(per_shot), "facing_worst_shot_over_45_pct": max(worst) if worst else float("nan"),
             "facing_per_shot_over_45_pct": [round(s["over_45_pct"], 2) for s in per_shot],
             "settle_frames": settle, "settle_max_frames": max(settle) if settle else None}
@@ -272,12 +275,14 @@ COLUMNS = [("clip", 11, "clip", "{}"), ("frames", 6, "frames", "{}"), ("cuts", 6
            ("shot>45", 7, "facing_worst_shot_over_45_pct", "{:.1f}"), ("reproj", 6, "reprojection_pct", "{:.2f}"),
            ("height", 6, "ankle_to_head_m", "{:.2f}"), ("jitter", 6, "jitter_m_s2", "{:.2f}"),
            ("boneCV", 6, "bone_cv_pct", "{:.2f}"), ("slide", 5, "foot_slide_cm_s", "{:.1f}"),
-           ("float%", 6, "float_pct", "{:.1f}"), ("sunk%", 5, "sunk_pct", "{:.1f}"),
+           ("float%", 6, "float_pct", "{:.1f}"), ("stand%", 6, "float_standing_pct", "{:.1f}"),
+           ("sunk%", 5, "sunk_pct", "{:.1f}"),
            ("settle", 6, "settle_max_frames", "{}"), ("notvis", 6, "frames_not_all_visible", "{}")]
 LEGEND = ("facing: median disagreement with MediaPipe's world landmarks (deg), >45%: frames over 45 deg, "
           "shot>45: the worst shot's; reproj: % of the 2D body height; height: ankle-to-head upright (m); "
           "jitter m/s^2; boneCV %; slide: foot sliding in contact (cm/s); float% / sunk%: lowest joint "
-          "> 0.3 m above / below the floor; settle: frames after a cut until the 3D is the shot's own (floor, root; "
+          "> 0.3 m above / below the floor; stand%: float% over the frames where the picture shows the person "
+          "standing (ml.quality.standing_frames: the lower ankle on the shot's 2D ground line, not in the air); settle: frames after a cut until the 3D is the shot's own (floor, root; "
           "worst cut); notvis: frames with joints not visible; cuts: found/true (a fade counts as a cut)")
 
 
@@ -370,7 +375,8 @@ def main(argv=None) -> int:
     print(f"feet          {f['foot_slide_cm_s']:.2f} cm/s sliding in contact ({f['contact_source']} flags, "
           f"a foot down in {f['contact_pct']:.0f} % of frames); below ground: ankle "
           f"{f['ankle_below_ground_cm']:.1f} cm, root {f['root_below_ground_cm']:.1f} cm")
-    print(f"floor         lowest joint > 0.3 m above the floor in {f['float_pct']:.1f} % of the detected frames, "
+    print(f"floor         lowest joint > 0.3 m above the floor in {f['float_pct']:.1f} % of the detected frames "
+          f"({f['float_standing_pct']:.1f} % of the {f['standing_frames']} where the picture shows them standing), "
           f"> 0.3 m below in {f['sunk_pct']:.1f} %; settled {f['settle_frames'] or '-'} frames after the cuts")
     print(f"flags         cuts at {f['cuts'] or 'none'}; {f['frames_not_all_visible']} of {f['frames_detected']} "
           f"detected frames have joints not visible")

@@ -119,3 +119,24 @@ def test_a_montage_is_turned_back_to_the_camera_shot_by_shot():
     one = quality.result_to_camera(world, {"world_from_camera": tilts[1].tolist()})   # earlier results: one tilt
     np.testing.assert_allclose(one[4:], cam[4:], atol=1e-9)
     assert np.abs(one[:4] - cam[:4]).max() > 0.01
+
+
+def test_standing_frames_come_from_the_pictures_ankles_not_the_3d():
+    from ml.quality import standing_frames
+    from ml.skeleton import HEAD, L_ANKLE, R_ANKLE
+
+    T, fps = 60, 30.0
+    kp = np.zeros((T, 17, 3))
+    kp[..., 2] = 0.9
+    kp[:, HEAD, 1] = 100.0
+    kp[:, [L_ANKLE, R_ANKLE], 1] = 400.0          # on the ground line, 300 px tall
+    kp[20:26, [L_ANKLE, R_ANKLE], 1] = 370.0      # a hop: both ankles 10 % of the height up in the picture
+    kp[40, L_ANKLE, 2] = 0.1                      # an ankle not seen: no judgement, not standing
+    stand = standing_frames(kp, fps)
+    assert not stand[20:26].any() and not stand[40]
+    assert stand[:20].all() and stand[26:40].all() and stand[41:].all()
+    # a cut: the next shot's ground line is its own (another camera, the feet lower in the picture)
+    kp[45:, [L_ANKLE, R_ANKLE], 1] = 600.0
+    kp[45:, HEAD, 1] = 300.0
+    assert standing_frames(kp, fps, cuts=[45])[41:45].all()
+    assert not standing_frames(kp, fps)[41:45].any()  # without the cut, the other shot's line
