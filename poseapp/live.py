@@ -64,12 +64,12 @@ class LiveConsumer(LayerConsumer):
             self.started, self.answered = True, False
             asyncio.get_running_loop().create_task(self._expect_answer())
         elif kind == "frame" and self.started:
-            kp, t = content.get("kp"), content.get("t")
-            if not isinstance(kp, list) or len(kp) != BLAZEPOSE_POINTS or not isinstance(t, (int, float)):
-                return  # no person in this frame: nothing to lift
+            kp, t, i = content.get("kp"), content.get("t"), content.get("i")
+            if not isinstance(kp, list) or len(kp) != BLAZEPOSE_POINTS or not isinstance(t, (int, float)) \
+                    or not isinstance(i, int):
+                return  # no person in this frame (or not a frame): nothing to lift
             await self.channel_layer.send(LIVE_CHANNEL, {"type": "live.frame", "reply": self.channel_name,
-                                                         "i": int(content.get("i", 0)), "t": float(t), "kp": kp,
-                                                         "received": time.time()})
+                                                         "i": i, "t": float(t), "kp": kp, "received": time.time()})
         elif kind == "stop" and self.started:
             await self._stop()
 

@@ -75,9 +75,9 @@ class LiveLiftConsumer(SyncConsumer):
         try:
             width, height = int(event["width"]), int(event["height"])
             height_m = float(event["height_m"]) if event.get("height_m") else None
-            assert 16 <= width <= 8192 and 16 <= height <= 8192
+            assert 16 <= width <= 8192 and 16 <= height <= 8192 and (height_m is None or 0.5 <= height_m <= 2.5)
         except (KeyError, TypeError, ValueError, AssertionError):
-            self._send(reply, {"type": "error", "message": "The camera's picture size is not usable."})
+            self._send(reply, {"type": "error", "message": "The camera's picture size (or the height given) is not usable."})
             return
         lifter = self._lifter()
         from ml.live import LIVE_LOOK_AHEAD_S
@@ -96,7 +96,10 @@ class LiveLiftConsumer(SyncConsumer):
         waited_ms = 1000.0 * (time.time() - event["received"])
         import numpy as np
 
-        kp = np.asarray(event["kp"], np.float32)
+        try:
+            kp = np.asarray(event["kp"], np.float32)
+        except (TypeError, ValueError):
+            return  # not numbers: a broken page, not a reason to stop lifting for everyone
         if kp.shape != (33, 3) or not np.isfinite(kp).all():
             return
         if s.live is None and not self._begin(s, float(event["t"]), int(event["i"]), kp):

@@ -157,6 +157,12 @@ async def test_the_live_lifter_answers_each_frame_and_says_when_busy_or_full(lif
     assert (await answer(pages[2]))["type"] == "ready"
     await lifter_worker.send_input({"type": "live.start", "reply": pages[0], "width": 0, "height": 480})
     assert (await answer(pages[0]))["type"] in ("error", "full")
+    # a broken page's frame is dropped; the others' sessions go on
+    await lifter_worker.send_input({"type": "live.frame", "reply": pages[1], "i": 0, "t": 0.0,
+                                    "kp": [["x", 1, 2]] * 33, "received": time.time()})
+    await lifter_worker.send_input({"type": "live.stop", "reply": pages[1]})
+    await lifter_worker.send_input({"type": "live.start", "reply": pages[0], "width": 640, "height": 480})
+    assert (await answer(pages[0]))["type"] == "ready"
 
 
 # ---- a take made a job ----------------------------------------------------------------------------------
