@@ -91,7 +91,8 @@ def evaluate(lifter: Lifter, data_dir, keypoints="gt", subjects=("S9",), flip=Tr
                   "frame_step": frame_step, "resample": resample, "view_elevation": view_elevation,
                   "view_distance": view_distance, "one_skeleton": one_skeleton, "unswap": unswap,
                   "motion": motion, "source": source,
-                  "look_ahead": look_ahead, "live_every": live_every if look_ahead is not None else None, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)"})
+                  "look_ahead": look_ahead, "live_every": live_every if look_ahead is not None else None, "units": f"mm (MPJVE: mm/frame at {H36M_FPS / frame_step:g} Hz)" if look_ahead is None else
+                  f"mm (MPJVE: between every {live_every}th frame, not a velocity figure)"})
     return table
 
 

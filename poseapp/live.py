@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import subprocess
 import tempfile
 import time
@@ -26,6 +27,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
+from channels.exceptions import ChannelFull
 
 from webapp.security_headers import content_security_policy, permissions_policy
 
@@ -36,11 +38,22 @@ from .tasks import QueueUnavailable
 
 LIVE_CLIENT_TYPES = ("start", "frame", "stop")                     # page -> server (docs/websocket.md)
 LIVE_MESSAGE_TYPES = ("ready", "pose3d", "busy", "full", "error")     # server -> page
-READY_TIMEOUT_S = 20.0    # the lifter loads torch and the model on its first session
+READY_TIMEOUT_S = 20.0
+MIN_FRAME_GAP_S = 1 / 90  # frames closer than this (faster than any webcam) are dropped: no flood reaches Redis
+MAX_TAKE_BYTES = 64 * 1024 * 1024  # a take's keypoints file (an hour at 30 fps is ~40 MB of JSON)
+QUEUE_FULL = "The server is busy: the 3D skips frames to keep up with you."    # the lifter loads torch and the model on its first session
 BLAZEPOSE_POINTS = 33
-MAX_TAKE_FRAMES = 60 * 60 * 60  # an hour at 60 fps: far more than a take's JSON may carry anyway
+MAX_TAKE_FRAMES = 60 * 60 * 60  # an hour at 60 fps (the job's own duration limit applies too)
+MAX_TAKE_SIDE = 4096            # the plain video of a take without its own: at most this many pixels a side
 NOT_RUNNING = ("The live 3D service is not answering. It may still be starting: reload the page in a "
                "minute. If this goes on, the administrator should start it (docs: Live mode).")
+
+
+def _frame_points(kp) -> bool:
+    """33 points of 3 finite numbers each: what a page's frame must carry (nothing else reaches Redis)."""
+    return (isinstance(kp, list) and len(kp) == BLAZEPOSE_POINTS and all(
+        isinstance(p, list) and len(p) == 3 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in p)
+        for p in kp))
 
 
 class LiveConsumer(LayerConsumer):
@@ -48,30 +61,51 @@ class LiveConsumer(LayerConsumer):
 
     started = False
     answered = False
+    start_message: dict | None = None
+    last_start = 0.0
+    last_frame = 0.0
+    said_busy = 0.0
 
     async def connect(self):
-        user = self.scope.get("user")
         await self.accept()
-        if user is None or not user.is_authenticated:
+        if not self._signed_in():
             await self.close(code=FORBIDDEN)
 
+    def _signed_in(self) -> bool:
+        user = self.scope.get("user")
+        return user is not None and user.is_authenticated
+
     async def receive_json(self, content, **kwargs):
+        if not self._signed_in():
+            return
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "start":
-            await self.channel_layer.send(LIVE_CHANNEL, {
-                "type": "live.start", "reply": self.channel_name, "width": content.get("width"),
-                "height": content.get("height"), "height_m": content.get("height_m")})
-            self.started, self.answered = True, False
+            self.start_message = {"type": "live.start", "reply": self.channel_name, "width": content.get("width"),
+                                  "height": content.get("height"), "height_m": content.get("height_m")}
+            await self._start()
             asyncio.get_running_loop().create_task(self._expect_answer())
         elif kind == "frame" and self.started:
             kp, t, i = content.get("kp"), content.get("t"), content.get("i")
-            if not isinstance(kp, list) or len(kp) != BLAZEPOSE_POINTS or not isinstance(t, (int, float)) \
-                    or not isinstance(i, int):
+            if not _frame_points(kp) or not isinstance(t, (int, float)) or not math.isfinite(t) \
+                    or not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < 2 ** 53:
                 return  # no person in this frame (or not a frame): nothing to lift
-            await self.channel_layer.send(LIVE_CHANNEL, {"type": "live.frame", "reply": self.channel_name,
-                                                         "i": i, "t": float(t), "kp": kp, "received": time.time()})
+            now = time.monotonic()
+            if now - self.last_frame < MIN_FRAME_GAP_S:
+                return  # faster than any camera: dropped, not queued
+            self.last_frame = now
+            try:
+                await self.channel_layer.send(LIVE_CHANNEL, {"type": "live.frame", "reply": self.channel_name,
+                                                             "i": i, "t": float(t), "kp": kp, "received": time.time()})
+            except ChannelFull:  # the lifter's queue is full (stopped, or far behind): this frame is dropped
+                if now - self.said_busy > 5:
+                    self.said_busy = now
+                    await self.send_json({"type": "busy", "message": QUEUE_FULL})
         elif kind == "stop" and self.started:
             await self._stop()
+
+    async def _start(self):
+        self.started, self.answered, self.last_start = True, False, time.monotonic()
+        await self.channel_layer.send(LIVE_CHANNEL, self.start_message)
 
     async def _expect_answer(self):
         await asyncio.sleep(READY_TIMEOUT_S)
@@ -84,6 +118,11 @@ class LiveConsumer(LayerConsumer):
         if message.get("type") in ("full", "error"):
             self.started = False
         await self.send_json(message)
+
+    async def live_restart(self, event):
+        """The lifter had forgotten this session (idle past poseapp.live_lifter.IDLE_S): start it again."""
+        if self.started and self.start_message and time.monotonic() - self.last_start > 2.0:
+            await self._start()
 
     async def _stop(self):
         self.started = False
@@ -123,10 +162,12 @@ def read_take(raw: bytes) -> dict:
         kp = np.full((len(frames), BLAZEPOSE_POINTS, 3), np.nan, np.float32)
         for i, f in enumerate(frames):
             if f.get("kp") is not None:
-                kp[i] = np.asarray(f["kp"], np.float32).reshape(BLAZEPOSE_POINTS, 3)
-    except (ValueError, KeyError, TypeError, AssertionError):
+                with np.errstate(over="ignore"):  # a huge number becomes inf: that frame has no person (below)
+                    kp[i] = np.asarray(f["kp"], np.float32).reshape(BLAZEPOSE_POINTS, 3)
+    except (ValueError, KeyError, TypeError, AssertionError, OverflowError):
         raise TakeError("This take could not be read: record it again.") from None
-    if not (16 <= width <= 8192 and 16 <= height <= 8192) or not np.isfinite(t).all() or (np.diff(t) < 0).any():
+    kp[~np.isfinite(kp).all(axis=(1, 2))] = np.nan  # a frame with a non-number: no person in it
+    if not (16 <= width <= MAX_TAKE_SIDE and 16 <= height <= MAX_TAKE_SIDE) or not np.isfinite(t).all() or (np.diff(t) < 0).any():
         raise TakeError("This take could not be read: record it again.")
     if np.isnan(kp[:, 0, 0]).all():
         raise TakeError("No person was seen in this take: stand where the camera sees you and record again.")
@@ -138,9 +179,12 @@ def grey_video(path: Path, width: int, height: int, frames: int, fps: float) -> 
     from imageio_ffmpeg import get_ffmpeg_exe  # no torch; the browser copy uses the same ffmpeg
 
     w, h = width + width % 2, height + height % 2
-    subprocess.run([get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"color=c=0x3a3f4b:s={w}x{h}:r={fps:.4f}", "-frames:v", str(frames), "-c:v", "libx264",
-                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
+    try:
+        subprocess.run([get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        f"color=c=0x3a3f4b:s={w}x{h}:r={fps:.4f}", "-frames:v", str(frames), "-c:v", "libx264",
+                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=300)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        raise TakeError("This take could not be turned into a video on the server: try a shorter take.") from None
 
 
 @login_required
@@ -151,12 +195,15 @@ def live_take(request):
         upload = request.FILES.get("keypoints")
         if upload is None:
             raise TakeError("This take has no keypoints: record it again.")
+        if upload.size > MAX_TAKE_BYTES:
+            raise TakeError("This take is too long to be kept in one job: record shorter takes.")
         take = read_take(upload.read())
         video = request.FILES.get("video")
+        quotas.check_can_submit(request.user, video.size if video is not None else 0)  # before any work
         with tempfile.TemporaryDirectory() as tmp:
             if video is None:
                 n, duration = len(take["t"]), float(take["t"][-1])
-                fps = (n - 1) / duration if n > 1 and duration > 0 else 30.0
+                fps = min(120.0, max(1.0, (n - 1) / duration)) if n > 1 and duration > 0 else 30.0
                 path = Path(tmp) / "live-take.mp4"
                 grey_video(path, take["width"], take["height"], n, fps)
                 video = UploadedFile(open(path, "rb"), name="live-take.mp4", content_type="video/mp4",

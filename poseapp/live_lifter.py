@@ -13,6 +13,7 @@ torch and the model load on the first session (warm-up: a few seconds).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from asgiref.sync import async_to_sync
 from channels.consumer import SyncConsumer
+from channels.exceptions import ChannelFull
 from django.conf import settings
 
 from .checkpoint_paths import resolve
@@ -61,6 +63,7 @@ class LiveLiftConsumer(SyncConsumer):
 
     sessions: dict[str, Session] = {}  # one worker process, one instance; shared on purpose
     lifter = None
+    expired_at = 0.0
 
     def live_start(self, event):
         reply = event["reply"]
@@ -86,12 +89,15 @@ class LiveLiftConsumer(SyncConsumer):
         self._send(reply, {"type": "ready", "model": lifter.name, "look_ahead_s": LIVE_LOOK_AHEAD_S})
 
     def live_frame(self, event):
-        s = self.sessions.get(event["reply"])
-        if s is None:
-            return  # expired or refused: the page was told
-        if not isinstance(event.get("t"), (int, float)):
-            return
         now = time.monotonic()
+        if now - self.expired_at > 1.0:
+            self._expire(now)
+        s = self.sessions.get(event["reply"])
+        if s is None:  # forgotten while the page was idle (or never started): its consumer starts it again
+            self.channel_layer_send(event["reply"], {"type": "live.restart"})
+            return
+        if not isinstance(event.get("t"), (int, float)) or not math.isfinite(event["t"]):
+            return
         s.seen = now
         waited_ms = 1000.0 * (time.time() - event["received"])
         import numpy as np
@@ -105,10 +111,15 @@ class LiveLiftConsumer(SyncConsumer):
         if s.live is None and not self._begin(s, float(event["t"]), int(event["i"]), kp):
             return
         lift = waited_ms <= settings.POSENET_LIVE_MAX_WAIT_MS and (
-            waited_ms <= settings.POSENET_LIVE_MAX_WAIT_MS / 2 or self._turn_of(s))
+            waited_ms <= settings.POSENET_LIVE_MAX_WAIT_MS / 2 or self._turn_of(s, now))
         t0 = time.perf_counter()
-        out = s.live.push(kp, lift=lift)
         s.ids.append(int(event["i"]))
+        try:
+            out = s.live.push(kp, lift=lift)
+        except Exception:  # noqa: BLE001 - one frame's failure must not stop lifting for everyone
+            log.exception("live frame not lifted")
+            s.ids.pop()
+            return
         if not lift:
             s.skipped += 1
             if now - s.busy_said > BUSY_EVERY_S:
@@ -127,13 +138,16 @@ class LiveLiftConsumer(SyncConsumer):
     def _begin(self, s: Session, t_ms: float, i: int, kp) -> bool:
         """Collect the first frames until the page's pace is known, then start lifting (True: lift this
         frame). The lifter must know the rate the frames come at: that is how fast it sees people move."""
+        if s.first and (t_ms <= s.first[-1][0] or i <= s.first[-1][1]):
+            return False  # the page's clock and frame numbers only go forward
         s.first.append((t_ms, i, kp))
         span = (s.first[-1][0] - s.first[0][0]) / 1000.0
-        if len(s.first) < RATE_FRAMES and span < RATE_WAIT_S or span <= 0:
+        if len(s.first) < RATE_FRAMES and span < RATE_WAIT_S:
             return False
         from ml.live import LiveLifter
 
-        fps = min(60.0, max(1.0, (len(s.first) - 1) / span))
+        # the page's frame numbers count every camera frame, those without a person too (not sent)
+        fps = min(60.0, max(1.0, (s.first[-1][1] - s.first[0][1]) / span))
         s.live = LiveLifter(self._lifter(), s.width, s.height, fps, height_m=s.height_m,
                             flip=settings.POSENET_LIVE_FLIP)
         for _, j, k in s.first[:-1]:  # the window's start; the last one is pushed by the caller
@@ -147,12 +161,15 @@ class LiveLiftConsumer(SyncConsumer):
         if s is not None:
             log.info("live session ended: %d frames lifted, %d skipped", s.lifted, s.skipped)
 
-    def _turn_of(self, s: Session) -> bool:
+    def _turn_of(self, s: Session, now: float) -> bool:
         """While the queue is behind, sessions take turns (the one lifted longest ago goes next): lifting
-        whatever frame is under the wait limit would favour the session whose frames queue first."""
-        return s.last_lift <= min(o.last_lift for o in self.sessions.values() if o.live is not None)
+        whatever frame is under the wait limit would favour the session whose frames queue first. Only
+        sessions sending frames now count (a person out of view sends none)."""
+        active = [o.last_lift for o in self.sessions.values() if o.live is not None and now - o.seen < 1.0]
+        return not active or s.last_lift <= min(active)
 
     def _expire(self, now: float) -> None:
+        self.expired_at = now
         for name in [n for n, s in self.sessions.items() if now - s.seen > IDLE_S]:
             del self.sessions[name]
 
@@ -167,4 +184,10 @@ class LiveLiftConsumer(SyncConsumer):
         return cls.lifter
 
     def _send(self, reply: str, message: dict) -> None:
-        async_to_sync(self.channel_layer.send)(reply, {"type": "live.reply", "message": message})
+        self.channel_layer_send(reply, {"type": "live.reply", "message": message})
+
+    def channel_layer_send(self, reply: str, event: dict) -> None:
+        try:
+            async_to_sync(self.channel_layer.send)(reply, event)
+        except ChannelFull:  # that page is not reading its answers (gone): nothing more to do for it
+            pass
