@@ -70,19 +70,22 @@ async def test_anonymous_websocket_is_refused():
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
 
 
-async def _drain(layer, channel):
-    while True:
-        try:
-            await asyncio.wait_for(layer.receive(channel), 0.2)
-        except asyncio.TimeoutError:
-            return
+@pytest.fixture
+def live_channel(monkeypatch):
+    """A channel of this test's own: a live lifter started by another test's stack (live_stack, session
+    scope, the same private Redis) listens on the real one."""
+    import uuid
+
+    name = f"live-lift-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(live, "LIVE_CHANNEL", name)
+    return name
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_keypoints_go_to_the_live_lifter_and_its_answers_to_the_page(owner, monkeypatch):
+async def test_keypoints_go_to_the_live_lifter_and_its_answers_to_the_page(owner, monkeypatch, live_channel):
+    LIVE_CHANNEL = live_channel
     layer = get_channel_layer()
-    await _drain(layer, LIVE_CHANNEL)
     monkeypatch.setattr(live, "READY_TIMEOUT_S", 1.0)
     communicator, connected = await _connect(owner)
     assert connected
@@ -235,9 +238,10 @@ def test_a_takes_2d_outlives_a_rerun_and_goes_with_a_retry(client, owner, settin
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_only_well_formed_frames_reach_the_lifter_and_a_forgotten_session_starts_again(owner, lifter_worker):
+async def test_only_well_formed_frames_reach_the_lifter_and_a_forgotten_session_starts_again(owner, lifter_worker,
+                                                                                             live_channel):
+    LIVE_CHANNEL = live_channel
     layer = get_channel_layer()
-    await _drain(layer, LIVE_CHANNEL)
     communicator, _ = await _connect(owner)
     await communicator.send_json_to({"type": "start", "width": 640, "height": 480})
     start = await asyncio.wait_for(layer.receive(LIVE_CHANNEL), 5)
