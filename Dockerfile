@@ -59,7 +59,8 @@ COPY --from=frontend /build/frontend/dist frontend/dist
 COPY --from=frontend /build/frontend/node_modules/@mediapipe/pose/pose_landmark_lite.tflite \
      /build/frontend/node_modules/@mediapipe/pose/pose_landmark_heavy.tflite /tmp/mediapipe-models/
 RUN cp /tmp/mediapipe-models/*.tflite "$(python -c 'import mediapipe, os; print(os.path.dirname(mediapipe.__file__))')/modules/pose_landmark/" \
- && rm -r /tmp/mediapipe-models
+ && rm -r /tmp/mediapipe-models \
+ && python tools/pose_task.py  # the Live page's detector models, into frontend/dist/mediapipe-tasks/
 
 # Static files are collected at build time into the image and served by WhiteNoise.
 # Media (uploads, results, checkpoints) go to /data/media: a volume shared by web, worker and trainer.

@@ -36,8 +36,10 @@ $(STAMP_TEST): requirements.txt requirements-test.txt | $(VENV)/bin/python
 	$(PY) -m pip install -r requirements-test.txt
 	@touch $@ $(STAMP_RUN)
 
-$(VIEWER): frontend/package.json frontend/package-lock.json $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.js frontend/vite.upload.config.js frontend/vite.live.config.js
+# The Live page's detector models (.task bundles) are written by Python (the mediapipe wheel's metadata writer).
+$(VIEWER): frontend/package.json frontend/package-lock.json $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.js frontend/vite.upload.config.js frontend/vite.live.config.js tools/pose_task.py | $(STAMP_RUN)
 	cd frontend && npm ci --no-audit --no-fund && npm run build
+	$(PY) tools/pose_task.py
 
 frontend: $(VIEWER)
 

@@ -9,10 +9,10 @@ frontend/src/live/latency.js): the 2D frames per second, the detector's time per
 lifting time per frame (from its pose3d messages), and the latency from a camera frame (the moment it
 went to the detector) to its 3D drawn on screen, median and 95th percentile.
 
-The browser here has no GPU: WebGL runs on SwiftShader (the CPU), which is what the in-page detector's
-graph computes with; on a machine with a GPU the 2D is many times faster, and while the page detects
-(on its main thread) it cannot draw a 3D frame that has arrived, so the latency above includes that
-wait. The server's share is therefore also measured without a browser: `--sessions 1,2,3` clients
+The 2D runs on the CPU in the page (tasks-vision's XNNPACK delegate), beside the live worker, the web
+server and the page's own 3D rendering (WebGL on SwiftShader here: no GPU), all on this machine's cores;
+while the page detects (on its main thread) it cannot draw a 3D frame that has arrived, so the latency
+above includes that wait. The server's share is therefore also measured without a browser: `--sessions 1,2,3` clients
 send VIDEO's BlazePose keypoints (detected here once, the lite model, as the page does) over the real
 websocket at the video's frame rate, together, and time each frame from its keypoints leaving the
 client to its 3D arriving (which includes the look-ahead: the 3D of a frame needs the next frames),

@@ -76,9 +76,9 @@ async function main() {
   say('Loading the 2D detector…');
   let detector;
   try {
-    // ?detector=lite|full|heavy: another BlazePose model (tools/bench_live.py measures each)
+    // ?detector=lite|full: another BlazePose model (tools/bench_live.py measures each)
     const name = new URLSearchParams(window.location.search).get('detector');
-    const complexity = { lite: 0, full: 1, heavy: 2 }[name];
+    const complexity = { lite: 0, full: 1 }[name];
     detector = new Pose2D(root.dataset.poseBase, complexity === undefined ? {} : { complexity });
     await detector.init();
   } catch (err) {

@@ -48,7 +48,7 @@ def test_the_live_page_alone_may_use_the_camera_and_webassembly(client, owner):
     assert "camera=(self)" in page["Permissions-Policy"]
     assert "'wasm-unsafe-eval'" in page["Content-Security-Policy"] and "'unsafe-eval'" not in page["Content-Security-Policy"]
     html = page.content.decode()
-    assert 'data-ws-url="/ws/live/"' in html and "mediapipe-pose/pose.js" in html
+    assert 'data-ws-url="/ws/live/"' in html and "mediapipe-tasks/" in html
     home = client.get(reverse("home"))
     assert "camera=()" in home["Permissions-Policy"] and "wasm" not in home["Content-Security-Policy"]
 

@@ -1,10 +1,14 @@
-// The browser's 2D detector for live mode: MediaPipe BlazePose (@mediapipe/pose, Apache-2.0), served by
-// the app itself from /static/mediapipe-pose/ (copied there by the build: vite.live.config.js), so the
-// camera's pictures never leave the machine: only the keypoints go to the server.
+// The browser's 2D detector for live mode: MediaPipe BlazePose through @mediapipe/tasks-vision's
+// PoseLandmarker (Apache-2.0) on its CPU delegate (XNNPACK in wasm: no WebGL, so as fast on a machine
+// without a GPU), served by the app itself from /static/mediapipe-tasks/ (vite.live.config.js copies the
+// wasm, tools/pose_task.py writes the models), so the camera's pictures never leave the machine: only the
+// keypoints go to the server.
+import { FilesetResolver, PoseLandmarker } from '@mediapipe/tasks-vision';
 import { BLAZEPOSE_NAMES } from '../generated/tables.js';
 
-// 0 lite, 1 full, 2 heavy. Lite: the fastest of the three, measured with tools/bench_live.py (ml/RESULTS.md).
+// 0 lite, 1 full. Lite: the faster, measured with tools/bench_live.py (ml/RESULTS.md).
 export const MODEL_COMPLEXITY = 0;
+const MODELS = ['lite', 'full'];
 
 /** BlazePose landmarks ({x, y, visibility}, x and y as fractions of the picture) -> [[x px, y px, visibility]]. */
 export function landmarksToPixels(landmarks, width, height) {
@@ -54,26 +58,29 @@ export function draw2d(ctx, kp, { minVisibility = 0.5, color = '#9be15d' } = {})
 
 /** BlazePose in the page: `await init()`, then `await detect(video)` -> 33 pixel keypoints or null. */
 export class Pose2D {
-  constructor(baseUrl, { complexity = MODEL_COMPLEXITY, PoseImpl = globalThis.Pose } = {}) {
-    if (typeof PoseImpl !== 'function') throw new Error('The 2D detector did not load.');
-    this.pose = new PoseImpl({ locateFile: (file) => `${baseUrl}${file}` });
-    this.pose.setOptions({ modelComplexity: complexity, smoothLandmarks: true, minDetectionConfidence: 0.5,
-      minTrackingConfidence: 0.5 });
-    this._last = null;
-    this.pose.onResults((r) => { this._last = r.poseLandmarks || null; });
+  constructor(baseUrl, { complexity = MODEL_COMPLEXITY } = {}) {
+    this.baseUrl = baseUrl;
+    this.model = MODELS[complexity] || MODELS[MODEL_COMPLEXITY];
+    this.landmarker = null;
+    this._t = 0;
   }
 
   async init() {
-    await this.pose.initialize();
+    const files = await FilesetResolver.forVisionTasks(`${this.baseUrl}wasm`);
+    this.landmarker = await PoseLandmarker.createFromOptions(files, {
+      baseOptions: { modelAssetPath: `${this.baseUrl}pose_landmarker_${this.model}.task`, delegate: 'CPU' },
+      runningMode: 'VIDEO', numPoses: 1, minPoseDetectionConfidence: 0.5, minTrackingConfidence: 0.5,
+    });
   }
 
   async detect(video) {
-    this._last = null;
-    await this.pose.send({ image: video });
-    return landmarksToPixels(this._last, video.videoWidth, video.videoHeight);
+    this._t = Math.max(this._t + 1, performance.now()); // the video mode wants increasing times
+    const result = this.landmarker.detectForVideo(video, this._t);
+    const person = result && result.landmarks && result.landmarks[0];
+    return landmarksToPixels(person || null, video.videoWidth, video.videoHeight);
   }
 
   close() {
-    try { this.pose.close(); } catch (_) { /* already closed */ }
+    try { if (this.landmarker) this.landmarker.close(); } catch (_) { /* already closed */ }
   }
 }
