@@ -26,10 +26,9 @@ import numpy as np
 
 from .lift import Lifter, lift_shown_window
 from .postprocess import WorldAligner, visible_joints
-from .skeleton import NUM_JOINTS, to_h36m
+from .skeleton import BLAZEPOSE_POINTS, NUM_JOINTS, to_h36m
 
 LIVE_LOOK_AHEAD_S = 0.1     # the future a frame waits for (seconds): latency against accuracy, ml/RESULTS.md
-BLAZEPOSE_POINTS = 33       # what the browser's detector (BlazePose) gives per frame
 
 
 @dataclass

@@ -68,6 +68,7 @@ BLAZEPOSE33_NAMES = [
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
     "left_heel", "right_heel", "left_foot_index", "right_foot_index",
 ]
+BLAZEPOSE_POINTS = len(BLAZEPOSE33_NAMES)  # 33: what a BlazePose detector gives per person (the live page's)
 COCO17_NAMES = [
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
     "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",

@@ -29,6 +29,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from channels.exceptions import ChannelFull
 
+from ml.skeleton import BLAZEPOSE_POINTS
 from webapp.security_headers import content_security_policy, permissions_policy
 
 from . import jobs, quotas
@@ -42,7 +43,6 @@ READY_TIMEOUT_S = 20.0
 MIN_FRAME_GAP_S = 1 / 90  # frames closer than this (faster than any webcam) are dropped: no flood reaches Redis
 MAX_TAKE_BYTES = 64 * 1024 * 1024  # a take's keypoints file (an hour at 30 fps is ~40 MB of JSON)
 QUEUE_FULL = "The server is busy: the 3D skips frames to keep up with you."    # the lifter loads torch and the model on its first session
-BLAZEPOSE_POINTS = 33
 MAX_TAKE_FRAMES = 60 * 60 * 60  # an hour at 60 fps (the job's own duration limit applies too)
 MAX_TAKE_SIDE = 4096            # the plain video of a take without its own: at most this many pixels a side
 NOT_RUNNING = ("The live 3D service is not answering. It may still be starting: reload the page in a "

@@ -24,6 +24,8 @@ from channels.consumer import SyncConsumer
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
+from ml.skeleton import BLAZEPOSE_POINTS
+
 from .checkpoint_paths import resolve
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ class LiveLiftConsumer(SyncConsumer):
             kp = np.asarray(event["kp"], np.float32)
         except (TypeError, ValueError):
             return  # not numbers: a broken page, not a reason to stop lifting for everyone
-        if kp.shape != (33, 3) or not np.isfinite(kp).all():
+        if kp.shape != (BLAZEPOSE_POINTS, 3) or not np.isfinite(kp).all():
             return
         if s.live is None and not self._begin(s, float(event["t"]), int(event["i"]), kp):
             return

@@ -97,7 +97,7 @@ def time_job(site: Site, ws_base: str, video: Path, people: str) -> dict:
 
 
 def start_stack(tmp: Path):
-    from tools.viewer_snapshots import Stack, wait_for
+    from tools.viewer_snapshots import Stack, wait_for, web_up
     from webapp.embedded_redis import free_port
     from webapp.run import web_command, worker_command
 
@@ -116,13 +116,7 @@ def start_stack(tmp: Path):
     worker_log = stack.logs / "worker.log"
     wait_for(lambda: "ready." in worker_log.read_text(errors="replace"), 180, "the worker", stack)
 
-    def web_up():
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
-            return True
-        except OSError:
-            return False
-    wait_for(web_up, 90, "the web server", stack)
+    wait_for(lambda: web_up(f"http://127.0.0.1:{port}"), 90, "the web server", stack)
     wait_for(lambda: "Models warmed in" in worker_log.read_text(errors="replace"), 180, "the warm-up", stack)
     return stack
 

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.cookiejar
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +49,7 @@ def camera_file(video: Path, out: Path) -> Path:
 
 
 def start_stack(tmp: Path):
-    from tools.viewer_snapshots import Stack, wait_for
+    from tools.viewer_snapshots import Stack, wait_for, web_up
     from webapp.embedded_redis import free_port
     from webapp.run import live_command, web_command
 
@@ -68,13 +65,7 @@ def start_stack(tmp: Path):
     stack.spawn("live", live_command(), env)
     stack.spawn("web", web_command("127.0.0.1", port), env)
 
-    def web_up():
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
-            return True
-        except OSError:
-            return False
-    wait_for(web_up, 90, "the web server", stack)
+    wait_for(lambda: web_up(f"http://127.0.0.1:{port}"), 90, "the web server", stack)
     return stack
 
 
@@ -99,14 +90,11 @@ def measure(browser, base: str, detector: str, seconds: float) -> dict:
 
 def session_cookie(base: str) -> str:
     """Sign in as the bench user over HTTP: the session cookie a browser would hold."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(f"{base}/accounts/login/", timeout=10).read()
-    csrf = next(c.value for c in jar if c.name == "csrftoken")
-    data = urllib.parse.urlencode({"username": "bench", "password": PASSWORD, "csrfmiddlewaretoken": csrf}).encode()
-    opener.open(urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}),
-                timeout=10).read()
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
+    from tools.bench_first_frame import Site
+
+    site = Site(base)
+    site.sign_in("bench", PASSWORD)
+    return "; ".join(f"{c.name}={c.value}" for c in site.jar)
 
 
 def clip_keypoints(video: Path) -> tuple[list, float, int, int]:

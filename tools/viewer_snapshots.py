@@ -120,6 +120,17 @@ class Stack:
             self.redis.stop()
 
 
+def web_up(base: str) -> bool:
+    """Whether the web server at `base` answers (its sign-in page)."""
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(base + "/accounts/login/", timeout=2)
+        return True
+    except Exception:  # noqa: BLE001 - not up yet, whatever the reason
+        return False
+
+
 def wait_for(predicate, timeout: float, what: str, stack: Stack) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,8 +142,6 @@ def wait_for(predicate, timeout: float, what: str, stack: Stack) -> None:
 
 
 def run(args, tmp: Path, stack: Stack) -> int:
-    import urllib.request
-
     from webapp.run import web_command, worker_command
 
     # --- environment for this process (Django ORM) and the subprocesses: all private
@@ -178,14 +187,7 @@ def run(args, tmp: Path, stack: Stack) -> int:
     log(f"started the web server on {base} (pid {web.pid})")
     worker_log = stack.logs / "worker.log"
     wait_for(lambda: "ready." in worker_log.read_text(errors="replace"), 180, "celery worker", stack)
-
-    def web_up():
-        try:
-            urllib.request.urlopen(base + "/accounts/login/", timeout=2)
-            return True
-        except Exception:  # noqa: BLE001
-            return False
-    wait_for(web_up, 90, "the web server", stack)
+    wait_for(lambda: web_up(base), 90, "the web server", stack)
     log("worker and web server are ready")
 
     from playwright.sync_api import sync_playwright
